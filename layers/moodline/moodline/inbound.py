@@ -1,0 +1,129 @@
+"""Inbound SMS: who sent it, STOP/START/HELP, storing the reply, and the immediate answer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+from moodline import store
+from moodline.idempotency import once_per_key
+from moodline.observability import logger, metrics
+from moodline.phones import InvalidPhoneNumber, normalize_e164, phone_hash
+from moodline.schedule import from_iso, local_date_in, to_iso
+from moodline.settings import Settings
+from moodline.texts import keyword_of, text_for
+from moodline.triage import Level, assess_reply
+from moodline.webhook import InboundSms, StatusUpdate
+
+INBOUND_KEY_SECONDS = 24 * 3600  # Twilio retries within minutes; a day is ample
+
+# Delivery errors that say the number cannot take our SMS any more.
+_OPTED_OUT_CODES = {21610}
+_UNREACHABLE_CODES = {30005, 30006, 21614}
+
+
+@dataclass(frozen=True)
+class InboundResult:
+    """What happened to one inbound SMS, and the SMS to answer with (None: answer nothing)."""
+
+    outcome: str  # ack | crisis | stop | start | help | unknown_sender
+    reply: str | None
+
+
+class InboundSmsService:
+    """Receives each inbound SMS once (keyed by MessageSid) and decides the immediate answer."""
+
+    def __init__(self, settings: Settings, phone_key: Callable[[], bytes]) -> None:
+        self._settings = settings
+        self._phone_key = phone_key
+        self._receive = once_per_key(
+            self._receive_once,
+            table_name=settings.idempotency_table,
+            key_prefix="inbound",
+            data_keyword="sms",
+            key_jmespath="message_sid",
+            expires_after_seconds=INBOUND_KEY_SECONDS,
+        )
+
+    def receive(self, sms: InboundSms, received_at: datetime) -> InboundResult:
+        """Store and answer ``sms``; a redelivery of the same MessageSid returns the first answer."""
+        result = self._receive(sms={**asdict(sms), "received_at": to_iso(received_at)})
+        return InboundResult(**result)
+
+    def _receive_once(self, sms: dict[str, Any]) -> dict[str, Any]:
+        inbound = InboundSms(**{k: v for k, v in sms.items() if k != "received_at"})
+        received_at = from_iso(sms["received_at"])
+        client = self._find_client(inbound.from_number)
+        if client is None:
+            # Nothing is stored for a stranger; the answer still points to help.
+            metrics.add_metric(name="InboundUnknownSender", unit="Count", value=1)
+            logger.info("inbound from an unknown number", message_sid=inbound.message_sid)
+            return asdict(InboundResult("unknown_sender", text_for("unknown", "en-US")))
+
+        local_date = local_date_in(client.timezone, received_at).isoformat()
+        keyword = keyword_of(inbound.body)
+        message = store.Message(
+            client_id=client.client_id,
+            at=store.message_key(received_at, inbound.message_sid),
+            sid=inbound.message_sid,
+            direction="inbound",
+            kind="keyword" if keyword else "reply",
+            local_date=local_date,
+            body=keyword.upper() if keyword else inbound.body,
+        )
+        result = self._answer(client, inbound.body, keyword, received_at)
+        message.reply_sent = result.outcome
+        store.record_message(message, retention_days=self._settings.retention_days)
+        metrics.add_metric(name="InboundStored", unit="Count", value=1)
+        logger.info("inbound stored", client_id=client.client_id, message_sid=inbound.message_sid,
+                    kind=message.kind)
+        return asdict(result)
+
+    def _find_client(self, from_number: str) -> store.Client | None:
+        try:
+            e164 = normalize_e164(from_number)
+        except InvalidPhoneNumber:
+            return None  # short codes and alphanumeric senders are never clients
+        return store.find_client_by_phone(phone_hash(self._phone_key(), e164))
+
+    def _answer(self, client: store.Client, body: str, keyword: str | None, now: datetime) -> InboundResult:
+        shards = self._settings.due_shards
+        if keyword == "stop":
+            store.set_client_status(client, store.STOPPED, now=now, shards=shards)
+            return InboundResult("stop", None)  # the carrier / Twilio sends the opt-out confirmation
+        if keyword == "start":
+            if client.status in {store.STOPPED, store.UNREACHABLE}:
+                store.set_client_status(client, store.ACTIVE, now=now, shards=shards)
+            return InboundResult("start", text_for("started", client.locale))
+        if keyword == "help":
+            return InboundResult("help", text_for("help", client.locale))
+        # The crisis text goes back in this very response: it depends on nothing downstream.
+        # Scoring (on the table's stream) does the paging, and re-sends this text if it was missing.
+        assessment = assess_reply(body)
+        if assessment.level is Level.CRISIS:
+            return InboundResult("crisis", self._settings.crisis_text(client.locale))
+        key = "thanks" if assessment.mood is not None else "thanks_no_mood"
+        return InboundResult("ack", text_for(key, client.locale, name=client.display_name))
+
+
+def record_delivery_status(update: StatusUpdate, *, now: datetime, shards: int) -> str:
+    """Apply a status callback to the outbound message; returns what was done (for the log)."""
+    message = store.find_message_by_sid(update.message_sid)
+    if message is None:
+        return "unknown_message"  # not ours, or erased: nothing to do, and no reason for Twilio to retry
+    if not store.update_delivery_status(message, update.status, update.error_code):
+        return "stale"
+    if update.status in {"undelivered", "failed"}:
+        metrics.add_metric(name="DeliveryFailed", unit="Count", value=1)
+        status = (
+            store.STOPPED if update.error_code in _OPTED_OUT_CODES
+            else store.UNREACHABLE if update.error_code in _UNREACHABLE_CODES
+            else None
+        )
+        client = store.get_client(message.client_id) if status else None
+        if client is not None and status is not None:
+            store.set_client_status(client, status, now=now, shards=shards)
+            return f"client_{status}"
+    return "updated"

@@ -1,0 +1,182 @@
+"""Daily probes: find who is due in this 15-minute slot, queue one request each, and send them."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+import boto3
+
+from moodline import store
+from moodline.idempotency import once_per_key
+from moodline.observability import logger, metrics
+from moodline.schedule import CheckinTime, InvalidSchedule, from_iso, is_stale, slot_end, to_iso
+from moodline.sms import SmsSendError, TwilioSms
+from moodline.texts import text_for
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs import SQSClient
+
+SQS_BATCH = 10  # SendMessageBatch takes at most ten entries
+PROBE_KEY_SECONDS = 3 * 24 * 3600  # longer than any retry: a local day's probe is sent once, ever
+
+
+class InvalidProbeRequest(ValueError):
+    """An SQS body that is not a probe request (it will land in the DLQ after its retries)."""
+
+
+@dataclass(frozen=True)
+class ProbeRequest:
+    """One client's check-in for one local date. ``client_id + local_date`` is its idempotency key."""
+
+    client_id: str
+    local_date: str
+    due_at: str
+
+    @classmethod
+    def from_json(cls, body: str) -> ProbeRequest:
+        """Parse and validate an SQS message body."""
+        try:
+            data = json.loads(body)
+            request = cls(str(data["client_id"]), str(data["local_date"]), str(data["due_at"]))
+            date.fromisoformat(request.local_date)
+            from_iso(request.due_at)
+        except (ValueError, KeyError, TypeError) as exc:
+            raise InvalidProbeRequest("not a probe request") from exc
+        return request
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), separators=(",", ":"))
+
+
+@dataclass(frozen=True)
+class SchedulingRun:
+    """What one scheduler tick did."""
+
+    slot_end: str
+    queued: int
+    stale_skipped: int
+    invalid: int
+
+
+def plan_probe(client: store.Client, now: datetime) -> tuple[ProbeRequest | None, datetime]:
+    """The request to queue for a due client (None when too late to send), and its next due instant."""
+    checkin = CheckinTime.parse(client.checkin_time, client.timezone)
+    due_at = from_iso(client.next_probe_at or to_iso(now))
+    next_at = checkin.next_after(max(due_at, now))
+    if is_stale(due_at, now):
+        return None, next_at
+    request = ProbeRequest(client.client_id, checkin.local_date_of(due_at).isoformat(), to_iso(due_at))
+    return request, next_at
+
+
+def _batches(items: Sequence[ProbeRequest], size: int) -> Iterator[Sequence[ProbeRequest]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+class ProbeScheduler:
+    """Turns the due index into SQS messages; one scheduler tick costs O(clients due), never a scan."""
+
+    def __init__(self, *, queue_url: str, shards: int, sqs: SQSClient | None = None) -> None:
+        self._queue_url = queue_url
+        self._shards = shards
+        self._sqs = sqs
+
+    def queue_due_probes(self, now: datetime) -> SchedulingRun:
+        """Queue a probe for every client due before the end of ``now``'s slot, then advance them."""
+        end = slot_end(now)
+        planned: list[tuple[store.Client, ProbeRequest | None, datetime | None]] = []
+        invalid = 0
+        for shard in range(self._shards):
+            for client in store.find_due_clients(shard, end):
+                try:
+                    request, next_at = plan_probe(client, now)
+                except InvalidSchedule:
+                    # A bad schedule must not block everyone else in the slot; take it out of the index.
+                    logger.warning("client has an invalid schedule", client_id=client.client_id)
+                    planned.append((client, None, None))
+                    invalid += 1
+                    continue
+                planned.append((client, request, next_at))
+        requests = [request for _, request, _ in planned if request is not None]
+        self._send(requests)
+        for client, _, next_at in planned:
+            # Advance only after the requests are on the queue: a crash before this point re-queues
+            # them next tick, and send_probe's idempotency key drops the duplicates.
+            store.schedule_next_probe(client, next_at, shards=self._shards)
+        stale = sum(1 for _, request, next_at in planned if request is None and next_at is not None)
+        metrics.add_metric(name="ProbesQueued", unit="Count", value=len(requests))
+        if stale:
+            metrics.add_metric(name="ProbesSkippedStale", unit="Count", value=stale)
+        return SchedulingRun(to_iso(end), len(requests), stale, invalid)
+
+    def _send(self, requests: Sequence[ProbeRequest]) -> None:
+        if not requests:
+            return
+        if self._sqs is None:
+            self._sqs = boto3.client("sqs")
+        for batch in _batches(requests, SQS_BATCH):
+            response = self._sqs.send_message_batch(
+                QueueUrl=self._queue_url,
+                Entries=[{"Id": str(i), "MessageBody": r.to_json()} for i, r in enumerate(batch)],
+            )
+            if response.get("Failed"):
+                raise RuntimeError(f"SQS refused {len(response['Failed'])} probe requests")
+
+
+class ProbeSender:
+    """Sends one probe SMS per client per local day, however often the request is delivered."""
+
+    def __init__(self, *, sms: TwilioSms, idempotency_table: str, retention_days: int, shards: int) -> None:
+        self._sms = sms
+        self._retention_days = retention_days
+        self._shards = shards
+        self.send_probe = once_per_key(
+            self._send_probe,
+            table_name=idempotency_table,
+            key_prefix="probe",
+            data_keyword="probe",
+            key_jmespath="[client_id, local_date]",
+            expires_after_seconds=PROBE_KEY_SECONDS,
+        )
+
+    def _send_probe(self, probe: dict[str, Any]) -> dict[str, Any]:
+        request = ProbeRequest(**probe)
+        client = store.get_client(request.client_id)
+        if client is None or not client.probing:
+            # Opted out or paused after the tick queued it: the latest state wins.
+            return {"outcome": "skipped"}
+        try:
+            sent = self._sms.send(client.phone_e164, text_for("probe", client.locale, name=client.display_name))
+        except SmsSendError as exc:
+            if exc.retryable:
+                raise  # the idempotency record is released; SQS redelivers after the visibility timeout
+            status = store.STOPPED if exc.code == 21610 else store.UNREACHABLE
+            store.set_client_status(client, status, now=from_iso(request.due_at), shards=self._shards)
+            logger.warning("probe refused permanently", client_id=client.client_id, twilio_code=exc.code)
+            metrics.add_metric(name="ProbesRefused", unit="Count", value=1)
+            return {"outcome": "refused", "code": exc.code}
+        metrics.add_metric(name="ProbesSent", unit="Count", value=1)
+        try:
+            store.record_message(
+                store.Message(
+                    client_id=client.client_id,
+                    at=store.message_key(from_iso(request.due_at), sent.sid),
+                    sid=sent.sid,
+                    direction="outbound",
+                    kind="probe",
+                    local_date=request.local_date,
+                    status=sent.status,
+                ),
+                retention_days=self._retention_days,
+            )
+            store.mark_probed(client.client_id, request.local_date)
+        except Exception:
+            # The SMS has left: failing now would release the key and text the client twice.
+            logger.exception("probe sent but not recorded", client_id=client.client_id, message_sid=sent.sid)
+            metrics.add_metric(name="ProbeRecordFailed", unit="Count", value=1)
+        return {"outcome": "sent", "sid": sent.sid}

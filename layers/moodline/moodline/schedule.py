@@ -1,0 +1,106 @@
+"""Scheduling maths: 15-minute slots, local check-in times and DST-safe next-probe instants."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+SLOT = timedelta(minutes=15)
+# US messaging rules allow 8 am – 9 pm recipient-local; check-in times must sit inside that window.
+QUIET_HOURS_END = time(8, 0)
+QUIET_HOURS_START = time(21, 0)
+# A probe found this late (scheduler outage) is skipped rather than sent at an odd hour.
+MAX_LATENESS = timedelta(hours=3)
+
+_HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+
+
+class InvalidSchedule(ValueError):
+    """A check-in time or timezone that Moodline cannot schedule."""
+
+
+@dataclass(frozen=True)
+class CheckinTime:
+    """A client's daily check-in: a wall-clock time in their own IANA timezone."""
+
+    local_time: time
+    timezone: str
+
+    @classmethod
+    def parse(cls, hhmm: str, timezone: str) -> CheckinTime:
+        """Validate ``"HH:MM"`` (on a 15-minute boundary, inside 08:00–21:00) and an IANA timezone."""
+        match = _HHMM.match(hhmm.strip())
+        if not match:
+            raise InvalidSchedule(f"check-in time must be HH:MM, got {hhmm!r}")
+        local_time = time(int(match[1]), int(match[2]))
+        if local_time.minute % 15:
+            raise InvalidSchedule("check-in time must be on a 15-minute boundary (the scheduler's slot)")
+        if not QUIET_HOURS_END <= local_time < QUIET_HOURS_START:
+            raise InvalidSchedule("check-in time must be between 08:00 and 21:00 local (quiet hours)")
+        try:
+            ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise InvalidSchedule(f"unknown IANA timezone {timezone!r}") from exc
+        return cls(local_time, timezone)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def instant_on(self, local_date: date) -> datetime:
+        """The UTC instant of the check-in on ``local_date``.
+
+        A wall time skipped by a spring-forward gap resolves to the same offset as just before
+        the gap (``fold=0``), so the probe goes out one hour later in wall time, never not at all.
+        """
+        local = datetime.combine(local_date, self.local_time, tzinfo=self.zone)
+        return local.astimezone(UTC)
+
+    def local_date_of(self, instant: datetime) -> date:
+        """The client's calendar date at ``instant``."""
+        return local_date_in(self.timezone, instant)
+
+    def next_after(self, instant: datetime) -> datetime:
+        """The first check-in strictly after ``instant`` (UTC)."""
+        today = self.local_date_of(instant)
+        for offset in range(3):
+            candidate = self.instant_on(today + timedelta(days=offset))
+            if candidate > instant:
+                return candidate
+        raise AssertionError("unreachable: a daily time recurs within three days")
+
+
+def local_date_in(timezone: str, instant: datetime) -> date:
+    """The calendar date in ``timezone`` at ``instant``."""
+    return instant.astimezone(ZoneInfo(timezone)).date()
+
+
+def slot_start(instant: datetime) -> datetime:
+    """The start of the 15-minute UTC slot containing ``instant``."""
+    instant = instant.astimezone(UTC)
+    return instant.replace(minute=instant.minute - instant.minute % 15, second=0, microsecond=0)
+
+
+def slot_end(instant: datetime) -> datetime:
+    """The exclusive end of the 15-minute UTC slot containing ``instant``."""
+    return slot_start(instant) + SLOT
+
+
+def is_stale(due_at: datetime, now: datetime) -> bool:
+    """True when a probe due at ``due_at`` is too late to send at ``now``."""
+    return now - due_at > MAX_LATENESS
+
+
+def to_iso(instant: datetime) -> str:
+    """Sortable UTC ISO-8601 with milliseconds and a ``Z``: the string form used in every key."""
+    return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{instant.microsecond // 1000:03d}Z"
+
+
+def from_iso(text: str) -> datetime:
+    """Parse :func:`to_iso` output (or any ISO-8601 with offset) as an aware UTC datetime."""
+    parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if parsed.tzinfo is None:
+        raise ValueError("timestamp without a timezone")
+    return parsed.astimezone(UTC)

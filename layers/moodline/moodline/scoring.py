@@ -1,0 +1,100 @@
+"""Scoring a stored reply: triage against the client's baseline, then alert, page and crisis resources."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from moodline import store
+from moodline.idempotency import once_per_key
+from moodline.observability import logger, metrics
+from moodline.paging import AlertDesk
+from moodline.settings import Settings
+from moodline.sms import SmsSendError, TwilioSms
+from moodline.triage import Level, assess_reply
+
+BASELINE_DAYS = 14
+RESOURCES_KEY_SECONDS = 7 * 24 * 3600
+
+
+@dataclass(frozen=True)
+class ScoreOutcome:
+    """The result of scoring one reply."""
+
+    level: str
+    mood: float | None
+    alert_id: str | None
+    paged: str | None
+    resources_sent: bool
+
+
+class ReplyScorer:
+    """Scores each reply once; every side effect it has is keyed, so stream retries are harmless."""
+
+    def __init__(self, *, settings: Settings, desk: AlertDesk, sms: TwilioSms) -> None:
+        self._settings = settings
+        self._desk = desk
+        self._sms = sms
+        self._send_resources = once_per_key(
+            self._send_resources_once,
+            table_name=settings.idempotency_table,
+            key_prefix="resources",
+            data_keyword="reply",
+            key_jmespath="sid",
+            expires_after_seconds=RESOURCES_KEY_SECONDS,
+        )
+
+    def score(self, reply: store.Message, at: datetime) -> ScoreOutcome:
+        """Score ``reply`` (received at ``at``) and act on the level."""
+        client = store.get_client(reply.client_id)
+        if client is None:
+            logger.warning("reply of an erased client skipped", message_sid=reply.sid)
+            return ScoreOutcome("low", None, None, None, False)
+        history = [
+            float(m.mood)
+            for m in store.messages_between(client.client_id, at - timedelta(days=BASELINE_DAYS), at)
+            if m.direction == "inbound" and m.mood is not None and m.at != reply.at
+        ]
+        assessment = assess_reply(reply.body or "", history)
+        metrics.add_metric(name=f"Replies{assessment.level.value.title()}", unit="Count", value=1)
+
+        resources_sent = False
+        if assessment.level is Level.CRISIS and reply.reply_sent != "crisis":
+            # The webhook answers crisis language with resources itself; this covers a reply whose
+            # answer was something else (e.g. history made it crisis) so the client always gets them.
+            resources_sent = self._send_resources(reply={"sid": reply.sid, "client_id": client.client_id})[
+                "sent"
+            ]
+
+        alert_id = paged = None
+        if assessment.level.pages:
+            alert, event = self._desk.record_risk(client, reply.at, assessment, at)
+            alert_id = alert.alert_id
+            if event in {"raised", "raised_severity"}:
+                paged = self._desk.page(alert, client, at, step=f"{event}-{alert.level}")
+        store.save_assessment(
+            reply,
+            mood=assessment.mood,
+            level=assessment.level.value,
+            reasons=[f"{r.rule}" for r in assessment.reasons],
+            alert_id=alert_id,
+        )
+        logger.info("reply scored", client_id=client.client_id, message_sid=reply.sid,
+                    triage_level=assessment.level.value, alert_id=alert_id)
+        return ScoreOutcome(assessment.level.value, assessment.mood, alert_id, paged, resources_sent)
+
+    def _send_resources_once(self, reply: dict[str, Any]) -> dict[str, Any]:
+        client = store.get_client(reply["client_id"])
+        if client is None:
+            return {"sent": False}
+        try:
+            self._sms.send(client.phone_e164, self._settings.crisis_text(client.locale))
+        except SmsSendError as exc:
+            if exc.retryable:
+                raise
+            # Opted out at the carrier: resources cannot reach them by SMS; the page still goes out.
+            logger.warning("crisis resources refused", client_id=client.client_id, twilio_code=exc.code)
+            return {"sent": False}
+        metrics.add_metric(name="CrisisResourcesSent", unit="Count", value=1)
+        return {"sent": True}

@@ -1,0 +1,147 @@
+"""Runtime settings, read from the environment once and validated at cold start."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+# Environment variable names, declared once: template.yaml sets exactly these.
+CLIENTS_TABLE = "CLIENTS_TABLE"
+MESSAGES_TABLE = "MESSAGES_TABLE"
+ALERTS_TABLE = "ALERTS_TABLE"
+COACHES_TABLE = "COACHES_TABLE"
+ONCALL_TABLE = "ONCALL_TABLE"
+IDEMPOTENCY_TABLE = "IDEMPOTENCY_TABLE"
+PROBES_QUEUE_URL = "PROBES_QUEUE_URL"
+ALERTS_TOPIC_ARN = "ALERTS_TOPIC_ARN"
+TWILIO_SECRET_ID = "TWILIO_SECRET_ID"
+APP_SECRET_ID = "APP_SECRET_ID"
+TWILIO_MESSAGING_SERVICE_SID = "TWILIO_MESSAGING_SERVICE_SID"
+TWILIO_FROM_NUMBER = "TWILIO_FROM_NUMBER"
+TWILIO_API_BASE_URL = "TWILIO_API_BASE_URL"
+PUBLIC_BASE_URL = "PUBLIC_BASE_URL"
+SENDER_EMAIL = "SENDER_EMAIL"
+CRISIS_RESOURCES = "CRISIS_RESOURCES"
+PRACTICE_TIMEZONE = "PRACTICE_TIMEZONE"
+DUE_SHARDS = "DUE_SHARDS"
+RETENTION_DAYS = "RETENTION_DAYS"
+
+DEFAULT_CRISIS_RESOURCES = {
+    "en": "If you are in danger or thinking about suicide, call or text 988 now "
+    "(Suicide & Crisis Lifeline), or text HOME to 741741. In an emergency call 911. "
+    "Your coach has been alerted and will reach out.",
+    "es": "Si estás en peligro o pensando en el suicidio, llama o envía un mensaje al 988 ahora "
+    "(oprime 2 para español), o envía AYUDA al 741741. En una emergencia llama al 911. "
+    "Tu coach ha sido avisado y se comunicará contigo.",
+}
+
+
+class SettingsError(RuntimeError):
+    """A required setting is missing or invalid; raised at cold start, never at 3 a.m."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting a Moodline function reads, validated together."""
+
+    clients_table: str
+    messages_table: str
+    alerts_table: str
+    coaches_table: str
+    oncall_table: str
+    idempotency_table: str
+    probes_queue_url: str = ""
+    alerts_topic_arn: str = ""
+    twilio_secret_id: str = ""
+    app_secret_id: str = ""
+    twilio_messaging_service_sid: str = ""
+    twilio_from_number: str = ""
+    twilio_api_base_url: str = ""
+    public_base_url: str = ""
+    sender_email: str = ""
+    practice_timezone: str = "America/New_York"
+    due_shards: int = 4
+    retention_days: int = 400
+    crisis_resources: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_CRISIS_RESOURCES))
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, *, require: tuple[str, ...] = ()) -> Settings:
+        """Read settings from ``env`` (default ``os.environ``); ``require`` names env vars this function needs."""
+        env = os.environ if env is None else env
+        missing = [
+            name
+            for name in (CLIENTS_TABLE, MESSAGES_TABLE, ALERTS_TABLE, COACHES_TABLE, ONCALL_TABLE,
+                         IDEMPOTENCY_TABLE, *require)
+            if not env.get(name)
+        ]
+        if missing:
+            raise SettingsError(f"missing environment variables: {', '.join(sorted(missing))}")
+        settings = cls(
+            clients_table=env[CLIENTS_TABLE],
+            messages_table=env[MESSAGES_TABLE],
+            alerts_table=env[ALERTS_TABLE],
+            coaches_table=env[COACHES_TABLE],
+            oncall_table=env[ONCALL_TABLE],
+            idempotency_table=env[IDEMPOTENCY_TABLE],
+            probes_queue_url=env.get(PROBES_QUEUE_URL, ""),
+            alerts_topic_arn=env.get(ALERTS_TOPIC_ARN, ""),
+            twilio_secret_id=env.get(TWILIO_SECRET_ID, ""),
+            app_secret_id=env.get(APP_SECRET_ID, ""),
+            twilio_messaging_service_sid=env.get(TWILIO_MESSAGING_SERVICE_SID, ""),
+            twilio_from_number=env.get(TWILIO_FROM_NUMBER, ""),
+            twilio_api_base_url=env.get(TWILIO_API_BASE_URL, ""),
+            public_base_url=env.get(PUBLIC_BASE_URL, "").rstrip("/"),
+            sender_email=env.get(SENDER_EMAIL, ""),
+            practice_timezone=env.get(PRACTICE_TIMEZONE, "America/New_York"),
+            due_shards=_positive_int(env, DUE_SHARDS, 4),
+            retention_days=_positive_int(env, RETENTION_DAYS, 400),
+            crisis_resources=_crisis_resources(env.get(CRISIS_RESOURCES, "")),
+        )
+        settings._validate()
+        return settings
+
+    def _validate(self) -> None:
+        try:
+            ZoneInfo(self.practice_timezone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise SettingsError(f"{PRACTICE_TIMEZONE} is not an IANA timezone") from exc
+        if self.twilio_from_number and self.twilio_messaging_service_sid:
+            raise SettingsError(f"set one of {TWILIO_FROM_NUMBER} and {TWILIO_MESSAGING_SERVICE_SID}, not both")
+        if "en" not in self.crisis_resources:
+            raise SettingsError(f"{CRISIS_RESOURCES} must define an 'en' text as the fallback")
+
+    def crisis_text(self, locale: str) -> str:
+        """The crisis-resources SMS for a client's locale (``es-US`` → ``es``), English as fallback."""
+        return self.crisis_resources.get(locale.split("-")[0].lower(), self.crisis_resources["en"])
+
+
+def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "")
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{name} must be a whole number, got {raw!r}") from exc
+    if value < 1:
+        raise SettingsError(f"{name} must be at least 1, got {value}")
+    return value
+
+
+def _crisis_resources(raw: str) -> dict[str, str]:
+    # Format: "en=...|es=..." would be fragile with free text; JSON is explicit and console-editable.
+    if not raw:
+        return dict(DEFAULT_CRISIS_RESOURCES)
+    import json
+
+    try:
+        parsed = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise SettingsError(f"{CRISIS_RESOURCES} must be a JSON object of language → text") from exc
+    if not isinstance(parsed, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) and v.strip() for k, v in parsed.items()
+    ):
+        raise SettingsError(f"{CRISIS_RESOURCES} must be a JSON object of language → non-empty text")
+    return {**DEFAULT_CRISIS_RESOURCES, **parsed}

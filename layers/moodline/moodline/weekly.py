@@ -1,0 +1,123 @@
+"""The weekly e-mail: for each coach, one summary of their own clients' last ISO week."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from moodline import store
+from moodline.idempotency import once_per_key
+from moodline.mailer import SesMailer
+from moodline.observability import logger, metrics
+from moodline.summary import (
+    AlertBrief,
+    ClientWeekInput,
+    DayCheckin,
+    iso_week_bounds,
+    render_weekly_email,
+    summarize_client_week,
+)
+
+TREND_WEEKS = 3
+WEEKLY_KEY_SECONDS = 14 * 24 * 3600
+
+
+@dataclass(frozen=True)
+class WeeklyRun:
+    """What one weekly run did."""
+
+    iso_week: str
+    coaches: int
+    emails_sent: int
+    clients: int
+
+
+def previous_iso_week(now: datetime, timezone: str) -> str:
+    """The last complete ISO week before ``now`` in the practice's timezone, e.g. ``2026-W47``."""
+    year, week, _ = (now.astimezone(ZoneInfo(timezone)).date() - timedelta(days=7)).isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def _local_midnight(day: date, timezone: str) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=ZoneInfo(timezone)).astimezone(UTC)
+
+
+def client_week(client: store.Client, week_start: date) -> ClientWeekInput:
+    """Gather one client's week (and the weeks before it, for the trend) from their messages and alerts."""
+    week_end = week_start + timedelta(days=7)
+    start = _local_midnight(week_start - timedelta(weeks=TREND_WEEKS), client.timezone)
+    end = _local_midnight(week_end, client.timezone)
+    days: dict[date, dict[str, Any]] = {}
+    previous: list[float] = []
+    for message in store.messages_between(client.client_id, start, end):
+        day = date.fromisoformat(message.local_date)
+        if day < week_start:
+            if message.direction == "inbound" and message.mood is not None:
+                previous.append(float(message.mood))
+            continue
+        if day >= week_end:
+            continue
+        entry = days.setdefault(day, {"probe_sent": False, "replied": False, "mood": None})
+        if message.direction == "outbound" and message.kind == "probe":
+            entry["probe_sent"] = True
+        elif message.direction == "inbound" and message.kind == "reply":
+            entry["replied"] = True
+            if message.mood is not None:
+                entry["mood"] = float(message.mood)  # the day's latest rating wins
+    alerts = [
+        AlertBrief(datetime.fromisoformat(a.opened_at.replace("Z", "+00:00")), a.level, a.status)
+        for a in store.alerts_of_client(client.client_id, _local_midnight(week_start, client.timezone), end)
+    ]
+    return ClientWeekInput(
+        client_id=client.client_id,
+        display_name=client.display_name,
+        checkins=[DayCheckin(local_date=day, **entry) for day, entry in sorted(days.items())],
+        alerts=alerts,
+        previous_moods=previous,
+        opted_out=client.status == store.STOPPED,
+    )
+
+
+class WeeklySummaries:
+    """Sends each coach their summary once per ISO week (a retry skips coaches already e-mailed)."""
+
+    def __init__(self, *, mailer: SesMailer, idempotency_table: str, practice_timezone: str) -> None:
+        self._mailer = mailer
+        self._timezone = practice_timezone
+        self._send = once_per_key(
+            self._send_once,
+            table_name=idempotency_table,
+            key_prefix="weekly",
+            data_keyword="job",
+            key_jmespath="[coach_id, iso_week]",
+            expires_after_seconds=WEEKLY_KEY_SECONDS,
+        )
+
+    def send_all(self, now: datetime) -> WeeklyRun:
+        """E-mail every coach the summary of the ISO week before ``now``."""
+        iso_week = previous_iso_week(now, self._timezone)
+        coaches = store.all_coaches()
+        sent = clients = 0
+        for coach in coaches:
+            result = self._send(job={"coach_id": coach.coach_id, "iso_week": iso_week})
+            sent += 1 if result["sent"] else 0
+            clients += int(result["clients"])
+        metrics.add_metric(name="WeeklyEmailsSent", unit="Count", value=sent)
+        return WeeklyRun(iso_week, len(coaches), sent, clients)
+
+    def _send_once(self, job: dict[str, str]) -> dict[str, Any]:
+        coach = store.get_coach(job["coach_id"])
+        if coach is None:
+            return {"sent": False, "clients": 0}
+        week_start, _ = iso_week_bounds(job["iso_week"])
+        summaries = [
+            summarize_client_week(client_week(client, week_start), week_start=week_start)
+            for client in store.clients_of_coach(coach.coach_id)
+        ]
+        email = render_weekly_email(coach_name=coach.name, iso_week=job["iso_week"], summaries=summaries)
+        message_id = self._mailer.send(to=coach.email, subject=email.subject, html=email.html, text=email.text)
+        logger.info("weekly summary sent", coach_id=coach.coach_id, iso_week=job["iso_week"],
+                    clients=len(summaries))
+        return {"sent": True, "clients": len(summaries), "message_id": message_id}
