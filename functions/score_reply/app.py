@@ -1,0 +1,42 @@
+"""Lambda: score each reply from the messages stream; page and send crisis resources when needed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from moodline.idempotency import register_lambda_context
+from moodline.observability import logger, metrics
+from moodline.pager import SnsPager
+from moodline.paging import AlertDesk
+from moodline.scoring import ReplyScorer
+from moodline.settings import ALERTS_TOPIC_ARN, TWILIO_SECRET_ID
+from moodline.store import Message
+from moodline.wiring import load_settings, twilio_sms
+
+SETTINGS = load_settings(ALERTS_TOPIC_ARN, TWILIO_SECRET_ID)
+SCORER = ReplyScorer(
+    settings=SETTINGS,
+    desk=AlertDesk(
+        pager=SnsPager(SETTINGS.alerts_topic_arn),
+        idempotency_table=SETTINGS.idempotency_table,
+        public_base_url=SETTINGS.public_base_url,
+    ),
+    sms=twilio_sms(SETTINGS),
+)
+PROCESSOR = BatchProcessor(event_type=EventType.DynamoDBStreams)
+
+
+def score_reply(record: DynamoDBRecord) -> None:
+    reply = Message.from_raw_data(record.raw_event["dynamodb"]["NewImage"])
+    SCORER.score(reply, reply.received_at)
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    register_lambda_context(context)
+    return process_partial_response(event=event, record_handler=score_reply, processor=PROCESSOR, context=context)
