@@ -1,0 +1,1 @@
+"""Moodline's local, offline stack: dev-only code that never ships in a Lambda artifact."""
