@@ -1,0 +1,278 @@
+"""A simulated week of Moodline, end to end on the local stack, printed as a timeline and a report."""
+
+from __future__ import annotations
+
+import heapq
+import io
+import json
+import sys
+import time
+import urllib.request
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import IO, Any
+from zoneinfo import ZoneInfo
+
+import boto3
+
+from moodline_local.stack import LOCAL_FROM_NUMBER, LocalStack
+from moodline_local.template import REGION
+
+# Monday 30 November 2026, midnight in New York: the week the demo simulates.
+WEEK_START = datetime(2026, 11, 30, 5, 0, tzinfo=UTC)
+# It runs on to the next Monday morning, when the weekly e-mails go out (08:00 New York).
+SIM_END = datetime(2026, 12, 7, 13, 30, tzinfo=UTC)
+TICK = timedelta(minutes=15)
+DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+@dataclass(frozen=True)
+class Persona:
+    """A simulated client: who they are, when they are asked, and what they answer each day."""
+
+    name: str
+    phone: str
+    timezone: str
+    checkin: str
+    coach: str
+    locale: str
+    delay_minutes: int
+    replies: tuple[str | None, ...]  # Mon..Sun; None = no answer
+
+
+PERSONAS = (
+    Persona("Ana", "+15550100001", "America/New_York", "09:00", "c1", "es-US", 12,
+            ("7, bien", "8 hoy muy bien", "7", "6, cansada", "7/10", "8", "siete")),
+    Persona("Ben", "+15550100002", "America/Chicago", "08:30", "c1", "en-US", 25,
+            ("6", "5 rough night", "4", "honestly i can't do this anymore. i've been saving my pills and "
+             "tonight is the night", None, "3", "5")),
+    Persona("Chloe", "+15550100003", "America/Los_Angeles", "19:00", "c2", "en-US", 40,
+            ("8 great run today", "7", "had a long day at work", "7.5", "8", None, "9")),
+    Persona("Dev", "+445550100004", "Europe/London", "10:00", "c2", "en-GB", 5,
+            ("6", "STOP", "5", "5", "5", "5", "5")),
+    Persona("Eli", "+15550100005", "America/Denver", "12:00", "c1", "en-US", 90,
+            ("7", None, "6", "2, everything feels heavy", "4", "5", None)),
+    Persona("Fay", "+15550100006", "America/Phoenix", "20:00", "c2", "en-US", 15,
+            ("9", "8", "killing it at work, 9", "my phone died lol. 8", "9", "8", "9")),
+)
+COACHES = (("c1", "Casey Morgan", "casey@practice.example"), ("c2", "Jordan Lee", "jordan@practice.example"))
+STRANGER = "+15550199999"
+
+
+@dataclass(order=True)
+class _Pending:
+    at: datetime
+    persona: Persona = field(compare=False)
+    text: str = field(compare=False)
+
+
+class Timeline:
+    """Prints what happens, in each client's own local time; never a phone number."""
+
+    def __init__(self, out: IO[str]) -> None:
+        self.out = out
+
+    def line(self, at: datetime, zone: str, who: str, what: str) -> None:
+        local = at.astimezone(ZoneInfo(zone))
+        stamp = f"{DAYS[local.weekday()]} {local:%d %b %H:%M} {local.tzname():>5}"
+        print(f"  {stamp}  {who:<7} {what}", file=self.out)
+
+
+class WeekSimulation:
+    """Drives the stack through the week: schedules fire, clients answer, pages and e-mails go out."""
+
+    def __init__(self, stack: LocalStack, out: IO[str], out_dir: Path) -> None:
+        self.stack = stack
+        self.out = out
+        self.out_dir = out_dir
+        self.timeline = Timeline(out)
+        self.now = WEEK_START
+        self.by_phone = {p.phone: p for p in PERSONAS}
+        self.client_ids: dict[str, str] = {}
+        self.pending: list[_Pending] = []
+        self.seen_messages = 0
+        self.pager_queues: dict[str, str] = {}
+        self.counts: Counter[str] = Counter()
+
+    # --- set-up ---------------------------------------------------------------------------------
+
+    def enrol(self) -> None:
+        from moodline import admin
+        from moodline.credentials import app_keys
+        from moodline.settings import Settings
+
+        settings = Settings.from_env(self.stack.runtime.functions["IngestSmsFunction"].environment)  # type: ignore[union-attr]
+        key = app_keys(settings).phone_hash_key
+        sqs = boto3.client("sqs", region_name=REGION)
+        topic = self.stack.resource("AlertsTopic").arn
+        for coach_id, name, email in COACHES:
+            admin.add_coach(coach_id, name, email)
+            # Each coach's pager: an SQS queue here; SMS, e-mail or an HTTPS pager service in production.
+            url = sqs.create_queue(QueueName=f"pager-{coach_id}")["QueueUrl"]
+            arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+            admin.subscribe_pager(coach_id, topic_arn=topic, protocol="sqs", endpoint=arn)
+            self.pager_queues[coach_id] = url
+        enrolled_at = WEEK_START - timedelta(days=1)
+        for p in PERSONAS:
+            client = admin.enroll_client(
+                admin.Enrolment(p.coach, p.name, p.phone, p.timezone, p.checkin, p.locale),
+                phone_key=key, now=enrolled_at, shards=settings.due_shards,
+            )
+            self.client_ids[p.name] = client.client_id
+        # The rota: Casey Monday to Wednesday, Jordan Thursday to Sunday, each backing the other up.
+        thursday = WEEK_START + timedelta(days=3)
+        admin.set_shift("primary", starts_at=WEEK_START, ends_at=thursday, primary="c1", backup="c2")
+        admin.set_shift("primary", starts_at=thursday, ends_at=SIM_END, primary="c2", backup="c1")
+        print(f"Enrolled {len(PERSONAS)} clients in {len({p.timezone for p in PERSONAS})} timezones, "
+              f"{len(COACHES)} coaches; on call: Casey (c1) Mon-Wed, Jordan (c2) Thu-Sun.\n", file=self.out)
+
+    # --- the week -------------------------------------------------------------------------------
+
+    def run(self) -> None:
+        self.enrol()
+        current_day = None
+        while self.now < SIM_END:
+            day = self.now.astimezone(ZoneInfo("America/New_York")).date()
+            if day != current_day:
+                current_day = day
+                print(f"— {day:%A %d %B} —", file=self.out)
+            self.stack.clock = lambda: self.now
+            for name, result in self.stack.fire_schedules(self.now):
+                if name.startswith("WeeklySummary"):
+                    self.counts["emails"] += int(result["emails_sent"])
+                    self.timeline.line(self.now, "America/New_York", "weekly",
+                                       f"summary e-mails sent to {result['emails_sent']} coaches "
+                                       f"({result['iso_week']})")
+            self.stack.settle()
+            self._collect_probes()
+            self.stack.twilio.flush_status_callbacks("delivered")
+            self._answer_until(self.now + TICK)
+            if self.now == WEEK_START + timedelta(days=2, hours=15):
+                self._stranger_texts()
+            self.now += TICK
+
+    def _collect_probes(self) -> None:
+        messages = self.stack.twilio.messages
+        for message in messages[self.seen_messages:]:
+            persona = self.by_phone.get(message.to)
+            if persona is None:
+                continue
+            if message.body.startswith(("Hi ", "Hola ")):
+                self.counts["probes"] += 1
+                day = self.now.astimezone(ZoneInfo(persona.timezone)).weekday()
+                self.timeline.line(self.now, persona.timezone, persona.name, "→ check-in sent")
+                answer = persona.replies[day] if day < len(persona.replies) else None
+                if answer is not None:
+                    heapq.heappush(self.pending, _Pending(self.now + timedelta(minutes=persona.delay_minutes),
+                                                          persona, answer))
+            else:
+                self.timeline.line(self.now, persona.timezone, persona.name, f"→ SMS: {message.body[:70]}…")
+        self.seen_messages = len(messages)
+
+    def _answer_until(self, end: datetime) -> None:
+        from moodline import store
+
+        while self.pending and self.pending[0].at < end:
+            item = heapq.heappop(self.pending)
+            self.now = item.at
+            status, body = self.stack.twilio.post_inbound(
+                self.stack.inbound_url, to=LOCAL_FROM_NUMBER, from_=item.persona.phone, body=item.text)
+            self.counts["replies"] += 1
+            self.stack.settle()
+            stored = store.Message.query(self.client_ids[item.persona.name], scan_index_forward=False, limit=1)
+            last = next(iter(stored), None)
+            scored = (f"mood {last.mood:g}" if last and last.mood is not None else "mood —")
+            level = last.level if last and last.level else (last.kind if last else "?")
+            self.timeline.line(item.at, item.persona.timezone, item.persona.name,
+                               f"← \"{item.text[:48]}\"  [{scored}, {level}]")
+            answer = _twiml_text(body)
+            if status != 200:
+                self.timeline.line(item.at, item.persona.timezone, item.persona.name, f"  webhook answered {status}")
+            elif answer:
+                self.timeline.line(item.at, item.persona.timezone, "", f"  ↳ answered: {answer[:78]}")
+            self._show_pages(item.at, item.persona.timezone)
+        self.now = end - TICK
+
+    def _stranger_texts(self) -> None:
+        status, body = self.stack.twilio.post_inbound(
+            self.stack.inbound_url, to=LOCAL_FROM_NUMBER, from_=STRANGER, body="hi who is this?")
+        self.timeline.line(self.now, "America/New_York", "unknown",
+                           f"← \"hi who is this?\" [{status}] ↳ {_twiml_text(body)[:60]}")
+
+    def _show_pages(self, at: datetime, zone: str) -> None:
+        sqs = boto3.client("sqs", region_name=REGION)
+        for coach_id, url in self.pager_queues.items():
+            for message in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+                envelope = json.loads(message["Body"])
+                self.counts[f"pages:{coach_id}"] += 1
+                self.timeline.line(at, zone, "PAGE", f"⚠ {coach_id} paged: {envelope.get('Subject', '')}")
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+
+    # --- the report -----------------------------------------------------------------------------
+
+    def report(self, elapsed: float) -> dict[str, Any]:
+        from moodline import store
+
+        alerts = Counter(a.level for a in store.Alert.scan())
+        dev_after_stop = [m for m in self.stack.twilio.messages_to("+445550100004")
+                          if m.body.startswith("Hi ")]
+        stored = list(store.Message.scan())
+        unparseable = [m for m in stored if m.kind == "reply" and m.mood is None]
+        emails = self._write_emails()
+        report = {
+            "probes_sent": self.counts["probes"],
+            "replies": self.counts["replies"],
+            "replies_stored": sum(1 for m in stored if m.direction == "inbound"),
+            "replies_without_mood": len(unparseable),
+            "alerts": dict(sorted(alerts.items())),
+            "pages": {k.split(":", 1)[1]: v for k, v in sorted(self.counts.items()) if k.startswith("pages:")},
+            "emails": len(emails),
+            "probes_to_dev_total": len(dev_after_stop),
+            "seconds": round(elapsed, 1),
+        }
+        print("\nReport", file=self.out)
+        print(f"  probes sent ........ {report['probes_sent']}", file=self.out)
+        print(f"  replies ............ {report['replies']} ({report['replies_without_mood']} without a mood)",
+              file=self.out)
+        print(f"  alerts by level .... {report['alerts'] or 'none'}", file=self.out)
+        print(f"  pages .............. {report['pages'] or 'none'}", file=self.out)
+        print(f"  weekly e-mails ..... {report['emails']} → {', '.join(str(p) for p in emails)}", file=self.out)
+        print(f"  Dev texted STOP on Tuesday; check-ins he got all week: {len(dev_after_stop)}", file=self.out)
+        print(f"  simulated 8 days in {report['seconds']} s", file=self.out)
+        return report
+
+    def _write_emails(self) -> list[Path]:
+        with urllib.request.urlopen(f"{self.stack.moto_url}/moto-api/data.json") as response:  # noqa: S310
+            data = json.load(response)
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        paths = []
+        for message in data.get("ses", {}).get("Message", []):
+            to = message["destinations"]["ToAddresses"][0].split("@")[0]
+            path = self.out_dir / f"weekly-{to}.html"
+            path.write_text(message["body"], encoding="utf-8")
+            paths.append(path)
+        return paths
+
+
+def _twiml_text(body: str) -> str:
+    start, end = body.find("<Message>"), body.find("</Message>")
+    return body[start + 9:end] if start >= 0 else ""
+
+
+def run_demo(root: Path, out_dir: Path, out: IO[str] = sys.stdout) -> dict[str, Any]:
+    """Run the simulated week; logs go to ``out_dir/demo-logs.jsonl``; returns the report figures."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    with (out_dir / "demo-logs.jsonl").open("w", encoding="utf-8") as logs, \
+            LocalStack(root, log_stream=logs) as stack:
+        print(f"Moodline local stack: API {stack.base_url} · AWS (moto) {stack.moto_url} · "
+              f"Twilio stand-in {stack.twilio.url}\n", file=out)
+        simulation = WeekSimulation(stack, out, out_dir)
+        simulation.run()
+        return simulation.report(time.perf_counter() - started)
+
+
+if __name__ == "__main__":
+    run_demo(Path.cwd(), Path("out"), io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8"))

@@ -1,0 +1,200 @@
+"""The whole Moodline stack on 127.0.0.1: moto server, the template's resources, the functions, Twilio."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, redirect_stdout
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import IO, Any
+from urllib.parse import parse_qs, urlsplit
+
+import boto3
+
+from moodline_local.provision import provision
+from moodline_local.runtime import LocalRuntime
+from moodline_local.template import REGION, Template
+from moodline_local.twilio_standin import TwilioStandIn
+
+# Documented local defaults: not secrets, they exist only on this machine. Override with env vars.
+DEFAULT_AUTH_TOKEN = "moodline-local-auth-token"
+LOCAL_ACCOUNT_SID = "AC" + "0" * 31 + "1"
+LOCAL_FROM_NUMBER = "+15005550006"
+
+AWS_ENV = {
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    # botocore ≥1.40 sends stream calls to an account-ID endpoint moto does not serve.
+    "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class LocalStack:
+    """Starts everything, provisions from ``template.yaml``, and exposes the runtime that routes events.
+
+    ``aws="server"`` runs moto's server on 127.0.0.1 (``aws --endpoint-url`` can look inside);
+    ``aws="inprocess"`` expects the caller to have started ``moto.mock_aws`` (the tests).
+    """
+
+    def __init__(
+        self,
+        root: Path,
+        *,
+        aws: str = "server",
+        http_port: int | None = None,
+        auth_token: str | None = None,
+        clock: Callable[[], datetime] | None = None,
+        log_stream: IO[str] | None = None,
+    ) -> None:
+        self.root = root
+        self.aws = aws
+        self.http_port = http_port if http_port is not None else free_port()
+        self.auth_token = auth_token or os.environ.get("TWILIO_AUTH_TOKEN") or DEFAULT_AUTH_TOKEN
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self.log_stream = log_stream
+        self.moto_url = ""
+        self._moto: Any = None
+        self._http: ThreadingHTTPServer | None = None
+        self.twilio = TwilioStandIn(LOCAL_ACCOUNT_SID, self.auth_token)
+        self.template: Template | None = None
+        self.runtime: LocalRuntime | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.http_port}"
+
+    @property
+    def inbound_url(self) -> str:
+        """The URL Twilio would call, and sign, for inbound SMS."""
+        return f"{self.base_url}/twilio/inbound"
+
+    def start(self) -> LocalStack:
+        os.environ.update(AWS_ENV)
+        if self.aws == "server":
+            from moto.server import ThreadedMotoServer
+
+            logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no request lines on the terminal
+            port = free_port()
+            self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+            self._moto.start()
+            self.moto_url = f"http://127.0.0.1:{port}"
+            os.environ["AWS_ENDPOINT_URL"] = self.moto_url  # boto3 and PynamoDB both follow it
+        self.twilio.start()
+        self.template = Template.load(
+            self.root / "template.yaml",
+            {"PublicBaseUrl": self.base_url, "TwilioFromNumber": LOCAL_FROM_NUMBER},
+        )
+        resources = provision(self.template)
+        # What ops do after the first deploy: put the Twilio credentials in the secret.
+        boto3.client("secretsmanager", region_name=REGION).put_secret_value(
+            SecretId=resources["TwilioSecret"].arn,
+            SecretString=json.dumps({"account_sid": LOCAL_ACCOUNT_SID, "auth_token": self.auth_token}),
+        )
+        self.runtime = LocalRuntime(self.template, self.root, {"TWILIO_API_BASE_URL": self.twilio.url})
+        with self._quiet():
+            self.runtime.load()
+        if self.log_stream is not None:
+            from moodline.observability import logger
+
+            handler = logger.registered_handler
+            if hasattr(handler, "setStream"):
+                handler.setStream(self.log_stream)
+        self._start_http()
+        return self
+
+    def stop(self) -> None:
+        if self._http is not None:
+            self._http.shutdown()
+            self._http.server_close()
+        self.twilio.stop()
+        if self._moto is not None:
+            self._moto.stop()
+            os.environ.pop("AWS_ENDPOINT_URL", None)
+
+    def __enter__(self) -> LocalStack:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @contextmanager
+    def _quiet(self) -> Iterator[None]:
+        # Lambda writes logs and EMF metrics to stdout; locally they go to the log stream instead.
+        if self.log_stream is None:
+            yield
+        else:
+            with redirect_stdout(self.log_stream):
+                yield
+
+    # --- shortcuts over the runtime -------------------------------------------------------------
+
+    def resource(self, logical_id: str) -> Any:
+        assert self.template is not None
+        return self.template.resources[logical_id]
+
+    def fire_schedules(self, at: datetime) -> list[tuple[str, Any]]:
+        assert self.runtime is not None
+        with self._quiet():
+            return self.runtime.fire_schedules(at)
+
+    def settle(self) -> None:
+        assert self.runtime is not None
+        with self._quiet():
+            self.runtime.settle()
+
+    def request(self, method: str, path: str, *, headers: dict[str, str], body: str,
+                query: dict[str, list[str]] | None = None) -> tuple[int, str]:
+        assert self.runtime is not None
+        with self._quiet():
+            response = self.runtime.api_request(method, path, headers=headers, body=body,
+                                                host=f"127.0.0.1:{self.http_port}", at=self.clock(), query=query)
+        return response.status, response.body
+
+    # --- API Gateway on 127.0.0.1 ---------------------------------------------------------------
+
+    def _start_http(self) -> None:
+        stack = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - no request lines: they carry numbers
+                return
+
+            def _route(self) -> None:
+                parts = urlsplit(self.path)
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length).decode("utf-8", "replace") if length else ""
+                headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
+                assert stack.runtime is not None
+                with stack._quiet():
+                    response = stack.runtime.api_request(
+                        self.command, parts.path, headers=headers, body=body,
+                        host=self.headers.get("Host", f"127.0.0.1:{stack.http_port}"), at=stack.clock(),
+                        query=parse_qs(parts.query) or None,
+                    )
+                payload = response.body.encode()
+                self.send_response(response.status)
+                for key, value in response.headers.items():
+                    if key.lower() != "content-length":
+                        self.send_header(key, value)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            do_GET = do_POST = _route  # noqa: N815
+
+        self._http = ThreadingHTTPServer(("127.0.0.1", self.http_port), Handler)
+        threading.Thread(target=self._http.serve_forever, name="moodline-api", daemon=True).start()

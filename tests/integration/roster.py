@@ -1,0 +1,53 @@
+"""Test roster helpers: coaches, clients and pagers on the local stack, through the real admin code."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import boto3
+
+from moodline import admin, store
+from moodline.credentials import app_keys
+from moodline.settings import Settings
+
+
+@dataclass
+class Pager:
+    coach_id: str
+    queue_url: str
+
+    def pages(self) -> list[dict[str, Any]]:
+        sqs = boto3.client("sqs", region_name="us-east-1")
+        found = []
+        while True:
+            batch = sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10).get("Messages", [])
+            if not batch:
+                return found
+            for message in batch:
+                found.append(json.loads(message["Body"]))
+                sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+
+def settings_of(stack: Any) -> Settings:
+    return Settings.from_env(stack.runtime.functions["IngestSmsFunction"].environment)
+
+
+def add_coach_with_pager(stack: Any, coach_id: str, email: str | None = None) -> Pager:
+    admin.add_coach(coach_id, coach_id.title(), email or f"{coach_id}@practice.example")
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    url = sqs.create_queue(QueueName=f"pager-{coach_id}")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    admin.subscribe_pager(coach_id, topic_arn=stack.resource("AlertsTopic").arn, protocol="sqs", endpoint=arn)
+    return Pager(coach_id, url)
+
+
+def enrol(stack: Any, *, name: str, phone: str, coach: str, timezone: str = "America/New_York",
+          checkin: str = "09:00", locale: str = "en-US", now: datetime) -> store.Client:
+    settings = settings_of(stack)
+    return admin.enroll_client(
+        admin.Enrolment(coach, name, phone, timezone, checkin, locale),
+        phone_key=app_keys(settings).phone_hash_key, now=now, shards=settings.due_shards,
+    )
