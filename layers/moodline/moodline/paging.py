@@ -106,8 +106,14 @@ class AlertDesk:
         alert.save()
         return alert, event
 
-    def page(self, alert: store.Alert, client: store.Client, at: datetime, *, step: str) -> str:
-        """Page whoever is on call at ``at`` for ``step`` of ``alert``; returns the coach id paged."""
+    def page(self, alert: store.Alert, client: store.Client, at: datetime, *, step: str) -> str | None:
+        """Page whoever is on call at ``at`` for ``step`` of ``alert``, once; returns the coach paged (or None).
+
+        Called on every risky reply of the episode, not only when the alert is opened: a retry
+        after an attempt that opened the alert but failed to publish must still page.
+        """
+        if step in alert.paged_steps:
+            return None
         on_call = resolve_on_call(at, client.coach_id)
         page = Page(
             alert_id=alert.alert_id,
@@ -120,6 +126,7 @@ class AlertDesk:
         result = self._publish(page=asdict(page))
         if result.get("published"):
             alert.paged_to = on_call.primary
+            alert.paged_steps = [*alert.paged_steps, step]
             alert.timeline = [*alert.timeline, _entry(at, "paged", f"{on_call.primary} ({on_call.source}), step {step}")]
             alert.save()
         logger.info("alert paged", alert_id=alert.alert_id, coach_id=on_call.primary, step=step,

@@ -13,7 +13,7 @@ import boto3
 from moodline import store
 from moodline.idempotency import once_per_key
 from moodline.observability import logger, metrics
-from moodline.schedule import CheckinTime, InvalidSchedule, from_iso, is_stale, slot_end, to_iso
+from moodline.schedule import MAX_LATENESS, CheckinTime, InvalidSchedule, from_iso, is_stale, slot_end, to_iso
 from moodline.sms import SmsSendError, TwilioSms
 from moodline.texts import text_for
 
@@ -62,15 +62,21 @@ class SchedulingRun:
     invalid: int
 
 
-def plan_probe(client: store.Client, now: datetime) -> tuple[ProbeRequest | None, datetime]:
-    """The request to queue for a due client (None when too late to send), and its next due instant."""
+def plan_probe(client: store.Client, now: datetime) -> tuple[ProbeRequest | None, datetime, bool]:
+    """For a due client: the request to queue (None if nothing is due now), the next due instant,
+    and whether a missed probe was skipped as too late to send (a scheduler outage, say).
+    """
     checkin = CheckinTime.parse(client.checkin_time, client.timezone)
     due_at = from_iso(client.next_probe_at or to_iso(now))
-    next_at = checkin.next_after(max(due_at, now))
+    skipped = False
     if is_stale(due_at, now):
-        return None, next_at
+        # Too late for that one; today's may still be ahead, or in this very slot.
+        skipped = True
+        due_at = checkin.next_after(now - MAX_LATENESS)
+        if due_at >= slot_end(now):
+            return None, due_at, skipped
     request = ProbeRequest(client.client_id, checkin.local_date_of(due_at).isoformat(), to_iso(due_at))
-    return request, next_at
+    return request, checkin.next_after(max(due_at, now)), skipped
 
 
 def _batches(items: Sequence[ProbeRequest], size: int) -> Iterator[Sequence[ProbeRequest]]:
@@ -90,17 +96,18 @@ class ProbeScheduler:
         """Queue a probe for every client due before the end of ``now``'s slot, then advance them."""
         end = slot_end(now)
         planned: list[tuple[store.Client, ProbeRequest | None, datetime | None]] = []
-        invalid = 0
+        invalid = stale = 0
         for shard in range(self._shards):
             for client in store.find_due_clients(shard, end):
                 try:
-                    request, next_at = plan_probe(client, now)
+                    request, next_at, skipped = plan_probe(client, now)
                 except InvalidSchedule:
                     # A bad schedule must not block everyone else in the slot; take it out of the index.
                     logger.warning("client has an invalid schedule", client_id=client.client_id)
                     planned.append((client, None, None))
                     invalid += 1
                     continue
+                stale += skipped
                 planned.append((client, request, next_at))
         requests = [request for _, request, _ in planned if request is not None]
         self._send(requests)
@@ -108,9 +115,9 @@ class ProbeScheduler:
             # Advance only after the requests are on the queue: a crash before this point re-queues
             # them next tick, and send_probe's idempotency key drops the duplicates.
             store.schedule_next_probe(client, next_at, shards=self._shards)
-        stale = sum(1 for _, request, next_at in planned if request is None and next_at is not None)
         metrics.add_metric(name="ProbesQueued", unit="Count", value=len(requests))
         if stale:
+            logger.warning("late probes skipped", count=stale)
             metrics.add_metric(name="ProbesSkippedStale", unit="Count", value=stale)
         return SchedulingRun(to_iso(end), len(requests), stale, invalid)
 

@@ -69,10 +69,10 @@ class ReplyScorer:
 
         alert_id = paged = None
         if assessment.level.pages:
-            alert, event = self._desk.record_risk(client, reply.at, assessment, at)
+            alert, _ = self._desk.record_risk(client, reply.at, assessment, at)
             alert_id = alert.alert_id
-            if event in {"raised", "raised_severity"}:
-                paged = self._desk.page(alert, client, at, step=f"{event}-{alert.level}")
+            # One page per alert and severity: a rise to crisis pages again, more of the same does not.
+            paged = self._desk.page(alert, client, at, step=alert.level)
         store.save_assessment(
             reply,
             mood=assessment.mood,

@@ -189,6 +189,7 @@ class Alert(Model):
     replies = ListAttribute[str](of=UnicodeAttribute, default=list)
     timeline = ListAttribute[TimelineEntry](of=TimelineEntry, default=list)
     paged_to = UnicodeAttribute(null=True)
+    paged_steps = ListAttribute[str](of=UnicodeAttribute, default=list)
     outcome = UnicodeAttribute(null=True)
 
     by_client = AlertsByClient()
