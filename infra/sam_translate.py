@@ -11,8 +11,8 @@ from typing import Any
 
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")  # samtranslator refuses to run without one
 
-from samtranslator.translator.transform import transform  # noqa: E402
-from samtranslator.yaml_helper import yaml_parse  # noqa: E402
+from samtranslator.translator.transform import transform
+from samtranslator.yaml_helper import yaml_parse
 
 
 class OfflinePolicyLoader:

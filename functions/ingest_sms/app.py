@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
-from aws_lambda_powertools.event_handler.exceptions import UnauthorizedError
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from twilio.twiml.messaging_response import MessagingResponse
 
@@ -14,7 +13,7 @@ from moodline.idempotency import register_lambda_context
 from moodline.inbound import InboundSmsService, record_delivery_status
 from moodline.observability import logger, metrics
 from moodline.settings import APP_SECRET_ID, TWILIO_SECRET_ID
-from moodline.webhook import BadWebhook, InboundSms, StatusUpdate, form_of, request_url, signature_is_valid
+from moodline.webhook import BadWebhook, InboundSms, InvalidSignature, StatusUpdate, verified_form
 from moodline.wiring import load_settings, phone_key, twilio_auth_token
 
 SETTINGS = load_settings(TWILIO_SECRET_ID, APP_SECRET_ID)
@@ -23,14 +22,7 @@ app = APIGatewayRestResolver()
 
 
 def signed_form() -> dict[str, str]:
-    """The form of the current request, after Twilio's signature is checked against the URL it called."""
-    event = app.current_event.raw_event
-    form = form_of(event)
-    url = request_url(event, SETTINGS.public_base_url)
-    if not signature_is_valid(twilio_auth_token(SETTINGS), url, form, app.current_event.headers.get("X-Twilio-Signature")):
-        metrics.add_metric(name="WebhookRejected", unit="Count", value=1)
-        raise UnauthorizedError("invalid Twilio signature")
-    return form
+    return verified_form(app.current_event.raw_event, twilio_auth_token(SETTINGS), SETTINGS.public_base_url)
 
 
 def twiml(text: str | None) -> Response[str]:
@@ -55,8 +47,9 @@ def delivery_status() -> Response[str]:
     return twiml(None)
 
 
-@app.exception_handler(UnauthorizedError)
-def forbidden(exc: UnauthorizedError) -> Response[str]:
+@app.exception_handler(InvalidSignature)
+def forbidden(exc: InvalidSignature) -> Response[str]:
+    metrics.add_metric(name="WebhookRejected", unit="Count", value=1)
     logger.warning("webhook rejected: bad signature", path=app.current_event.path)
     return Response(status_code=403, content_type="text/plain", body="Forbidden")
 

@@ -14,7 +14,6 @@ from moodline.pager import SnsPager
 from moodline.paging import AlertDesk
 from moodline.scoring import ReplyScorer
 from moodline.settings import ALERTS_TOPIC_ARN, TWILIO_SECRET_ID
-from moodline.store import Message
 from moodline.wiring import load_settings, twilio_sms
 
 SETTINGS = load_settings(ALERTS_TOPIC_ARN, TWILIO_SECRET_ID)
@@ -31,8 +30,7 @@ PROCESSOR = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
 
 def score_reply(record: DynamoDBRecord) -> None:
-    reply = Message.from_raw_data(record.raw_event["dynamodb"]["NewImage"])
-    SCORER.score(reply, reply.received_at)
+    SCORER.score_stream_image(record.raw_event["dynamodb"]["NewImage"])
 
 
 @logger.inject_lambda_context

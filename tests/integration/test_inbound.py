@@ -49,7 +49,8 @@ def test_forged_or_missing_signature_gets_403_and_stores_nothing(stack):
     # When a request arrives unsigned, signed with the wrong token, and signed for another URL
     unsigned = stack.twilio.post_signed(stack.inbound_url, params, sign=False)
     forged = stack.twilio.post_signed(
-        stack.inbound_url, params, signature=RequestValidator("wrong-token").compute_signature(stack.inbound_url, params))
+        stack.inbound_url, params,
+        signature=RequestValidator("wrong-token").compute_signature(stack.inbound_url, params))
     other_url = stack.twilio.post_signed(
         stack.inbound_url, params, signature=stack.twilio.signature_for(stack.inbound_url + "x", params))
 

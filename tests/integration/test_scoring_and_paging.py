@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import boto3
+
 from moodline import admin, store
 from moodline.store import Message
 from tests.conftest import load_event
@@ -169,8 +171,6 @@ def test_a_scoring_failure_is_retried_and_then_lands_in_the_dlq(stack, clock, mo
     _reply(stack, clock, MONDAY.replace(hour=20), "+15550100002", "i want to die")
 
     # Then the record is retried and finally sent to the scoring DLQ (which has an alarm)
-    import boto3
-
     sqs = boto3.client("sqs")
     dlq = sqs.receive_message(QueueUrl=stack.resource("ScoringDLQ").url).get("Messages", [])
     assert len(dlq) == 1

@@ -14,6 +14,10 @@ from types import TracebackType
 from typing import Any
 
 import pytest
+from twilio.base.exceptions import TwilioRestException
+from twilio.request_validator import RequestValidator
+from twilio.rest import Client
+
 from moodline_local.twilio_standin import (
     DEFAULT_SERVICE_SENDER,
     SentMessage,
@@ -21,9 +25,6 @@ from moodline_local.twilio_standin import (
     build_inbound_params,
     sms_segments,
 )
-from twilio.base.exceptions import TwilioRestException
-from twilio.request_validator import RequestValidator
-from twilio.rest import Client
 
 ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
 AUTH_TOKEN = "standin-test-token-0001"

@@ -19,10 +19,10 @@ def _field(spec: str, low: int, high: int, names: dict[str, int] | None = None) 
     if spec in {"*", "?"}:
         return None
     values: set[int] = set()
-    for part in spec.split(","):
-        step = 1
-        if "/" in part:
-            part, step_text = part.split("/", 1)
+    for item in spec.split(","):
+        part, step = item, 1
+        if "/" in item:
+            part, step_text = item.split("/", 1)
             step = int(step_text)
         if part in {"*", ""}:
             start, end = low, high

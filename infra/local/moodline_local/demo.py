@@ -244,7 +244,7 @@ class WeekSimulation:
         return report
 
     def _write_emails(self) -> list[Path]:
-        with urllib.request.urlopen(f"{self.stack.moto_url}/moto-api/data.json") as response:  # noqa: S310
+        with urllib.request.urlopen(f"{self.stack.moto_url}/moto-api/data.json") as response:
             data = json.load(response)
         self.out_dir.mkdir(parents=True, exist_ok=True)
         paths = []

@@ -179,7 +179,7 @@ class LocalRuntime:
             try:
                 response = self.invoke(function.logical_id, {"Records": records}) or {}
                 failed = {f["itemIdentifier"] for f in response.get("batchItemFailures", [])}
-            except Exception:  # noqa: BLE001 - as Lambda: the whole batch returns to the queue
+            except Exception:
                 failed = {r["messageId"] for r in records}
             for record in records:
                 if record["messageId"] in failed:
@@ -244,7 +244,7 @@ class LocalRuntime:
             try:
                 response = self.invoke(function.logical_id, {"Records": batch}) or {}
                 failures = [f["itemIdentifier"] for f in response.get("batchItemFailures", [])]
-            except Exception:  # noqa: BLE001 - as Lambda: the whole batch is retried
+            except Exception:
                 failures = [batch[0]["dynamodb"]["SequenceNumber"]]
             if not failures:
                 return len(batch)

@@ -170,7 +170,7 @@ class LocalStack:
         stack = self
 
         class Handler(BaseHTTPRequestHandler):
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - no request lines: they carry numbers
+            def log_message(self, format: str, *args: Any) -> None:
                 return
 
             def _route(self) -> None:

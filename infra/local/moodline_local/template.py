@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from samtranslator.yaml_helper import yaml_parse
 
@@ -85,7 +85,7 @@ class Template:
             return self.condition(arg)
         return {key: self.resolve(arg)}
 
-    _PSEUDO = {"AWS::Region": REGION, "AWS::AccountId": ACCOUNT, "AWS::Partition": "aws",
+    _PSEUDO: ClassVar[dict[str, str]] = {"AWS::Region": REGION, "AWS::AccountId": ACCOUNT, "AWS::Partition": "aws",
                "AWS::URLSuffix": "amazonaws.com", "AWS::StackName": "moodline-local"}
 
     def _ref(self, name: str) -> str:

@@ -30,7 +30,8 @@ def score_lines(lines: Iterable[str], out: IO[str]) -> int:
                 h is None or (isinstance(h, int | float) and not isinstance(h, bool)) for h in history
             ):
                 raise ValueError('"history" must be a list of numbers (or null)')
-            result: dict[str, Any] = assess_reply(item["text"], [None if h is None else float(h) for h in history]).to_json()
+            moods = [None if h is None else float(h) for h in history]
+            result: dict[str, Any] = assess_reply(item["text"], moods).to_json()
         except ValueError as exc:  # json.JSONDecodeError is a ValueError
             errors += 1
             result = {"error": f"line {number}: {exc}"}

@@ -37,14 +37,13 @@ def once_per_key(
         expires_after_seconds=expires_after_seconds,
     )
     _configs.append(config)
-    wrapped = idempotent_function(
+    return idempotent_function(  # type: ignore[no-any-return]
         func,
         data_keyword_argument=data_keyword,
         persistence_store=DynamoDBPersistenceLayer(table_name=table_name),
         config=config,
         key_prefix=key_prefix,
     )
-    return wrapped  # type: ignore[no-any-return]
 
 
 def register_lambda_context(context: LambdaContext | None) -> None:

@@ -18,7 +18,7 @@ class Page:
     """One page: the step of one alert, to one coach (or the team)."""
 
     alert_id: str
-    step: int
+    step: str
     coach_id: str
     severity: str
     subject: str

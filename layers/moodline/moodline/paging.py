@@ -127,7 +127,8 @@ class AlertDesk:
         if result.get("published"):
             alert.paged_to = on_call.primary
             alert.paged_steps = [*alert.paged_steps, step]
-            alert.timeline = [*alert.timeline, _entry(at, "paged", f"{on_call.primary} ({on_call.source}), step {step}")]
+            detail = f"{on_call.primary} ({on_call.source}), step {step}"
+            alert.timeline = [*alert.timeline, _entry(at, "paged", detail)]
             alert.save()
         logger.info("alert paged", alert_id=alert.alert_id, coach_id=on_call.primary, step=step,
                     on_call_source=on_call.source)

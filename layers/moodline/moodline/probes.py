@@ -111,10 +111,10 @@ class ProbeScheduler:
                 planned.append((client, request, next_at))
         requests = [request for _, request, _ in planned if request is not None]
         self._send(requests)
-        for client, _, next_at in planned:
+        for client, _, advance_to in planned:
             # Advance only after the requests are on the queue: a crash before this point re-queues
             # them next tick, and send_probe's idempotency key drops the duplicates.
-            store.schedule_next_probe(client, next_at, shards=self._shards)
+            store.schedule_next_probe(client, advance_to, shards=self._shards)
         metrics.add_metric(name="ProbesQueued", unit="Count", value=len(requests))
         if stale:
             logger.warning("late probes skipped", count=stale)

@@ -45,6 +45,11 @@ class ReplyScorer:
             expires_after_seconds=RESOURCES_KEY_SECONDS,
         )
 
+    def score_stream_image(self, new_image: dict[str, Any]) -> ScoreOutcome:
+        """Score the reply in a stream record's ``NewImage`` (DynamoDB JSON), at the time it was received."""
+        reply = store.Message.from_raw_data(new_image)
+        return self.score(reply, reply.received_at)
+
     def score(self, reply: store.Message, at: datetime) -> ScoreOutcome:
         """Score ``reply`` (received at ``at``) and act on the level."""
         client = store.get_client(reply.client_id)

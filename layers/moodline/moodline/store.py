@@ -32,6 +32,7 @@ from pynamodb.attributes import (
 )
 from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
+from pynamodb.expressions.update import Action
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
@@ -146,7 +147,7 @@ class Message(Model):
     reply_sent = UnicodeAttribute(null=True)  # what the webhook answered: "ack" | "resources" | ...
     mood = NumberAttribute(null=True)
     level = UnicodeAttribute(null=True)
-    reasons = ListAttribute[str](of=UnicodeAttribute, null=True)
+    reasons = ListAttribute[str](of=UnicodeAttribute, null=True)  # type: ignore[arg-type]
     alert_id = UnicodeAttribute(null=True)
     expires_at = TTLAttribute(null=True)
 
@@ -185,11 +186,11 @@ class Alert(Model):
     status = UnicodeAttribute(default="open")  # open | acknowledged | resolved
     opened_at = UnicodeAttribute()
     ack_code = UnicodeAttribute()
-    reasons = ListAttribute[str](of=UnicodeAttribute, default=list)
-    replies = ListAttribute[str](of=UnicodeAttribute, default=list)
+    reasons = ListAttribute[str](of=UnicodeAttribute, default=list)  # type: ignore[arg-type]
+    replies = ListAttribute[str](of=UnicodeAttribute, default=list)  # type: ignore[arg-type]
     timeline = ListAttribute[TimelineEntry](of=TimelineEntry, default=list)
     paged_to = UnicodeAttribute(null=True)
-    paged_steps = ListAttribute[str](of=UnicodeAttribute, default=list)
+    paged_steps = ListAttribute[str](of=UnicodeAttribute, default=list)  # type: ignore[arg-type]
     outcome = UnicodeAttribute(null=True)
 
     by_client = AlertsByClient()
@@ -234,7 +235,7 @@ def bind_tables(settings: Settings) -> None:
     for model, table_name in names.items():
         model.Meta.table_name = table_name
         # PynamoDB caches the connection with the old name; drop it so the new name takes effect.
-        model._connection = None  # noqa: SLF001
+        model._connection = None
 
 
 # --- clients -------------------------------------------------------------------------------------
@@ -274,7 +275,7 @@ def schedule_next_probe(client: Client, next_at: datetime | None, *, shards: int
     condition = (
         Client.next_probe_at == expected if expected is not None else Client.next_probe_at.does_not_exist()
     )
-    actions = (
+    actions: list[Action] = (
         [Client.next_probe_at.set(to_iso(next_at)), Client.due_shard.set(shard_of(client.client_id, shards))]
         if next_at is not None
         else [Client.next_probe_at.remove(), Client.due_shard.remove()]

@@ -86,6 +86,19 @@ def form_of(event: Mapping[str, Any]) -> dict[str, str]:
     return dict(parse_qsl(body, keep_blank_values=True))
 
 
+class InvalidSignature(BadWebhook):
+    """The request is not signed by Twilio for the URL it was sent to: answered 403."""
+
+
+def verified_form(event: Mapping[str, Any], auth_token: str, public_base_url: str = "") -> dict[str, str]:
+    """The form of a webhook request, once its ``X-Twilio-Signature`` is checked against the URL called."""
+    form = form_of(event)
+    headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
+    if not signature_is_valid(auth_token, request_url(event, public_base_url), form, headers.get("x-twilio-signature")):
+        raise InvalidSignature("invalid or missing Twilio signature")
+    return form
+
+
 def signature_is_valid(auth_token: str, url: str, form: Mapping[str, str], signature: str | None) -> bool:
     """Twilio's own check (HMAC-SHA1 over URL + sorted params, constant-time compare)."""
     if not signature:
