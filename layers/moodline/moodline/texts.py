@@ -30,7 +30,7 @@ _TEXTS: dict[str, dict[str, str]] = {
 
 def text_for(key: str, locale: str, **values: str) -> str:
     """The ``key`` text in the client's language (``es-US`` → Spanish), English as fallback."""
-    language = locale.split("-")[0].lower()
+    language = locale.split("-", maxsplit=1)[0].lower()
     template = _TEXTS.get(language, _TEXTS["en"]).get(key) or _TEXTS["en"][key]
     return template.format(**values)
 
