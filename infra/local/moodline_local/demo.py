@@ -20,8 +20,8 @@ import boto3
 from moodline_local.stack import LOCAL_FROM_NUMBER, LocalStack
 from moodline_local.template import REGION
 
-# Monday 30 November 2026, midnight in New York: the week the demo simulates.
-WEEK_START = datetime(2026, 11, 30, 5, 0, tzinfo=UTC)
+# Monday 30 November 2026, midnight on the US west coast: from here every client's Monday is ahead.
+WEEK_START = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
 # It runs on to the next Monday morning, when the weekly e-mails go out (08:00 New York).
 SIM_END = datetime(2026, 12, 7, 13, 30, tzinfo=UTC)
 TICK = timedelta(minutes=15)
@@ -95,6 +95,8 @@ class WeekSimulation:
         self.seen_messages = 0
         self.pager_queues: dict[str, str] = {}
         self.counts: Counter[str] = Counter()
+        self.stopped_at: dict[str, datetime] = {}
+        self.iso_week = ""
 
     # --- set-up ---------------------------------------------------------------------------------
 
@@ -114,7 +116,7 @@ class WeekSimulation:
             arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
             admin.subscribe_pager(coach_id, topic_arn=topic, protocol="sqs", endpoint=arn)
             self.pager_queues[coach_id] = url
-        enrolled_at = WEEK_START - timedelta(days=1)
+        enrolled_at = WEEK_START
         for p in PERSONAS:
             client = admin.enroll_client(
                 admin.Enrolment(p.coach, p.name, p.phone, p.timezone, p.checkin, p.locale),
@@ -141,7 +143,7 @@ class WeekSimulation:
             self.stack.clock = lambda: self.now
             for name, result in self.stack.fire_schedules(self.now):
                 if name.startswith("WeeklySummary"):
-                    self.counts["emails"] += int(result["emails_sent"])
+                    self.iso_week = str(result["iso_week"])
                     self.timeline.line(self.now, "America/New_York", "weekly",
                                        f"summary e-mails sent to {result['emails_sent']} coaches "
                                        f"({result['iso_week']})")
@@ -161,6 +163,8 @@ class WeekSimulation:
                 continue
             if message.body.startswith(("Hi ", "Hola ")):
                 self.counts["probes"] += 1
+                if persona.name == "Dev" and persona.phone not in self.stopped_at:
+                    self.counts["dev_probes_before_stop"] += 1
                 day = self.now.astimezone(ZoneInfo(persona.timezone)).weekday()
                 self.timeline.line(self.now, persona.timezone, persona.name, "→ check-in sent")
                 answer = persona.replies[day] if day < len(persona.replies) else None
@@ -180,6 +184,8 @@ class WeekSimulation:
             status, body = self.stack.twilio.post_inbound(
                 self.stack.inbound_url, to=LOCAL_FROM_NUMBER, from_=item.persona.phone, body=item.text)
             self.counts["replies"] += 1
+            if item.text.strip().upper() == "STOP":
+                self.stopped_at[item.persona.phone] = item.at
             self.stack.settle()
             stored = store.Message.query(self.client_ids[item.persona.name], scan_index_forward=False, limit=1)
             last = next(iter(stored), None)
@@ -216,8 +222,10 @@ class WeekSimulation:
         from moodline import store
 
         alerts = Counter(a.level for a in store.Alert.scan())
-        dev_after_stop = [m for m in self.stack.twilio.messages_to("+445550100004")
-                          if m.body.startswith("Hi ")]
+        dev = self.by_phone["+445550100004"]
+        dev_probes = [m for m in self.stack.twilio.messages_to(dev.phone) if m.body.startswith("Hi ")]
+        # The stand-in keeps messages in send order; count those sent after Dev's STOP.
+        dev_after_stop = dev_probes[self.counts["dev_probes_before_stop"]:]
         stored = list(store.Message.scan())
         unparseable = [m for m in stored if m.kind == "reply" and m.mood is None]
         emails = self._write_emails()
@@ -229,7 +237,7 @@ class WeekSimulation:
             "alerts": dict(sorted(alerts.items())),
             "pages": {k.split(":", 1)[1]: v for k, v in sorted(self.counts.items()) if k.startswith("pages:")},
             "emails": len(emails),
-            "probes_to_dev_total": len(dev_after_stop),
+            "probes_after_stop": len(dev_after_stop),
             "seconds": round(elapsed, 1),
         }
         print("\nReport", file=self.out)
@@ -239,7 +247,7 @@ class WeekSimulation:
         print(f"  alerts by level .... {report['alerts'] or 'none'}", file=self.out)
         print(f"  pages .............. {report['pages'] or 'none'}", file=self.out)
         print(f"  weekly e-mails ..... {report['emails']} → {', '.join(str(p) for p in emails)}", file=self.out)
-        print(f"  Dev texted STOP on Tuesday; check-ins he got all week: {len(dev_after_stop)}", file=self.out)
+        print(f"  Dev texted STOP on Tuesday; check-ins sent to him since: {len(dev_after_stop)}", file=self.out)
         print(f"  simulated 8 days in {report['seconds']} s", file=self.out)
         return report
 
@@ -249,6 +257,8 @@ class WeekSimulation:
         self.out_dir.mkdir(parents=True, exist_ok=True)
         paths = []
         for message in data.get("ses", {}).get("Message", []):
+            if self.iso_week not in message["subject"]:
+                continue  # the run on the first Monday covered the week before the simulation
             to = message["destinations"]["ToAddresses"][0].split("@")[0]
             path = self.out_dir / f"weekly-{to}.html"
             path.write_text(message["body"], encoding="utf-8")

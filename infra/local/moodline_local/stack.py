@@ -7,6 +7,7 @@ import logging
 import os
 import socket
 import threading
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, redirect_stdout
 from datetime import UTC, datetime
@@ -84,6 +85,8 @@ class LocalStack:
 
     def start(self) -> LocalStack:
         os.environ.update(AWS_ENV)
+        # Powertools warns when an invocation emitted no metric (a status callback, say): noise here.
+        warnings.filterwarnings("ignore", message="No application metrics to publish")
         if self.aws == "server":
             from moto.server import ThreadedMotoServer
 

@@ -57,7 +57,7 @@ def _demo(args: argparse.Namespace) -> int:
     report = run_demo(root, root / args.out)
     expectations = {
         "a crisis page went out": sum(report["pages"].values()) >= 1 and report["alerts"].get("crisis", 0) >= 1,
-        "STOP stopped the check-ins": report["probes_to_dev_total"] == 1,
+        "STOP stopped the check-ins": report["probes_after_stop"] == 0,
         "an unparseable reply was stored without a mood": report["replies_without_mood"] >= 1,
         "each coach got a weekly e-mail": report["emails"] == 2,
     }
