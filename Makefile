@@ -40,7 +40,7 @@ test: lint
 	$(BIN)/pytest
 
 bench: $(STAMP)
-	$(BIN)/python -m bench
+	$(BIN)/python infra/bench.py
 
 build: $(STAMP)
 	$(BIN)/python infra/build.py

@@ -97,6 +97,10 @@ class LocalStack:
             self.moto_url = f"http://127.0.0.1:{port}"
             os.environ["AWS_ENDPOINT_URL"] = self.moto_url  # boto3 and PynamoDB both follow it
         self.twilio.start()
+        # A new stack is a new container: drop clients and cached secrets of a previous one.
+        from aws_lambda_powertools.utilities.parameters import base as parameters_base
+
+        parameters_base.DEFAULT_PROVIDERS.clear()
         self.template = Template.load(
             self.root / "template.yaml",
             {"PublicBaseUrl": self.base_url, "TwilioFromNumber": LOCAL_FROM_NUMBER},
@@ -108,7 +112,7 @@ class LocalStack:
             SecretString=json.dumps({"account_sid": LOCAL_ACCOUNT_SID, "auth_token": self.auth_token}),
         )
         self.runtime = LocalRuntime(self.template, self.root, {"TWILIO_API_BASE_URL": self.twilio.url})
-        with self._quiet():
+        with self.quiet():
             self.runtime.load()
         if self.log_stream is not None:
             from moodline.observability import logger
@@ -135,7 +139,8 @@ class LocalStack:
         self.stop()
 
     @contextmanager
-    def _quiet(self) -> Iterator[None]:
+    def quiet(self) -> Iterator[None]:
+        """Send what the functions print (logs, EMF metrics) to the log stream, as Lambda sends it to CloudWatch."""
         # Lambda writes logs and EMF metrics to stdout; locally they go to the log stream instead.
         if self.log_stream is None:
             yield
@@ -151,18 +156,18 @@ class LocalStack:
 
     def fire_schedules(self, at: datetime) -> list[tuple[str, Any]]:
         assert self.runtime is not None
-        with self._quiet():
+        with self.quiet():
             return self.runtime.fire_schedules(at)
 
     def settle(self) -> None:
         assert self.runtime is not None
-        with self._quiet():
+        with self.quiet():
             self.runtime.settle()
 
     def request(self, method: str, path: str, *, headers: dict[str, str], body: str,
                 query: dict[str, list[str]] | None = None) -> tuple[int, str]:
         assert self.runtime is not None
-        with self._quiet():
+        with self.quiet():
             response = self.runtime.api_request(method, path, headers=headers, body=body,
                                                 host=f"127.0.0.1:{self.http_port}", at=self.clock(), query=query)
         return response.status, response.body
@@ -182,7 +187,7 @@ class LocalStack:
                 body = self.rfile.read(length).decode("utf-8", "replace") if length else ""
                 headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
                 assert stack.runtime is not None
-                with stack._quiet():
+                with stack.quiet():
                     response = stack.runtime.api_request(
                         self.command, parts.path, headers=headers, body=body,
                         host=self.headers.get("Host", f"127.0.0.1:{stack.http_port}"), at=stack.clock(),

@@ -1,0 +1,238 @@
+"""``make bench``: cold-start imports per handler, AWS calls per event, fan-out cost, triage throughput, page latency.
+
+Benchmarks, not timed tests: they print figures and assert nothing. Everything runs offline:
+imports in fresh interpreter processes, AWS on moto (in-process for call counts, server mode for latency).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+FUNCTIONS = ("schedule_probes", "send_probe", "ingest_sms", "score_reply", "weekly_summary")
+RUNS = int(os.environ.get("BENCH_RUNS", "7"))
+MONDAY = datetime(2026, 11, 30, tzinfo=UTC)
+OUR_NUMBER = "+15005550006"
+
+_IMPORT_SNIPPET = """
+import os, sys, time, importlib.util
+os.environ.update({k: "bench" for k in ("CLIENTS_TABLE", "MESSAGES_TABLE", "ALERTS_TABLE", "COACHES_TABLE",
+    "ONCALL_TABLE", "IDEMPOTENCY_TABLE", "PROBES_QUEUE_URL", "TWILIO_SECRET_ID", "APP_SECRET_ID",
+    "SENDER_EMAIL")})
+os.environ.update(ALERTS_TOPIC_ARN="arn:aws:sns:us-east-1:123456789012:bench", TWILIO_FROM_NUMBER="+15005550006",
+    AWS_DEFAULT_REGION="us-east-1")
+target = sys.argv[1]
+start = time.perf_counter()
+if target == "pass":
+    pass
+elif target == "boto3":
+    import boto3
+else:
+    spec = importlib.util.spec_from_file_location("app", f"functions/{target}/app.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+print((time.perf_counter() - start) * 1000)
+"""
+
+
+def cold_imports() -> list[tuple[str, float]]:
+    """Median import time (ms) of each handler module in fresh processes, next to `import boto3` alone."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "layers/moodline"), str(ROOT)])}
+    results = []
+    for target in ("pass", "boto3", *FUNCTIONS):
+        samples = []
+        for _ in range(RUNS + 1):  # the first run warms the OS file cache and is dropped
+            out = subprocess.run([sys.executable, "-c", _IMPORT_SNIPPET, target], cwd=ROOT, env=env,
+                                 capture_output=True, text=True, check=True)
+            samples.append(float(out.stdout.strip()))
+        results.append((target, statistics.median(samples[1:])))
+    return results
+
+
+@contextmanager
+def counting_aws_calls() -> Iterator[Counter[str]]:
+    """Count every AWS API call botocore makes (boto3 and PynamoDB both go through it)."""
+    from botocore.client import BaseClient
+
+    counter: Counter[str] = Counter()
+    original = BaseClient._make_api_call
+
+    def counted(self: Any, operation: str, params: Any) -> Any:
+        counter[f"{self.meta.service_model.service_name}:{operation}"] += 1
+        return original(self, operation, params)
+
+    BaseClient._make_api_call = counted  # type: ignore[method-assign]
+    try:
+        yield counter
+    finally:
+        BaseClient._make_api_call = original  # type: ignore[method-assign]
+
+
+def _stack(**kwargs: Any) -> Any:
+    import io
+
+    from moodline_local.stack import LocalStack
+
+    return LocalStack(ROOT, log_stream=io.StringIO(), **kwargs)
+
+
+def _enrol(stack: Any, count: int, *, checkin: str = "09:00", coach: str = "c1", start: int = 0) -> None:
+    from moodline import admin
+    from moodline.credentials import app_keys
+    from moodline.settings import Settings
+
+    settings = Settings.from_env(stack.runtime.functions["IngestSmsFunction"].environment)
+    key = app_keys(settings).phone_hash_key
+    for i in range(start, start + count):
+        admin.enroll_client(admin.Enrolment(coach, f"C{i}", f"+1555{i:07d}", "America/New_York", checkin),
+                            phone_key=key, now=MONDAY, shards=settings.due_shards)
+
+
+def aws_calls_per_event() -> list[tuple[str, int, str]]:
+    """AWS calls made by each function for one typical event, on moto in-process."""
+    from moto import mock_aws
+
+    from moodline import admin
+
+    rows: list[tuple[str, int, str]] = []
+    with mock_aws():
+        stack = _stack(aws="inprocess", clock=lambda: MONDAY.replace(hour=14, minute=10)).start()
+        try:
+            admin.add_coach("c1", "Casey", "casey@practice.example")
+            _enrol(stack, 10)
+
+            def measure(name: str, action: Callable[[], object]) -> None:
+                with stack.quiet(), counting_aws_calls() as calls:
+                    action()
+                detail = ", ".join(f"{k.split(':')[1]}×{v}" for k, v in sorted(calls.items()))
+                rows.append((name, sum(calls.values()), detail))
+
+            tick = MONDAY.replace(hour=14)
+            measure("schedule_probes (tick, 10 clients due)",
+                    lambda: stack.runtime.invoke("ScheduleProbesFunction", {"scheduled_time": tick.isoformat()}))
+            measure("send_probe (batch of 10 requests)", stack.runtime.deliver_sqs)
+            measure("ingest_sms (one reply, warm)", lambda: stack.twilio.post_inbound(
+                stack.inbound_url, to=OUR_NUMBER, from_="+15550000001", body="7 good"))
+            measure("score_reply (low-risk reply)", stack.runtime.pump_streams)
+            measure("ingest_sms (crisis reply)", lambda: stack.twilio.post_inbound(
+                stack.inbound_url, to=OUR_NUMBER, from_="+15550000002", body="i want to die tonight"))
+            measure("score_reply (crisis: alert + page)", stack.runtime.pump_streams)
+            measure("weekly_summary (1 coach, 10 clients)", lambda: stack.runtime.invoke(
+                "WeeklySummaryFunction", {"scheduled_time": "2026-12-07T13:00:00Z"}))
+        finally:
+            stack.stop()
+    return rows
+
+
+def fan_out() -> list[tuple[int, int, int, float]]:
+    """schedule_probes cost per tick as enrolment grows: calls and time grow with clients *due*, not enrolled."""
+    from moto import mock_aws
+
+    from moodline import admin
+
+    rows = []
+    for enrolled, due in ((100, 10), (1000, 10), (1000, 100), (1000, 500)):
+        with mock_aws():
+            stack = _stack(aws="inprocess").start()
+            try:
+                admin.add_coach("c1", "Casey", "casey@practice.example")
+                _enrol(stack, due, checkin="09:00")
+                _enrol(stack, enrolled - due, checkin="15:00", start=due)
+                tick = MONDAY.replace(hour=14)
+                with stack.quiet(), counting_aws_calls() as calls:
+                    started = time.perf_counter()
+                    result = stack.runtime.invoke("ScheduleProbesFunction", {"scheduled_time": tick.isoformat()})
+                    elapsed = time.perf_counter() - started
+                assert result["queued"] == due
+                rows.append((enrolled, due, sum(calls.values()), elapsed * 1000))
+            finally:
+                stack.stop()
+    return rows
+
+
+def triage_throughput() -> tuple[int, float]:
+    """Replies per second through moodline.triage.assess_reply, in-process, over the labelled corpus."""
+    from moodline.triage import assess_reply
+
+    corpus = [json.loads(line) for line in (ROOT / "tests/data/triage_corpus.jsonl").read_text().splitlines()]
+    items = [(c["text"], c.get("history") or []) for c in corpus]
+    started = time.perf_counter()
+    rounds = 20
+    for _ in range(rounds):
+        for text, history in items:
+            assess_reply(text, history)
+    return len(items) * rounds, len(items) * rounds / (time.perf_counter() - started)
+
+
+def page_latency(replies: int = 200) -> tuple[float, float, float]:
+    """Inbound webhook (signed HTTP POST) → SNS publish, on the local stack with moto in server mode."""
+    from moodline import admin
+
+    stamps: list[float] = []
+    clock_now = [MONDAY.replace(hour=15)]
+    with _stack(clock=lambda: clock_now[0]) as stack:
+        admin.add_coach("c1", "Casey", "casey@practice.example")
+        _enrol(stack, replies)
+        pager = stack.runtime.functions["ScoreReplyFunction"].module.SCORER._desk._pager
+        publish = pager.publish
+
+        def timed_publish(page: Any) -> str:
+            message_id = publish(page)
+            stamps.append(time.perf_counter())
+            return message_id
+
+        pager.publish = timed_publish
+        latencies = []
+        for i in range(replies):
+            clock_now[0] += timedelta(seconds=5)
+            started = time.perf_counter()
+            stack.twilio.post_inbound(stack.inbound_url, to=OUR_NUMBER, from_=f"+1555{i:07d}",
+                                      body="i want to end my life tonight")
+            stack.settle()  # what Lambda's stream poller does: deliver the new record to score_reply
+            if stamps:
+                latencies.append((stamps.pop() - started) * 1000)
+        ordered = sorted(latencies)
+        return statistics.median(ordered), ordered[int(0.95 * (len(ordered) - 1))], float(len(ordered))
+
+
+def main() -> int:
+    print(f"Moodline benchmarks · Python {sys.version.split()[0]} · {os.cpu_count()} CPUs · {RUNS} runs per import\n")
+    print("Cold-start import of each handler module (median of fresh processes, ms)")
+    imports = cold_imports()
+    baseline = dict(imports)
+    for name, ms in imports:
+        extra = "" if name in {"pass", "boto3"} else f"   ({ms / baseline['boto3']:.1f}× import boto3)"
+        print(f"  {name:<18} {ms:8.1f}{extra}")
+
+    print("\nAWS calls per event (moto, in-process)")
+    for name, count, detail in aws_calls_per_event():
+        print(f"  {name:<40} {count:4d}   {detail}")
+
+    print("\nFan-out: one schedule_probes tick as enrolment grows")
+    print(f"  {'enrolled':>8} {'due':>5} {'AWS calls':>10} {'ms':>8}")
+    for enrolled, due, calls, ms in fan_out():
+        print(f"  {enrolled:8d} {due:5d} {calls:10d} {ms:8.1f}")
+
+    total, rate = triage_throughput()
+    print(f"\nTriage throughput: {rate:,.0f} replies/s in-process ({total} assessments)")
+
+    median, p95, count = page_latency()
+    print(f"Webhook → SNS publish on the local stack: median {median:.1f} ms, p95 {p95:.1f} ms "
+          f"over {count:.0f} crisis replies")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.path[:0] = [str(ROOT / "layers/moodline"), str(ROOT / "infra/local")]
+    sys.exit(main())
