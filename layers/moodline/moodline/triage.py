@@ -1,0 +1,1864 @@
+"""Read one SMS check-in reply, extract the 1-10 mood and decide whether a human coach must be paged."""
+
+import re
+import statistics
+import unicodedata
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+# --------------------------------------------------------------------------------------------------
+# Public types
+# --------------------------------------------------------------------------------------------------
+
+
+class Level(StrEnum):
+    """Triage level, ordered by severity."""
+
+    LOW = "low"
+    MODERATE = "moderate"
+    HIGH = "high"
+    CRISIS = "crisis"
+
+    @property
+    def rank(self) -> int:
+        """Severity rank: low=0 .. crisis=3."""
+        return list(Level).index(self)
+
+    @property
+    def pages(self) -> bool:
+        """Whether this level pages a human coach."""
+        return self.rank >= Level.HIGH.rank
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One rule that fired, with the text (or value) that triggered it."""
+
+    rule: str
+    matched: str
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """The triage outcome for one reply (or for a run of missed replies)."""
+
+    level: Level
+    mood: float | None
+    reasons: tuple[Reason, ...]
+
+    def to_json(self) -> dict[str, object]:
+        """Plain-JSON form for storage and the coach dashboard."""
+        return {
+            "level": self.level.value,
+            "mood": self.mood,
+            "reasons": [{"rule": r.rule, "matched": r.matched} for r in self.reasons],
+        }
+
+
+# --------------------------------------------------------------------------------------------------
+# Normalisation that remembers where every character came from
+# --------------------------------------------------------------------------------------------------
+
+_APOSTROPHES = frozenset("'’‘`´ʼ")
+# Variation selectors and joiners change how an emoji looks, not what it means.
+_INVISIBLE = frozenset("\ufe0e\ufe0f\u200d\u200b")
+# Emoji that carry risk meaning become plain tokens so rules can treat them like words.
+_EMOJI_TOKENS = {
+    # means and death
+    "💊": " emo_pill ",
+    "🔪": " emo_knife ",
+    "🗡": " emo_knife ",
+    "🔫": " emo_gun ",
+    "🪢": " emo_rope ",
+    "🩸": " emo_blood ",
+    "🪦": " emo_grave ",
+    "⚰": " emo_coffin ",
+    # "💀" is slang for laughing ("I'm dead 💀"), like the crying-laughing faces
+    "😂": " emo_laugh ",
+    "🤣": " emo_laugh ",
+    "💀": " emo_laugh ",
+    # sadness and farewells, which only count next to a means
+    "😔": " emo_sad ",
+    "😞": " emo_sad ",
+    "😢": " emo_sad ",
+    "😭": " emo_sad ",
+    "💔": " emo_sad ",
+    "👋": " emo_wave ",
+    "✌": " emo_wave ",
+}
+_MATCHED_MAX = 60
+
+
+@dataclass(frozen=True)
+class _Text:
+    """Normalised text plus, for every character, the span of the original it stands for."""
+
+    original: str
+    text: str
+    spans: tuple[tuple[int, int], ...]
+
+    def sub(self, pattern: re.Pattern[str], repl: str | Callable[[re.Match[str]], str]) -> "_Text":
+        out: list[str] = []
+        spans: list[tuple[int, int]] = []
+        pos = 0
+        for m in pattern.finditer(self.text):
+            if m.start() == m.end():
+                continue
+            out.append(self.text[pos : m.start()])
+            spans.extend(self.spans[pos : m.start()])
+            new = m.expand(repl) if isinstance(repl, str) else repl(m)
+            whole = (self.spans[m.start()][0], self.spans[m.end() - 1][1])
+            out.append(new)
+            spans.extend([whole] * len(new))
+            pos = m.end()
+        out.append(self.text[pos:])
+        spans.extend(self.spans[pos:])
+        return _Text(self.original, "".join(out), tuple(spans))
+
+    def source(self, start: int, end: int) -> str:
+        """The original text behind text[start:end], trimmed for a coach to read."""
+        if start >= end:
+            return ""
+        snippet = self.original[self.spans[start][0] : self.spans[end - 1][1]].strip()
+        return snippet if len(snippet) <= _MATCHED_MAX else snippet[: _MATCHED_MAX - 1] + "…"
+
+
+def _fold_char(ch: str, emoji_tokens: bool) -> str:
+    if ch in _APOSTROPHES or ch in _INVISIBLE:
+        return ""
+    if emoji_tokens and ch in _EMOJI_TOKENS:
+        return _EMOJI_TOKENS[ch]
+    if ch.isspace():
+        return " "
+    decomposed = unicodedata.normalize("NFKD", ch)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+
+
+def _fold(text: str, emoji_tokens: bool) -> _Text:
+    """Lowercase, strip accents and apostrophes, keep a map back to the original."""
+    chars: list[str] = []
+    spans: list[tuple[int, int]] = []
+    for i, ch in enumerate(text):
+        folded = _fold_char(ch, emoji_tokens)
+        chars.append(folded)
+        spans.extend([(i, i + 1)] * len(folded))
+    return _Text(text, "".join(chars), tuple(spans))
+
+
+_ELONGATED = re.compile(r"([a-z])\1{2,}")  # "diiiie" -> "die", "noooo" -> "no"
+_SPACES = re.compile(r"\s+")
+_INNER_HYPHEN = re.compile(r"(?<=[a-z])[-/](?=[a-z])")
+# A digit or symbol between two letters is a letter in disguise ("k1ll", "suic!dal"); "x30" and "b12" are not.
+_LEET_CHAR = re.compile(r"(?<=[a-z])[0134579!|@$](?=[a-z])")
+_LEET = dict(zip("0134579!|@$", "oieastgiias", strict=True))
+
+# SMS spellings mapped to the plain words the rules are written against.
+_SMS_WORDS = {
+    "u": "you",
+    "ur": "your",
+    "r": "are",
+    "yu": "you",
+    "im": "i am",
+    "ive": "i have",
+    "id": "i would",
+    "iam": "i am",
+    "dont": "do not",
+    "doesnt": "does not",
+    "didnt": "did not",
+    "cant": "can not",
+    "cannot": "can not",
+    "wont": "will not",
+    "wouldnt": "would not",
+    "couldnt": "could not",
+    "shouldnt": "should not",
+    "isnt": "is not",
+    "arent": "are not",
+    "wasnt": "was not",
+    "werent": "were not",
+    "havent": "have not",
+    "hasnt": "has not",
+    "aint": "am not",
+    "youll": "you will",
+    "theyll": "they will",
+    "itll": "it will",
+    "youd": "you would",
+    "theyd": "they would",
+    "youve": "you have",
+    "wanna": "want to",
+    "wnt": "want",
+    "wana": "want to",
+    "gonna": "going to",
+    "gona": "going to",
+    "finna": "going to",
+    "gotta": "got to",
+    "tryna": "trying to",
+    "lemme": "let me",
+    "gimme": "give me",
+    "kinda": "kind of",
+    "sorta": "sort of",
+    "dunno": "do not know",
+    "idk": "i do not know",
+    "idc": "i do not care",
+    "rn": "right now",
+    "tbh": "to be honest",
+    "ngl": "not going to lie",
+    "bc": "because",
+    "cuz": "because",
+    "cus": "because",
+    "coz": "because",
+    "bcuz": "because",
+    "ppl": "people",
+    "pls": "please",
+    "plz": "please",
+    "tmrw": "tomorrow",
+    "tmr": "tomorrow",
+    "tmrow": "tomorrow",
+    "tomorow": "tomorrow",
+    "2morrow": "tomorrow",
+    "2moro": "tomorrow",
+    "2nite": "tonight",
+    "tonite": "tonight",
+    "2night": "tonight",
+    "b4": "before",
+    "4ever": "forever",
+    "4eva": "forever",
+    "sum1": "someone",
+    "no1": "no one",
+    "noone": "no one",
+    "every1": "everyone",
+    "any1": "anyone",
+    "some1": "someone",
+    "abt": "about",
+    "bout": "about",
+    "thx": "thanks",
+    "luv": "love",
+    "whats": "what is",
+    "thats": "that is",
+    "theres": "there is",
+    "hes": "he is",
+    "shes": "she is",
+    "theyre": "they are",
+    "youre": "you are",
+    "wit": "with",
+    "w/": "with",
+    "w": "with",
+    "lifes": "life is",
+    "someones": "someone is",
+    "nobodys": "nobody is",
+    "everyones": "everyone is",
+    "ok": "okay",
+    # Elongation collapse shortens a few doubled-letter words; put them back.
+    "kil": "kill",
+    "kiling": "killing",
+    "wil": "will",
+    "stil": "still",
+    "pils": "pills",
+    "pil": "pill",
+    "godbye": "goodbye",
+    # Spanish SMS
+    "q": "que",
+    "xq": "porque",
+    "pq": "porque",
+    "porq": "porque",
+    "tmb": "tambien",
+    "tb": "tambien",
+    "kiero": "quiero",
+    "qiero": "quiero",
+    "toy": "estoy",
+    "nd": "nada",
+    "bn": "bien",
+    "xfa": "por favor",
+}
+_SMS = re.compile(r"(?<![\w/])(?:" + "|".join(sorted(map(re.escape, _SMS_WORDS), key=len, reverse=True)) + r")(?!\w)")
+# "want 2 die": a 2 after a verb of intent, or before a verb, means "to".
+_TWO_AFTER = (
+    "want",
+    "need",
+    "going",
+    "ready",
+    "have",
+    "got",
+    "about",
+    "trying",
+    "try",
+    "plan",
+    "deserve",
+    "wish",
+)
+_TWO_AS_TO = re.compile(
+    "(?:"
+    + "|".join(rf"(?<=\b{verb} )" for verb in _TWO_AFTER)
+    + r")2(?= [a-z])|(?<= )2(?= (?:die|live|kill|end|be|sleep|hurt|cut|disappear|exist|wake)\b)"
+)
+
+
+# "ill" is usually "I'll" with the apostrophe dropped, unless it follows a word that makes it "sick".
+_ILL_AS_I_WILL = re.compile(
+    "".join(rf"(?<!\b{w} )" for w in ("am", "feel", "feeling", "so", "very", "been", "is", "was", "fell", "get", "got"))
+    + r"\bill\b"
+)
+
+
+def _normalise(text: str) -> _Text:
+    """The view the risk rules read: folded, de-elongated, SMS spellings expanded."""
+    t = _fold(text, emoji_tokens=True)
+    t = t.sub(_INNER_HYPHEN, " ")
+    t = t.sub(_LEET_CHAR, lambda m: _LEET[m.group(0)])
+    t = t.sub(_ELONGATED, r"\1")
+    t = t.sub(_SPACES, " ")
+    t = t.sub(_SMS, lambda m: _SMS_WORDS[m.group(0)])
+    t = t.sub(_ILL_AS_I_WILL, "i will")
+    return t.sub(_TWO_AS_TO, "to")
+
+
+# --------------------------------------------------------------------------------------------------
+# Mood parsing
+# --------------------------------------------------------------------------------------------------
+
+_NUMBER_WORDS = {
+    "zero": 0,
+    "cero": 0,
+    "one": 1,
+    "uno": 1,
+    "two": 2,
+    "dos": 2,
+    "three": 3,
+    "tres": 3,
+    "four": 4,
+    "cuatro": 4,
+    "five": 5,
+    "cinco": 5,
+    "six": 6,
+    "seis": 6,
+    "seven": 7,
+    "siete": 7,
+    "eight": 8,
+    "ocho": 8,
+    "nine": 9,
+    "nueve": 9,
+    "ten": 10,
+    "diez": 10,
+}
+_NUM = r"(?:\d+(?:[.,]\d+)?|" + "|".join(_NUMBER_WORDS) + r")"
+_OUT_OF_TEN = (
+    r"\s*(?:/|out of|outta|of|de|sobre)\s*(?:10|ten|diez)"
+    # "7 of 10 people" is a count, not a rating
+    r"(?![\d.,/:]\d|\s*(?:people|persons?|days|times|kids|of (?:them|us|the))\b)"
+)
+_START = r"(?<![\w.,$€£#:/+-])"
+
+# The probe asks "how's your mood today, 1-10?"; an echoed scale is never a rating.
+_SCALE_ECHO = re.compile(
+    r"(?:(?:on )?(?:a )?scale (?:of |from )?|del |de )?\b1 ?(?:-|–|—|to|a|al) ?10\b(?!\s*/)"
+    r"|\bhigh five\b|\bnine to five\b|\b9 ?(?:-|to) ?5 (?:job|shift|work)\b"
+)
+_NOT_RATINGS = re.compile(
+    r"\d{1,2}:\d{2}"  # times
+    r"|\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4}"  # dates
+    r"|\(?\d{3}\)?[\s.-]?\d{3}[\s.-]?\d{4}|\b\d{3}-\d{4}\b"  # phone numbers
+    r"|[$€£]\s*\d+(?:[.,]\d+)?|\d+(?:[.,]\d+)?\s*(?:[$€£%]|dollars?|bucks|usd|pesos|euros?|percent"
+    r"|por ?ciento)"
+    r"|\d+(?:st|nd|rd|th|ro|do|to|vo|mo|no)\b"  # ordinals
+    r"|\b\d+\s*/\s*\d+\b"  # any other fraction: "24/7", "3/4" (N/10 is matched before this)
+)
+_FRACTION_RANGE = re.compile(_START + rf"(?P<a>{_NUM})\s*(?:-|–|—|~|or|to|o|u)\s*(?P<b>{_NUM}){_OUT_OF_TEN}")
+_FRACTION = re.compile(_START + rf"(?P<sign>-)?(?P<a>{_NUM}){_OUT_OF_TEN}")
+_RANGE = re.compile(
+    r"\b(?:between|entre)\s+(?P<a>" + _NUM + r")\s+(?:and|y|e)\s+(?P<b>" + _NUM + r")\b"
+    r"|" + _START + r"(?P<c>" + _NUM + r")\s*(?:-|–|—|~|or|to|o|u)\s*(?P<d>" + _NUM + r")"
+    r"(?![\w.,/:-]*\d)(?!\w)"
+)
+_SINGLE = re.compile(r"(?<![\w.,$€£#:/+])(?P<sign>-(?=\d))?(?P<a>" + _NUM + r")(?P<suffix>[a-z]*)(?![\w])")
+
+_CUE_BEFORE = re.compile(
+    r"(?:\b(?:mood|humor|animo|rating|rate|rated|score|nota|calificacion)\b[^.!?\d]{0,20}"
+    r"|\b(?:a|an|un|una|like|about|around|maybe|probably|prob|prolly|solid|strong|low|high|weak|honestly"
+    r"|tbh|guess|say|call it|feeling|feelin|feel|feels|im|i am|estoy|estoy en|en un|me siento|siento"
+    r"|hoy|today|tal vez|quizas|quiza|como|diria|its|it is|at a|is a|es un|maybe a|just a|barely a)"
+    r")[\s:=,-]*$"
+)
+# Cues strong enough that an out-of-range value ("a 0", "mood 11") is a rating attempt, not noise.
+_STRONG_CUE_BEFORE = re.compile(
+    r"(?:\b(?:mood|humor|animo|rating|rate|rated|score|nota)\b[^.!?\d]{0,20}|\b(?:a|an|un|una)[\s:=,-]*)$"
+)
+_CUE_AFTER = re.compile(
+    r"^\s*[.!,]*\s*(?:today|hoy|ish|i guess|i think|maybe|tbh|honestly|overall|rn|right now|lol|tho|though"
+    r"|i suppose|supongo|creo|mas o menos|more or less)\b"
+)
+_EXCLUDE_BEFORE = re.compile(
+    r"(?:\b(?:in|at|by|til|till|until|since|after|before|for|from|took|take|taking|takes|had|have|has|got"
+    r"|ate|drank|slept|sleep|ran|walked|lost|gained|weigh|weighs|bought|paid|owe|spent|earned|age|aged"
+    r"|turned|turns|turning|day|week|month|year|round|step|level|chapter|page|room|number|top|over|under"
+    r"|than|las|los|hace|desde|hasta|por|cada|tome|tomo|tomar|tengo|tiene|tienen|cumple|cumplio|dormi"
+    r"|son|x|only|just took|del|al|he is|she is|son is|daughter is|kid is|he|she|to)\s*"
+    r"|(?<!estoy )\ben\s*|[#$€£×+]\s*)$"
+)
+_UNIT_AFTER = re.compile(
+    r"^\s*(?:more|last|other|of|de|in a row|x|times|am|pm|a\.?m|p\.?m|o ?clock|h|hrs?|mins?|secs?|yrs?"
+    r"|yo|y/o|mg|ml|g|kg|lbs?|km|k|hour|minute|second|day|night|week|month|year|time|kid|child|baby"
+    r"|daughter|dog|cat|pill|tablet|drink|beer|glass|shot|coffee|cup|mile|step|rep|set|lap|page"
+    r"|episode|person|people|dollar|buck|grand|floor|star|meeting|block|hora|minuto|segundo|dia|noche"
+    r"|semana|mes|ano|vez|veces|hijo|hija|nino|nina|perro|gato|pastilla|cerveza|copa|trago|taza|cafe"
+    r"|kilo|persona|gente|peso|dolar|euro|year old|old)\b"
+)
+_PLURAL_AFTER = re.compile(r"^\s*([a-z]+s)\b")
+_PLURAL_OK = frozenset(
+    (
+        "thanks",
+        "is",
+        "was",
+        "has",
+        "as",
+        "this",
+        "yes",
+        "its",
+        "plus",
+        "less",
+        "us",
+        "always",
+        "sometimes",
+        "perhaps",
+        "gracias",
+        "pues",
+        "mas",
+        "menos",
+        "entonces",
+        "nomas",
+        "besides",
+        "regardless",
+        "nevertheless",
+        "anyways",
+        "buenas",
+        "buenos",
+        "saludos",
+        "besos",
+        "lots",
+    )
+)
+_SUFFIX_OK = frozenset({"", "ish"})
+_CLAUSE_BREAK = re.compile(r"[.!?;,()\n]|\b(?:but|pero|and|y|though|although|aunque)\b")
+_PAST_CUE = re.compile(
+    r"\b(?:yesterday|last (?:night|week|time)|earlier|this morning|ayer|anoche|was|were|fue|estaba|era"
+    r"|used to be|before)\b"
+)
+_PRESENT_CUE = re.compile(r"\b(?:today|now|rn|right now|currently|tonight|hoy|ahora|this evening)\b")
+_FILLER_WORDS = frozenset(
+    (
+        "today",
+        "hoy",
+        "ish",
+        "maybe",
+        "i",
+        "guess",
+        "tbh",
+        "honestly",
+        "thanks",
+        "thank",
+        "you",
+        "thx",
+        "gracias",
+        "lol",
+        "hi",
+        "hey",
+        "hola",
+        "okay",
+        "ok",
+        "mood",
+        "feeling",
+        "is",
+        "my",
+        "its",
+        "it",
+        "a",
+        "an",
+        "un",
+        "like",
+        "about",
+        "around",
+        "mi",
+        "humor",
+        "animo",
+        "sam",
+        "coach",
+    )
+)
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    score: float
+    value: float
+
+
+def _num_value(token: str) -> float:
+    if token in _NUMBER_WORDS:
+        return float(_NUMBER_WORDS[token])
+    return float(token.replace(",", "."))
+
+
+def _overlaps(taken: list[tuple[int, int]], start: int, end: int) -> bool:
+    return any(start < t_end and t_start < end for t_start, t_end in taken)
+
+
+def _clause_of(text: str, start: int, end: int) -> str:
+    breaks_before = [m.end() for m in _CLAUSE_BREAK.finditer(text, 0, start)]
+    after = _CLAUSE_BREAK.search(text, end)
+    return text[breaks_before[-1] if breaks_before else 0 : after.start() if after else len(text)]
+
+
+def _temporal_adjustment(text: str, start: int, end: int) -> float:
+    """Prefer today's rating over yesterday's when a reply mentions both."""
+    clause = _clause_of(text, start, end)
+    adjustment = 0.0
+    if _PAST_CUE.search(clause):
+        adjustment -= 1.5  # enough for yesterday's "a 4" to lose to today's bare "7"
+    if _PRESENT_CUE.search(clause):
+        adjustment += 0.25
+    return adjustment
+
+
+def _is_whole_message(text: str, start: int, end: int) -> bool:
+    rest = re.sub(r"[^a-z\s]", " ", text[:start] + " " + text[end:])
+    return all(word in _FILLER_WORDS for word in rest.split())
+
+
+def _context_score(text: str, start: int, end: int, is_word: bool) -> tuple[float, bool] | None:
+    """Score a lone number by its neighbours; None when it is clearly not a rating."""
+    before, after = text[max(0, start - 30) : start], text[end : end + 30]
+    if _EXCLUDE_BEFORE.search(before) and not _STRONG_CUE_BEFORE.search(before):
+        return None
+    if _UNIT_AFTER.search(after):
+        return None
+    plural = _PLURAL_AFTER.search(after)
+    if plural and plural.group(1) not in _PLURAL_OK:
+        return None
+    if _is_whole_message(text, start, end):
+        return 2.0, True
+    if _CUE_BEFORE.search(before):
+        return 2.0, bool(_STRONG_CUE_BEFORE.search(before))
+    if _CUE_AFTER.search(after):
+        return 2.0, False
+    if is_word:
+        # Spelled-out numbers are everyday words ("no one", "one day"): only a reply opening with one counts.
+        opens = not text[:start].strip() and re.match(r"^\s*(?:[.!,;:)-]|$)", after)
+        return (1.0, False) if opens else None
+    return 1.0, False
+
+
+def _candidates(text: str) -> list[_Candidate]:
+    taken: list[tuple[int, int]] = []
+    found: list[_Candidate] = []
+
+    def add(score: float, value: float, start: int, end: int, allow_out_of_range: bool) -> None:
+        taken.append((start, end))
+        if allow_out_of_range or 1 <= value <= 10:
+            found.append(_Candidate(score + _temporal_adjustment(text, start, end), value))
+
+    for m in _FRACTION_RANGE.finditer(text):
+        low, high = _num_value(m["a"]), _num_value(m["b"])
+        if low < high <= 10 and high - low <= 3:
+            add(3.0, (low + high) / 2, m.start(), m.end(), True)
+    for m in _FRACTION.finditer(text):
+        if not _overlaps(taken, m.start(), m.end()):
+            value = _num_value(m["a"]) * (-1 if m["sign"] else 1)
+            add(3.0, value, m.start(), m.end(), True)
+    for m in _NOT_RATINGS.finditer(text):
+        if not _overlaps(taken, m.start(), m.end()):
+            taken.append((m.start(), m.end()))
+    for m in _RANGE.finditer(text):
+        a, b = (m["a"], m["b"]) if m["a"] else (m["c"], m["d"])
+        low, high = _num_value(a), _num_value(b)
+        if _overlaps(taken, m.start(), m.end()) or not (1 <= low < high <= 10 and high - low <= 3):
+            continue
+        context = _context_score(text, m.start(), m.end(), a in _NUMBER_WORDS and b in _NUMBER_WORDS)
+        if context is not None or m["a"]:
+            add(2.0, (low + high) / 2, m.start(), m.end(), False)
+    for m in _SINGLE.finditer(text):
+        if _overlaps(taken, m.start(), m.end()) or m["suffix"] not in _SUFFIX_OK:
+            continue
+        context = _context_score(text, m.start(), m.end(), m["a"] in _NUMBER_WORDS)
+        if context is None:
+            continue
+        score, strong = context
+        value = _num_value(m["a"]) * (-1 if m["sign"] else 1)
+        add(score, value, m.start(), m.end(), strong)
+    return found
+
+
+def parse_mood(text: str) -> float | None:
+    """Return the 1-10 mood rating in an SMS reply, or None if there is none or it is ambiguous."""
+    folded = _fold(text, emoji_tokens=False).sub(_ELONGATED, r"\1").sub(_SPACES, " ").text
+    folded = _TWO_AS_TO.sub("to", _SCALE_ECHO.sub(" ", folded))
+    candidates = _candidates(folded)
+    if not candidates:
+        return None
+    best = max(c.score for c in candidates)
+    values = {c.value for c in candidates if c.score == best}
+    if len(values) != 1:
+        return None  # two equally clear ratings that disagree: a coach should read it, not us
+    value = values.pop()
+    return value if 1 <= value <= 10 else None
+
+
+# --------------------------------------------------------------------------------------------------
+# Risk rules
+# --------------------------------------------------------------------------------------------------
+# Every rule is a table of compiled patterns over the normalised text plus the checks that apply to it.
+# Patterns are written against expanded SMS forms: "i am" (not "im"), "do not" (not "dont"), "want to"
+# (not "wanna"), accents stripped ("aqui", not "aquí").
+#
+# A rule's role decides how it counts:
+#   risk    fires on its own ("I want to die", "he's hitting me", "nothing will ever get better");
+#   anchor  a means or danger that is ordinary alone ("a rope", "the bridge", "he's drunk");
+#   support context that turns an anchor into a plan ("tonight", "I know what it's for", "please help").
+# An anchor becomes crisis next to a support, another anchor, any other risk, or a mood of 1-2.
+
+_RISK, _ANCHOR, _SUPPORT = "risk", "anchor", "support"
+
+
+@dataclass(frozen=True)
+class _Rule:
+    rule: str
+    level: Level
+    pattern: re.Pattern[str]
+    role: str = _RISK
+    negatable: bool = True  # "not suicidal", "I would never hurt myself"
+    past_sensitive: bool = True  # "years ago I attempted" is history, not risk
+    unless: re.Pattern[str] | None = None  # sentence context that defuses it (jokes, accidents, cooking)
+    requires: re.Pattern[str] | None = None  # context the reply must also contain (a coffin emoji and "me")
+    self_subject: bool = False  # the risk must be the client's, not a friend's or a film's
+
+
+def _rx(*alternatives: str) -> re.Pattern[str]:
+    return re.compile(r"(?<![\w])(?:" + "|".join(alternatives) + r")(?![\w])")
+
+
+def _rule(
+    rule: str,
+    level: Level,
+    *alternatives: str,
+    role: str = _RISK,
+    negatable: bool = True,
+    past_sensitive: bool = True,
+    unless: re.Pattern[str] | None = None,
+    requires: re.Pattern[str] | None = None,
+    self_subject: bool = False,
+) -> _Rule:
+    return _Rule(rule, level, _rx(*alternatives), role, negatable, past_sensitive, unless, requires, self_subject)
+
+
+# --- Vocabulary shared by several rules ----------------------------------------------------------------
+_ME = r"(?:my ?self|m[iy]s[ea]?lf|myslf)"
+_SUICID = r"s+u+i*[cs]+i*d+"  # suicid-, sucid-, suisid-
+_SUICIDAL = _SUICID + r"(?:i?a|e|i)?le?s?"  # suicidal, suicidial, suicidle, suicidas
+_SUICIDE = _SUICID + r"e"
+_ADVERBS = (
+    r"(?:(?:really|just|honestly|seriously|literally|kind of|sort of|so|actually|finally|still|truly|only"
+    r"|keep) )*"
+)
+# Verbs of wanting or planning that turn "die" from an idiom into ideation.
+_WANT = (
+    _ADVERBS + r"(?:want(?:ing)? to|wanted to|need to|ready to|plan(?:ning)? to|decided to|deserve to"
+    r"|wish(?:ing)? i could|wish i would|wish to|hope to|would like to|would rather|trying to|try to|should"
+    r"|(?:the )?urges? to|tempted to|let me|hop(?:e|ing) i|better to|prefer to|could just|might just"
+    r"|part of me wants to)"
+)
+_THINK = (
+    _ADVERBS + r"(?:think(?:ing)? (?:about|of)|thought (?:about|of)|thoughts (?:about|of)|considering"
+    r"|contemplating|fantasi[sz](?:e|ing) about|dreaming about|obsessing (?:about|over))"
+)
+_DIE = (
+    r"(?:die(?! (?:of|from|for|laughing|happy|a little|inside|than|in (?:a|this) (?:game|video)|my (?:hair|beard"
+    r"|eyebrows|clothes|shirt))\b)|be dead"
+    r"|not exist"
+    r"|stop existing|cease to exist|disappear (?:forever|for good|permanently)|not wake up|never wake up"
+    r"|(?:go to |fall )?(?:sleep|asleep) forever|not be (?:here|alive|around)(?: anymore| any more| any longer)?"
+    r"|get (?:hit|run over) by (?:a|the) (?:car|bus|train|truck)|be (?:hit|run over) by (?:a|the) (?:car|bus|train"
+    r"|truck)|get killed|be killed|stop living|stop breathing"
+    r"|no longer be (?:here|alive|around)|end it(?! (?:with|between|for|early|there|here))|end things)"
+)
+_DYING = (
+    r"(?:dying|being dead|not existing|not waking up|ending it(?! (?:with|between))|ending things|death"
+    r"|od ?ing|overdosing|" + _SUICIDE + r")"
+)
+_SELF_KILL = (
+    r"(?:kill(?:ing)?|off(?:ing)?|hang(?:ing)?|shoot(?:ing)?|unaliv(?:e|ing)|delet(?:e|ing)|drown(?:ing)?"
+    r"|poison(?:ing)?|stab(?:bing)?|suffocat(?:e|ing)|neck(?:ing)?|end(?:ing)?) " + _ME
+)
+_PILLS = (
+    r"(?:pills?|tablets?|caps(?:ules)?|meds|medications?|medicines?|sleeping pills|emo_pill(?: emo_pill)*"
+    r"|pastillas?|pildoras?|capsulas?|medicamentos?|medicinas?|somniferos|tylenol|acetaminophen"
+    r"|acetaminofen[oa]?|paracetamol|ibuprofen[oa]?|advil|motrin|aleve|excedrin|aspirin[a]?|benadryl|xanax"
+    r"|ambien|oxy\w*|percocet|vicodin|fentanyl|heroin[a]?|insulin[a]?|lithium|litio|seroquel|klonopin|valium"
+    r"|zoloft|prozac|lexapro|wellbutrin|trazodone|gabapentin|tramadol|codeine|codeina|morphine|morfina"
+    r"|melatonin[a]?|nyquil|clonazepam|alprazolam|diazepam|lorazepam|rivotril|tafil|antidepressants?"
+    r"|antidepresivos?|painkillers?|opioids?|ativan)"
+)
+_QUANTITY = (
+    r"(?:(?:like|about|around|maybe|over|almost|nearly|more than|unos|unas|como|mas de) )?"
+    r"(?:(?:[5-9]|[1-9]\d+)(?!\d| ?(?:mg|milligrams|g|grams|ml)\b)|five|six|seven|eight|nine|ten|twelve|fifteen"
+    r"|twenty|thirty|forty|fifty|hundred|a hundred|a dozen|dozen|cinco|seis|siete|ocho|nueve|diez|doce|quince"
+    r"|veinte|treinta|cuarenta|cincuenta|a bunch of|bunch of|a handful of|handful of|a ton of|too many"
+    r"|so many"
+    r"|every(?: single)?|all(?: of)?(?: the| my| these| those)?|the (?:whole|entire|rest of the|rest of my)"
+    r"(?: bottle| box| pack)?|a (?:whole|full|entire)(?: bottle| box| pack| packet| strip)?(?: of)?"
+    r"|todas(?: las| mis)?|muchas|un monton de|un punado de|un frasco(?: entero)? de|el frasco(?: entero)? de"
+    r"|toda la caja de|la caja entera de|half (?:a|the|of the|my) (?:bottle|box|pack)(?: of)?|(?:a"
+    r"|the) (?:bottle|box) of|medio frasco de)"
+)
+_PERSON = (
+    r"(?:him|her|them(?: all)?|someone|somebody|everyone(?: at (?:school|work))?|people|all of them"
+    r"|(?:my|the|that|those) (?:husband|wife|boyfriend|girlfriend|bf|gf|partner|ex|boss|dad|mom|mother|father"
+    r"|brother|sister|son|daughter|kids?|baby|roommate|neighbou?r|coworker|teacher|stepdad|stepmom|guy|girl"
+    r"|man|woman|bitch|bastard|asshole|dude|people|class))"
+)
+_HARM_VERB = (
+    r"(?:kill(?:ing)?|murder(?:ing)?|stab(?:bing)?|shoot(?:ing)?|strangl(?:e|ing)|chok(?:e|ing)|hurt(?:ing)?"
+    r"|harm(?:ing)?|beat(?:ing)? up|beat(?:ing)?|smash(?:ing)?|punch(?:ing)?|attack(?:ing)?|poison(?:ing)?)"
+)
+_HARM_INTENT = (
+    r"(?:i am going to|i will|ill|i would|i could|i might|i swear i will|i swear ill|going to|want(?:ing)? to"
+    r"|about to|urges? to|plan(?:ning)? to|(?:keep )?(?:thinking|thought) (?:about|of)|fantasi[sz]\w* about"
+    r"|(?:scared|afraid|terrified) i (?:will|might|am going to)|thoughts? of)"
+)
+_ABUSER = (
+    r"(?:he|she|they|he is|she is|they are|someone|somebody|this (?:guy|man)|(?:my )?(?:husband|wife"
+    r"|boyfriend"
+    r"|girlfriend|bf|gf|partner|ex|dad|father|stepdad|stepfather|mom|mother|brother|roommate|uncle|son))"
+)
+_ABUSE_VERB = (
+    r"(?:hitting|beating|hurting|choking|strangling|kicking|punching|slapping|threatening|attacking|hit|beat"
+    r"|choked|strangled|kicked|punched|slapped|threatened|hits|beats|chokes|kicks|punches|slaps|threatens"
+    r"|attacked|raped|raping|molest\w*|grabbed|shoved|dragged|pinned|bit|burned|locked|locks|trapped|threw"
+    r"|throws|pushed|pushes|pushing|forced|forcing|touches|touched|touching|abus\w*)"
+)
+_NOT_ABUSE_AFTER = (
+    r"(?! (?:up|back|different|hard|like|that|in the feels|in (?:chess|cards|a game)|to (?!the (?:floor"
+    r"|ground))|off|a |an |for|about|at (?!night|home|school|work|the house)|deeply|so much"
+    r"|on the (?:shoulder|back)|out of nowhere"
+    r"|with (?:a |an |the |some )?(?:question|text|message|call|news|idea|joke|compliment|request|bill|truth"
+    r"|facts|reality|feedback|that|this)))"
+)
+_HEIGHT = (
+    r"(?:edge|ledge|bridge|railing|roof|rooftop|tracks|train tracks|overpass|cliff|balcony|puente|azotea"
+    r"|techo|orilla|barandal|vias(?: del tren)?)"
+)
+_WEAPON = (
+    r"(?:rope|noose|gun|pistol|firearm|rifle|shotgun|bullets?|ammo|razor(?: ?blades?)?|blades?|knife|knives"
+    r"|antifreeze|bleach|rat poison|poison|carbon monoxide|emo_gun|emo_rope|emo_knife|cuerda|soga|pistola"
+    r"|arma|navaja|cuchilla|cuchillo|veneno|cloro|anticongelante)"
+)
+
+# --- Context that defuses or enables a match -------------------------------------------------------
+_LAUGH = re.compile(r"emo_laugh|\b(?:lol|lmao|lmfao|rofl|haha\w*|hehe\w*|jaja\w*|jk|just kidding|kidding)\b")
+# An accident defuses self-harm words, unless the reply says it was on purpose.
+_ACCIDENT = re.compile(
+    r"^(?!.*\b(?:on purpose|a proposito|deliberately|intentionally)\b).*"
+    r"\b(?:accident\w*|by accident|fell|fall|falling|trip(?:ped)?|slip(?:ped)?|shaving|cooking|chopping|gym"
+    r"|workout|lifting|running|playing|skiing|soccer|football|basketball|tennis|hiking|bike|biking|kitchen"
+    r"|oven|stove|iron|sin querer|cocinando|afeitandome|me cai|jugando|pelo|cabello|flequillo|fleco|dedo"
+    r"|unas|barba|papel|code|coding|homework|project|bug|taxes)\b"
+)
+_JOKE_THREAT = re.compile(
+    _LAUGH.pattern + r"|\bif (?:he|she|they) (?:eats?|ate|takes?|took|touch(?:es)?|uses?|drinks?|forgets?"
+    r"|is late|spoils?|finish(?:es)?|steals?|leaves?)\b|\b(?:with kindness|in (?:a |the )?game|fortnite"
+    r"|minecraft)\b"
+)
+_SAFE_MEANS = re.compile(
+    r"\b(?:locked (?:up|away)|threw (?:out|away)|thrown (?:out|away)|got rid of|flushed|gave (?:the"
+    r"|my) \w+ to"
+    r"|safety plan|hold on to|holding (?:them|it) for me|prescribed|as directed|vitamins?|refill|pharmacy"
+    r"|doctor|camping|climbing|hiking|boat|jump rope|tug of war|cooking|kitchen|dinner|recipe|hunting"
+    r"|range|movie|show|game|traffic|commute|drive|driving|drove|bridge club|cleaning|pool|fishing|sunset"
+    r"|view|picnic|puente de|fin de semana largo|stars|meteor|fireworks|bbq|party|class|skills?|chef|sharpen\w*"
+    r"|peel\w*|fruit|apple|sandwich|steak|snack|knife set|tender|ropa|clothesline|laundry|tendedero|shav\w*)\b"
+)
+_PRESCRIBED = re.compile(
+    r"\b(?:took|take|taking|takes|remembered|forgot|started|on|new|my) (?:my |the )?(?:morning |night |daily "
+    r"|evening )?(?:meds|medication|medicine|pills|vitamins|antidepressants?|prescription|dose)\b"
+    r"(?! (?:at once|all at once|to mix))"
+    r"|\b(?:as prescribed|like (?:i am|im) supposed to|on time|mis medicinas|mi medicina|mi tratamiento"
+    r"|recetad\w+)\b"
+)
+_PILL_SUPPLY = re.compile(
+    r"\b(?:left|refill\w*|pharmacy|prescription|supply|per day|a day|daily|vitamins?|for the (?:week|month)|weekly"
+    r"|organi[sz]er|pill ?box|pastillero"
+    r"|farmacia|receta)\b"
+)
+_GIVEAWAY_BENIGN = re.compile(
+    r"\b(?:tax|taxes|lawyer|paperwork|accountant|airport|flight|party|fiesta|aeropuerto|vuelo|boda|wedding|old|extra|spare|clothes|couch|furniture|books|toys|goodwill|donat\w*|charity|thrift|declutter\w*"
+    r"|moving|yard sale|garage sale|ropa vieja|mudanza|don[ae]\w*|florida|warm)\b"
+)
+_AWAY_BENIGN = re.compile(
+    r"\b(?:while (?:i am|i will be) (?:away|out|gone|traveling|at|on|in)|this weekend|next week|tomorrow"
+    r"|for (?:the|a) (?:weekend|week|day|few days|night)|vacation|trip|travel\w*|business|hospital stay"
+    r"|surgery|vacaciones|viaje|fin de semana)\b"
+)
+_NOT_HERE_BENIGN = re.compile(
+    r"\b(?:job|work|moving|move|office|company|school|class|team|apartment|city|town|vacation|trip|weekend"
+    r"|shift|party|meeting|trabajo|ciudad|escuela|fiesta|casa|reunion|traveling|travel|flight|conference|finals"
+    r"|exams?|semester|surgery|project|deadline|season|flu|hiking|signal|camping|vacaciones|viaje)\b"
+)
+_MEDIA = re.compile(
+    r"\b(?:movie|film|show|book|episode|series|documentary|novel|pelicula|serie|libro|article|podcast)\b"
+)
+_GRAVE_BENIGN = re.compile(
+    _LAUGH.pattern + r"|\b(?:cook\w*|chop\w*|dinner|recipe|kitchen|cocin\w*|halloween|costume|funeral|rip"
+    r"|grandma|grandpa|abuel[oa]|velorio|entierro|game|show)\b"
+)
+_FIRST_PERSON_OR_INTENT = re.compile(
+    r"\b(?:me|i|i am|mine|myself|want|wish|ready|soon|tonight|next|quiero|para mi|yo|pronto|esta noche)\b"
+)
+
+_RULES: tuple[_Rule, ...] = (
+    # --- Suicidal ideation, explicit ---------------------------------------------------------------
+    _rule(
+        "crisis.ideation.explicit",
+        Level.CRISIS,
+        _SELF_KILL,
+        r"kms",
+        r"ctb",
+        r"sewer ?slide",
+        r"unaliv(?:e|ing)",
+        r"(?:i (?:am |will |should |might |could )?|going to |want to |about to |should (?:just )?"
+        r"|might (?:just )?|ready to |time to |let me |need to )(?:just |finally |literally |honestly )?kys",
+        rf"{_WANT} {_DIE}",
+        rf"{_THINK} {_DYING}",
+        rf"(?:commit(?:ting)?|do) {_SUICIDE}",
+        rf"{_SUICIDE} (?:plan|note|letter|pact)",
+        r"(?:end(?:ing)?|take|taking) my (?:own )?life",
+        r"end(?:ing)? it all",
+        r"end(?:ing)? everything",
+        r"wish(?:ing|ed)? (?:that )?(?:i|i had|i would have|i would) never (?:been born|existed|woke up)",
+        r"wish(?:ing|ed)? (?:that )?(?:i|i would) (?:was|were|had|would be|could be) (?:dead"
+        r"|never (?:been )?born|gone for good|died)",
+        r"(?:better off|rather be|would be better) dead",
+        r"(?:i|just) (?:should|deserve to|need to|ought to) (?:just )?die",
+        r"(?:sleep|fall asleep|go to sleep) and (?:never|not) wake up",
+        r"(?:going to|will|about to|plan(?:ning)? to|want to|might|ready to) (?:overdose|od"
+        r"|take an overdose)",
+        r"(?:going to|want to|about to|should) rope(?! (?:in|off))",
+        r"(?:going to|want to|about to|ready to|should just|just want to) jump(?= *(?:$|[.,!]| off| tonight| now))",
+        # Wishing for a fatal accident: "I wish a car would hit me", "hope the plane crashes".
+        r"(?:wish|hope|pray|want)(?:ing)? (?:that )?(?:a|the|some) (?:car|bus|train|truck|drunk driver)"
+        r" (?:would |will )?(?:hit|hits|run over|runs over|kill|kills) me",
+        r"(?:wish|hope|pray)(?:ing)? (?:that )?(?:the|my) (?:plane|flight|car|bus) (?:would |will )?crash(?:es)?",
+        r"ojala (?:me )?(?:atropell\w+|chocar\w*|cayera|pasara algo)",
+        # "I'm ending it tonight", "ways to end it".
+        r"(?:i am|i will|ill|i|i might|i could|i am going to) (?:finally |just )?end(?:ing)? it"
+        r"(?! (?:with|between|for|early|there|here|at|after|before|off|now with))(?! \w+ (?:with|between))",
+        r"ways? (?:to|of|i could|i would|i might) (?:end it|die|kill myself|do it|end my life|not wake up)",
+        r"(?:do not|please do not) let me die",
+        r"why (?:am i|do i) (?:even |still )?(?:alive|exist|keep living|bother living)",
+        r"hate (?:being alive|existing|my existence|that i am alive|waking up every day)",
+        r"sui(?:cidal)? (?:thoughts|ideation|urges|feelings)",
+        rf"(?:planning|plan|planned|writing|wrote) my (?:own )?(?:{_SUICIDE}|death|exit)",
+        r"(?:ya tome la decision|ya lo decidi|my mind is made up|i have made (?:my|the) decision|i have decided)"
+        r"[ .,!]+(?:\w+ ){0,3}(?:tonight|esta noche|today is the day|it is time|ya es hora|me voy)",
+        # Working out how: "planning how I'd die", "figured out when I'll do it".
+        r"(?:plan\w*|figur\w*|research\w*|look\w* up|googl\w*|decid\w*|know|knowing|thinking about"
+        r"|think about"
+        r"|work\w* out) (?:exactly )?(?:how|when|where) (?:i would|i will|i could|i am going to|i might"
+        r"|i should|i want to|to) (?:die|end it|kill myself|do it|go through with it)",
+        # Spanish ("matr", "morir", "suisidarme": vowels and c/s are often dropped or swapped in SMS)
+        rf"(?:me (?:quiero|voy a|dan ganas de)|quiero|quisiera|voy a|deseo|necesito|pienso en|pensando en"
+        rf"|he pensado en|ganas de|planeo|me gustaria) (?:mata?rme|{_SUICID}arme|colgarme|aventarme"
+        rf"|tirarme (?:de|del|desde|por|al|a la|a las|a los|a el|bajo)|quitarme la vida|cortarme las venas)",
+        rf"me (?:quiero|voy a|dan ganas de) (?:mata?r|{_SUICID}ar|quitar la vida|colgar|aventar"
+        rf"|tirar (?:de|del|desde|por|al))(?! a)",
+        r"(?:me quiero|quiero|quisiera|deseo|ganas de|pienso en|pensando en"
+        r"|me gustaria) mori?r(?:me)?(?! de)",
+        r"(?:quiero|quisiera|voy a|pienso en|pensando en) (?:acabar|terminar) con (?:todo|mi vida)",
+        r"(?:ojala|quisiera) (?:me muriera|estar muert[oa]|estuviera muert[oa]|no despertar(?:a)?"
+        r"|no existir(?:a)?|no haber nacido|no hubiera nacido|desaparecer para siempre)",
+        r"(?:mejor estaria|prefiero estar|preferiria estar) muert[oa]",
+        rf"{_SUICID}arme",
+        rf"(?:pensamientos|ideas|ideacion|thoughts|feelings|urges|ideation) {_SUICIDAL}",
+        rf"{_SUICIDAL}(?: thoughts| ideation| urges| feelings)?",
+        self_subject=True,
+        unless=_MEDIA,
+    ),
+    # --- Suicidal ideation, implicit --------------------------------------------------------------
+    _rule(
+        "crisis.ideation.implicit",
+        Level.CRISIS,
+        r"(?:better off|better|happier|fine|easier|be okay|mejor|mejores) (?:without|sin) (?:me|mi)",
+        r"(?:no one|nobody) (?:would|will|is going to|would even|will even|is even going to) (?:miss me"
+        r"|care if i|notice if i|notice when i|care when i|even notice i|notice i am gone|care)(?! about)",
+        # Not waking up: "hoping I don't wake up", "wish I wouldn't wake up".
+        r"(?:hop(?:e|ing)|wish(?:ing)?|pray(?:ing)?|nice if|rather"
+        r"|prefer) (?:that )?(?:i )?(?:would )?(?:do not|never"
+        r"|will not|would not|did not|could not|not) (?:have to )?(?:wake up(?! (?:late|early|at|in time|on time"
+        r"|before|for))|make it (?:through|to)|see (?:tomorrow|the morning|another day))",
+        r"(?:do not|never) (?:want|wish) to wake up(?! (?:early|at|for|so early|before|this early))",
+        r"(?:do not|never) want to (?:be (?:alive|on this earth)|exist|live(?! (?:in|with|at|near|there"
+        r"|together|alone|on|by|close|like that|here))|keep living|go on(?: living)?(?= *(?:$|[.,!]| anymore"
+        r"| like this))|keep going(?= *(?:$|[.,!]| anymore| like this))|be here(?: anymore| any more"
+        r"| any longer)?(?! (?:at|in|for|with|today)))",
+        r"(?:want to|rather|would like to|wish i could|ready to) (?:not be|stop being|no longer be|not exist"
+        r"|stop existing|cease to exist|disappear forever|disappear for good|vanish forever"
+        r"|go to sleep forever|sleep forever|never wake up|be gone for good)",
+        # Not being around in the near future: "won't be here much longer", "not being here next week".
+        r"(?:not|never|no longer) (?:going to )?(?:be|being) (?:here|around|alive|a (?:problem|burden|bother)"
+        r"(?: (?:for|to) \w+)?|in (?:anyone|your|the) way)(?: (?:anymore|any more|any longer|much longer"
+        r"|next (?:week|month|year)|tomorrow|by (?:tomorrow|monday|friday|the weekend|next week|then)"
+        r"|for (?:long|much longer)|soon|to see (?:\w+ ){0,2}\w+))+",
+        r"(?:made|making|at) peace with (?:dying|death|not being (?:here|around|alive)|leaving|it ending"
+        r"|the end|going)",
+        # If I were gone nobody would notice: "wouldn't matter if I wasn't here".
+        r"(?:would|will|does|did) not (?:even )?matter if i (?:was not|were not|am not|was gone|were gone"
+        r"|died|disappeared|was dead|were dead|was not around|was not here|never woke up|did not wake up)",
+        r"if i (?:died|disappeared|was gone|were gone|was not here|was not around|killed myself"
+        r"|never woke up)"
+        r"(?: \w+){0,4} (?:would|will) (?:even )?(?:notice|care|miss|matter|be (?:better|easier|happier|fine"
+        r"|relieved))",
+        r"soon (?:it|none of (?:this|it)|nothing|this|my pain|how i feel)(?: \w+){0,2} (?:will not"
+        r"|is not going to|will no longer) (?:matter|hurt)",
+        r"(?:will not|is not going to) (?:matter|hurt) (?:\w+ ){0,3}(?:soon|much longer|for long"
+        r"|after (?:tonight|today))",
+        # A permanent way out: "a way to make sure I never have to feel this again".
+        r"(?:a way|ways?|make sure|make it so|guarantee|permanent(?:ly)?|forever)(?: \w+){0,3} i (?:never"
+        r"|do not|will not|would never|would not|will never) (?:have to )?(?:feel|hurt|wake up|suffer)",
+        r"(?:tired of|exhausted from|done with|sick of) (?:(?:fighting|trying|struggling) to )?(?:living|being alive"
+        r"|life|existing|this life|stay alive|staying alive|survive|surviving)",
+        r"(?:go away|be gone|disappear|leave this (?:world|earth|life)) (?:forever|for good|permanently)",
+        r"leave this (?:world|earth|life)",
+        r"(?:tired|sick|exhausted) of waking up",
+        r"(?:do not|never) want to see (?:tomorrow|another day|the morning|next year|the sun again)",
+        r"mejor me (?:muero|mato)(?! de)",
+        r"(?:do not|never) want to be (?:in|on) this (?:world|earth|planet)",
+        r"(?:do not think|not sure|doubt) (?:that )?i (?:will|am going to|can|would) (?:make it|last|survive)"
+        r" (?:through the night|to (?:my birthday|christmas|the weekend|next week|tomorrow|morning|the morning"
+        r"|new year)|much longer|another (?:day|week|night))",
+        r"(?:will not|not going to) (?:make it|last|survive) (?:through the night|to (?:my birthday|christmas"
+        r"|the weekend|next week|tomorrow|morning|the morning)|much longer|another (?:day|week|night))",
+        r"(?:peaceful|nice|good|easier|quiet|a relief|relieving|better|calm) (?:it )?(?:would|will|could)? ?be"
+        r" (?:to|if i) (?:just )?(?:be dead|die|died|not exist|not wake up|be gone|was gone|were gone|disappear\w*)",
+        r"(?:it|this|everything|all of this|the pain) (?:will|is going to) (?:all )?be over (?:soon|tonight|by tomorrow"
+        r"|shortly)",
+        r"(?:i will|i am going to) be gone (?:by|before) (?:morning|tomorrow|tonight|the time)",
+        r"(?:i will not|i am not going to|i will no longer) be (?:here|around)(?= *(?:$|[.,!]))",
+        r"disappear (?:and never come back|without a trace)|(?:go away|leave) and never come back",
+        r"(?:scared|afraid|terrified|worried) (?:that )?i (?:will|am going to|might|could) (?:do something"
+        r"|hurt myself|kill myself|not be safe|not stop myself)",
+        r"do something (?:stupid |bad |drastic |permanent )?to myself",
+        r"no (?:le )?(?:veo|encuentro|tengo) (?:razon|razones|motivo|motivos|sentido) (?:a|para|de) (?:vivir|seguir"
+        r" viviendo|seguir vivo|seguir viva|estar viv[oa])",
+        r"(?:do not|can not|could not) see myself (?:being |still )?(?:here|around|alive)",
+        r"(?:picturing|imagining|planning|thinking about|pensando en|imaginando) (?:my|mi) (?:own |propio )?funeral",
+        r"(?:everyone|my family|they|the world|my kids|people|everybody) (?:would|will) be (?:so much )?better off"
+        r"(?= *(?:$|[.,!]))",
+        r"(?:better|happier|easier|fine|okay|relieved|lighter|free|a favou?r)(?: off)? (?:for \w+ )?(?:\w+ ){0,2}if i"
+        r" (?:just )?"
+        r"(?:disappeared|died|was not (?:here|around)|were not (?:here|around)|did not exist|never existed"
+        r"|left for good)",
+        r"(?:when|if|once) i (?:die|am gone|am dead|kill myself)(?: \w+){0,3} (?:no one|nobody)",
+        r"(?:(?:do not|can not|could not) see (?:the|any)|no|what is the) point (?:in|of) (?:me )?(?:living|life"
+        r"|being alive|going on|existing|staying alive)",
+        r"(?:better|happier|easier|fine|okay|relieved|lighter|free|a favou?r)(?: off)? (?:\w+ ){0,2}if i (?:was|were"
+        r"|am)(?: just)? (?:gone|dead|not (?:here|around|alive)|never born)",
+        r"(?:done|finished) (?:living|with life|existing)",
+        r"(?:nothing|no reason|no one|nada) (?:left )?to live for",
+        r"no reason (?:for me )?to (?:live|be alive|keep living|go on|stay alive)",
+        r"(?:life|living|my life) (?:is not|is no longer|not) worth (?:it|living)",
+        r"not worth living",
+        r"(?:want|need|wish) (?:it all|everything|my life|all of this|all of it) to (?:end|be over|stop)",
+        r"do not care if i (?:die|live|wake up|make it)",
+        # Doubting the wish to live is ideation: "not sure I want to be alive".
+        r"(?:do not know|not sure|unsure|wonder|wondering)(?: if| whether)? i (?:still |even )?want to (?:live"
+        r"|be alive|be here|keep (?:going|living)|go on|exist|wake up)(?! (?:in|with|at|near|there|here|early))",
+        r"no se si (?:quiero|vale la pena) (?:seguir )?(?:vivir|viviendo|aqui|existiendo)",
+        r"(?:me quiero|quiero|me voy a|voy a) ir(?:me)? (?:para siempre|de este mundo)",
+        r"(?:quiero|quisiera|ojala) que (?:todo|esto|mi vida) (?:se acabe|termine|acabe)",
+        r"(?:seria|estaria|estarian) mejor (?:si )?(?:yo )?(?:no existiera|no estuviera|me muriera|desapareciera"
+        r"|no despertar|no despertara|estar muert[oa]|sin mi|desaparecer|morir(?:me)?|no existir|no estar)",
+        r"check out (?:permanently|for good|of (?:this )?life|early)",
+        r"(?:come to|show up (?:to|at)|cry at|attend|planning|plan) my (?:own )?funeral",
+        r"how (?:much )?long(?:er)? (?:i can|can i|i will|will i) (?:stay alive|keep living|survive|stay here)",
+        r"no (?:le )?(?:veo|encuentro) (?:el |ningun )?sentido (?:a|de) (?:vivir|la vida|seguir viviendo"
+        r"|estar viv[oa])",
+        r"(?:cuando|si) me (?:muera|muero|mato)(?: \w+){0,3} nadie",
+        r"(?:a )?nadie (?:le )?(?:importaria|importa|va a importar)(?: \w+){0,2} si me (?:muero|muriera|mato|voy)",
+        r"nadie (?:va a|iria a|vendria a)? ?(?:llorar|notar|extranar\w*)(?: \w+){0,2} (?:si|cuando) me (?:muera|muero"
+        r"|mato|voy)",
+        # Spanish
+        r"no quiero (?:vivir(?! (?:en|con|cerca|alla|alli|ahi|juntos|juntas|sol[oa]|asi con))"
+        r"|seguir viviendo|existir"
+        r"|despertar(?:me)?(?! (?:temprano|tarde|a las|para|tan temprano))|estar viv[oa]|seguir con vida|seguir aqui"
+        r"|estar aqui(?! (?:en|con))"
+        r"|(?:estar|seguir|vivir) en este mundo"
+        r"|seguir(?= *(?:$|[.,!;])))",
+        r"(?:estarian|estaria|estaran|vivirian|estan) mejor sin mi",
+        r"mejor sin mi",
+        r"nadie me (?:extranaria|va a extranar|echaria de menos|echaria en falta)",
+        r"(?:cansad[oa]|harto|harta) de vivir",
+        r"sin ganas de vivir",
+        r"no tengo (?:ganas|razones|motivos) (?:de|para) vivir",
+        r"no vale la pena vivir",
+        r"(?:quiero|quisiera|ojala pudiera) (?:dormir(?:me)? y no (?:volver a )?despertar(?:me)?"
+        r"|dormir para siempre|dejar de existir|desaparecer (?:para siempre|de este mundo))",
+        r"dormir(?:me)? y no (?:volver a )?despertar(?:me)?(?: nunca| mas| jamas)",
+        r"no despertar(?:me)? (?:nunca|jamas)",
+        r"(?:no creo que|dudo que) (?:siga|este|vaya a estar|vaya a seguir) (?:aqui|viv[oa]|por aqui)",
+        r"(?:no|ya no) (?:voy a )?(?:estar|seguir) (?:aqui|mas) (?:manana|mucho tiempo|mucho mas"
+        r"|la proxima semana)",
+        unless=_NOT_HERE_BENIGN,
+    ),
+    # --- Attempts, including history that the present brings back ------------------------------------
+    _rule(
+        "crisis.attempt",
+        Level.CRISIS,
+        r"attempted(?= *(?:$|[.,!?;]| suicide| before| again| and| last| twice| once| in| when| years| at"
+        r"| a few| \d| to (?:kill|end|take|hang|die)))",
+        r"(?:tried|trying|try|attempted) to (?:kill myself|end (?:it|it all|my life)|commit suicide"
+        r"|take my (?:own )?life|hang myself|overdose|od|die)",
+        rf"{_SUICIDE} attempts?",
+        r"(?:survived|surviving|after|since) (?:an|my|a) (?:\w+ )?attempt",
+        r"(?:i |just |have |i have )overdosed",
+        r"(?:i|just) od(?:ed|d)?",
+        rf"(?:hospitali[sz]ed|inpatient|admitted|in (?:the|a) psych ward|internad[oa]|hospitalizad[oa]) (?:for"
+        rf"|after|por)"
+        rf" (?:(?:a |an |my )?{_SUICIDE}(?: attempt)?|an attempt|self harm|trying to|overdos\w*|intento)",
+        r"(?:me )?intente (?:suicidarme|matarme|quitarme la vida|mori?r(?:me)?|matar|suicidar)",
+        r"intentos? de suicidio",
+    ),
+    _rule(
+        "crisis.attempt",
+        Level.CRISIS,
+        r"(?:will not|not going to) (?:fail|survive|mess (?:it|this) up|screw (?:it|this) up) (?:this time|again"
+        r"|next time)",
+        requires=re.compile(r"\b(?:survived|attempt\w*|tried|overdos\w*|intente)\b"),
+    ),
+    _rule(
+        "crisis.ideation.implicit",
+        Level.CRISIS,
+        r"thinking about (?:it|doing it) again",
+        r"pensando en (?:eso|hacerlo) (?:otra vez|de nuevo)",
+        requires=re.compile(r"\b(?:plan|attempt\w*|tried|overdos\w*|intente|cutting|cut|pills|suicid\w*)\b"),
+        past_sensitive=False,
+    ),
+    # --- Plans and means that are unambiguous on their own -----------------------------------------
+    _rule(
+        "crisis.plan.means",
+        Level.CRISIS,
+        rf"(?:took|take|taking|swallowed|swallow|swallowing|downed|ate|eat|popped|pop|popping|tome|tomar"
+        rf"|tomarme"
+        rf"|me tome|trague|tragarme|me trague|just took) {_QUANTITY} ?(?:of )?(?:(?:my|the|his|her|mis|las"
+        rf"|de) )?(?:\w+ )?{_PILLS}",
+        rf"(?:whole|full|entire) (?:bottle|box|pack|packet|strip) of (?:my |the )?(?:\w+ )?{_PILLS}",
+        rf"(?:(?:stockpil\w*|hoard(?:ed|ing)|stocked up on|stocking up on|bought up)(?: \w+){{0,2}} {_PILLS}"
+        rf"|(?:saving|saved|collecting|collected"
+        rf"|stashing|stashed|storing|hiding"
+        rf"|juntando|guardando|ahorrando) (?:up )?(?:my |some |all my |the |mis |las )?{_PILLS})",
+        rf"enough {_PILLS} to",
+        rf"(?:tengo|junte|he juntado) (?:suficientes|bastantes) {_PILLS}",
+        r"lethal (?:dose|amount)|dosis letal",
+        r"how (?:many|much) \w+(?: \w+)? (?:would it take|does it take|it takes|it would take|would kill|to (?:die"
+        r"|overdose|od|kill myself)|is (?:lethal|too many|enough))",
+        r"cuant[ao]s? \w+(?: \w+)? para (?:morir|matarme)",
+        r"noose",
+        r"(?:gun|pistol|barrel|emo_gun) (?:to|in|against) my (?:head|mouth|temple)",
+        r"(?:tied|tying|tie) (?:a |the )?(?:rope|noose)",
+        r"(?:rope|noose|emo_rope) (?:around|on) my neck",
+        r"soga al cuello",
+        r"(?:drink|drinking|drank|swallow|swallowed|tomar|tome|beber|bebi)(?: \w+){0,4}? (?:antifreeze|bleach"
+        r"|rat poison|poison|cloro|veneno|anticongelante)",
+        r"(?:car|engine) (?:is )?running in (?:the|my) (?:closed )?garage",
+        rf"mix(?:ed|ing)? (?:my |the |all my )?(?:\w+ )?{_PILLS} (?:with|and) (?:\w+ )?(?:vodka|whiskey|whisky"
+        r"|tequila|rum|wine|alcohol|booze|liquor|beer|drinks)",
+        r"(?:sitting|sat) in (?:my|the) car in (?:the|my) (?:closed )?garage",
+        r"carbon monoxide|exhaust (?:pipe|fumes)",
+        r"(?:i )?took (?:something|too (?:many|much)|way too (?:many|much))(?= *(?:$|[.,!]| and| tonight| just))",
+        r"(?:cut|cutting|slit|slitting|cortarme|cortar|me corte) (?:my |mis |las )?(?:wrists?|throat|venas"
+        r"|munecas)",
+        r"jump(?:ing)? (?:off|from|in front of) (?:a |the |this |that )?(?:bridge|building|roof|rooftop"
+        r"|balcony"
+        r"|cliff|overpass|train|bus|truck|ledge|parking garage)(?! (?:into|in to|in the (?:lake|water|river"
+        r"|pool)))",
+        r"(?:tirarme|aventarme) (?:de|del|desde|por|al) (?:un |el |la )?(?:puente|edificio|techo|balcon|tren"
+        r"|metro)",
+        r"(?:took|swallowed|swallow|take|eat|ate) everything in (?:the|my) (?:medicine |bathroom )?(?:cabinet"
+        r"|drawer)",
+        r"on the (?:edge|ledge) of (?:the |a )?(?:bridge|roof|building|balcony|cliff)",
+        # A car as the method: "thinking about driving into a wall", "crash my car on purpose".
+        rf"(?:{_WANT}|{_THINK}|going to|will) (?:driv(?:e|ing)|crash(?:ing)?|swerv(?:e|ing)|steer(?:ing)?)"
+        rf"(?: my car| the car)? (?:into|off|in front of) (?:a |the )?(?:wall|tree|pole|bridge|cliff|river|lake"
+        rf"|oncoming traffic|traffic|truck|road|train)",
+        r"crash(?:ing)? (?:my|the) car on purpose",
+        # Researching how to die: "googling painless ways to die".
+        rf"(?:(?:looked|looking|look) up|googl\w+|research\w*|searched|searching|busque|buscando)(?: for"
+        rf"| online)?"
+        rf"(?: \w+){{0,4}} (?:die|dying|kill myself|painless|lethal|overdos\w*|{_SUICIDE}|morir|matarme"
+        rf"|(?:tallest|highest) (?:bridge|building|cliff|point|parking garage|puente|edificio))",
+        unless=_MEDIA,
+    ),
+    _rule(
+        "crisis.plan.means",
+        Level.CRISIS,
+        # Holding a stockpile: "I've got 40 pills lined up", "saved up 60 💊".
+        rf"(?:got|have|i have|bought|counted|lined up|saved up|saved|collected|stashed|hoarded|ordered|tengo"
+        rf"|junte) {_QUANTITY} ?(?:of )?(?:(?:my|the|mis|las|de) )?(?:\w+ )?{_PILLS}",
+        # Setting them out: "counted out my pills", "lined up all the pills".
+        rf"(?:counted|counting|lined up|lining up|laid out|set out|sorted)(?: out)? (?:all )?(?:of )?(?:my |the |mis "
+        rf"|las )?(?:\w+ )?{_PILLS}",
+        unless=_PILL_SUPPLY,
+    ),
+    # --- Goodbyes and giving things away ------------------------------------------------------------
+    _rule(
+        "crisis.goodbye",
+        Level.CRISIS,
+        r"this is (?:my )?goodbye",
+        r"(?:goodbye|bye|emo_wave) (?:forever|for good|everyone|world|cruel world|to everyone)",
+        r"saying (?:my )?goodbyes?(?! to (?:the|my) (?:old|apartment|house|team|job))",
+        r"(?:my|this is my) (?:last|final) (?:text|message|msg|check in|day|night|goodbye)(?! (?:at|of"
+        r"|before|for|in) )",
+        r"(?:you|you all) (?:will not|will never) (?:hear|see) (?:from )?me (?:again|anymore|after (?:today"
+        r"|tonight))",
+        r"last time (?:you will )?(?:hear|see) (?:from )?me",
+        r"(?:take|taking) care of my \w+(?: \w+)? for me",
+        r"(?:please )?look after my \w+(?: \w+)? (?:for me|when i am gone)",
+        r"(?:when|after|once) i am gone",
+        r"by the time (?:you|anyone) (?:read|reads|see|sees|get|gets) this",
+        r"(?:gave|giving|given|give) away (?:all )?(?:of )?my (?:stuff|things|belongings|possessions"
+        r"|everything|\w+)",
+        r"(?:gave|giving|given|give|gotten rid of|getting rid of) (?:all )?(?:of )?my (?:stuff|things|belongings"
+        r"|possessions) away",
+        r"(?:wrote|writing|left|leaving) (?:a |my )?(?:goodbye |farewell )?(?:note|letter)s? (?:for|to) (?:everyone"
+        r"|you all|my (?:family|kids|children|mom|dad|parents|wife|husband|partner|son|daughter|sister|brother"
+        r"|loved ones|friends))",
+        r"(?:carta|nota|mensaje) (?:de despedida|suicida)",
+        r"(?:deje|escribi|estoy escribiendo|dejando|les deje|le deje) (?:una |unas |mis )?cartas? (?:a"
+        r"|para) (?:mis|mi|todos)",
+        r"(?:goodbye|farewell) (?:note|letter)s?",
+        # An apology or thanks "for everything" followed by a farewell.
+        r"(?:(?:sorry|forgive me) for everything|thank you for everything)[ .!,]+(?:\w+[ ,]+){0,8}?(?:i love you all"
+        r"|love you all|goodbye|bye|take care)(?= *(?:$|[.!,]))",
+        r"(?:perdon(?:en)? por todo|gracias por todo)[ .!,]+(?:\w+ ){0,4}?(?:los quiero|adios|cuidense|me despido)",
+        r"me despido[ ,.!]+(?:\w+[ ,]+){0,4}?(?:gracias por todo|los quiero|adios|perdon)",
+        r"(?:sorted|sorting|getting|got|put|putting) (?:out )?my affairs(?: in order)?",
+        r"(?:i want|want) you (?:all )?to know (?:that )?(?:it|this) (?:was not|is not|will not be) (?:your"
+        r"|anyones) fault(?= *(?:$|[.,!]))",
+        r"make sure my \w+ (?:goes|go|gets|get|is|are) (?:to|taken care|looked after)",
+        r"(?:gave|given|giving) (?:away )?my (?:dog|cat|pets?|bird|puppy|kitten) (?:away|to)",
+        r"(?:said|saying|say) (?:my )?goodbyes? to (?:everyone|everybody|my family|them all|all of you)",
+        r"(?:ya )?me (?:despedi|estoy despidiendo) de (?:todos|mi familia|ustedes|todo el mundo)",
+        # Last messages for someone else: "please tell my mom I love her".
+        r"(?:please )?(?:tell|let) (?:my \w+|everyone|them|her|him|the kids) (?:know )?(?:that )?i (?:love"
+        r"|loved|am sorry|was sorry)",
+        r"(?:dile|diganle|digale|diles|diganles) (?:a )?(?:mi \w+|mis \w+|todos) que (?:la|lo|los|les"
+        r"|las) (?:quiero|amo|extranare)",
+        # No future use for belongings: "I won't need them anymore".
+        r"(?:will not|not going to|do not) need (?:to \w+(?: care of)? )?(?:them|it|him|her|this|these|those|my \w+"
+        r"|anything|any of (?:it"
+        r"|this|them))(?: \w+)? (?:anymore|any more|any longer|where i am going|after (?:tonight|today))",
+        r"ya no (?:lo|la|los|las) (?:voy a necesitar|necesito|necesitare)",
+        r"adios para siempre",
+        r"adios a todos",
+        r"adios mundo",
+        r"esta es mi despedida",
+        r"me despido (?:de todos|para siempre|de ustedes)",
+        r"(?:cuida|cuiden|cuidar|cuidenme) (?:a |de )?mis? (?:perro|perrita|gato|gatito|hij[oa]s?"
+        r"|mascotas?)(?: por mi| cuando)",
+        r"(?:regale|regalando|he regalado|regalar) (?:todas )?mis cosas",
+        r"(?:este es )?mi ultimo mensaje",
+        r"ya no (?:me )?(?:van a ver|veran|sabran de mi)",
+        r"cuando ya no (?:este|estoy)",
+        unless=re.compile(_GIVEAWAY_BENIGN.pattern + "|" + _AWAY_BENIGN.pattern),
+    ),
+    # --- Self-harm ---------------------------------------------------------------------------------
+    _rule(
+        "crisis.self_harm",
+        Level.CRISIS,
+        rf"(?:cut(?:ting)?|burn(?:ed|ing|t)?|hurt(?:ing)?|harm(?:ed|ing)?|scratch(?:ed|ing)?|bash(?:ed|ing)?"
+        rf"|punch(?:ed|ing)?|hit(?:ting)?|starv(?:e|ed|ing)|carv(?:e|ed|ing)) {_ME}",
+        r"(?:cut|cutting|burn(?:ed|ing|t)?|scratch(?:ed|ing)?|carv(?:e|ed|ing)|slic(?:e|ed|ing)) (?:into )?my"
+        r" (?:arms?|wrists?|legs?|thighs?|skin|stomach|hips?|chest|hands?)",
+        r"(?:hit(?:ting)?|bang(?:ed|ing)?|punch(?:ed|ing)?|slam(?:med|ming)?) my (?:head|fists?"
+        r"|hands?) (?:against|into|on) (?:the |a )?(?:wall|floor|door|mirror)",
+        r"self harm\w*",
+        r"sh (?:again|relapse)",
+        r"relapsed? (?:on|with|into) (?:sh|self harm|cutting)",
+        r"cut(?:ting)? (?:again|my (?:wrists?|arms?|legs?|thighs?|skin|stomach|hips?))",
+        r"(?:started|start|back to|urge to|urges to|want to|going to|need to|craving|thinking about|used to"
+        r"|i|relapsed|relapsed and|and|from|stopped|quit)"
+        r" cut(?:ting)?(?! (?:back|down|out|off|carbs|sugar|ties|class|hair|my hair|the|it|them|grass|wood"
+        r"|paper|meat|vegetables|my (?:finger|nails|hair|hand)|a |an |some|corners|costs|in line))",
+        r"cortarme(?! el| la| las u| los| pelo)",
+        r"cortandome(?! el| la| las u| los| pelo)",
+        r"(?:me estoy haciendo|me hago|me hice|haciendome) cortes",
+        # Injury "on purpose": "punched the wall til my knuckles bled on purpose".
+        r"(?:hurt|cut|burn\w*|hit|punch\w*|bruis\w*|bled|bleed\w*|scratch\w*|bang\w*)(?: \w+){0,6} (?:on purpose"
+        r"|a proposito)",
+        r"(?:til|till|until) (?:it|i|my \w+) (?:bled|bleeds|was bleeding)",
+        r"me (?:estoy|sigo) cortando(?! el| la)",
+        r"me volvi a cortar",
+        r"me he cortado(?! el| la)",
+        r"me corte(?! (?:el|la|los|las|un|una|con) )",
+        r"me cortaba",
+        r"me corto(?! (?:el|la|los|las|un|una|con) )",
+        r"(?:i )?cut (?:deep|deeper|too deep)(?: this time| again| tonight| last night)",
+        r"(?:cut|hurt|burn|cutting|hurting|burning)(?: myself)? (?:just )?to feel (?:something|anything|better"
+        r"|in control|alive|real)",
+        r"(?:queme|me queme|corte|me corte|rasgue|lastime|me lastime) (?:mi|mis|el|los) (?:brazo|brazos|pierna"
+        r"|piernas|muneca|munecas|piel|muslo|muslos)",
+        r"me (?:corte|cortaba|he cortado|estoy cortando) (?:los|las|mis) (?:brazos|piernas|munecas|venas|muslos)",
+        r"lastimarme",
+        r"me lastime",
+        r"me lastimaba",
+        r"me estoy lastimando",
+        r"(?:hacerme|me hice|me hago|me estoy haciendo) dano",
+        r"autolesion\w*",
+        r"(?:quemarme|me queme|me estoy quemando)(?! (?:con el sol|al sol|cocinando))",
+        unless=_ACCIDENT,
+    ),
+    # --- Harm to others -----------------------------------------------------------------------------
+    _rule(
+        "crisis.harm_others",
+        Level.CRISIS,
+        rf"{_HARM_INTENT} (?:\w+ ){{0,2}}?{_HARM_VERB} {_PERSON}"
+        rf"(?! (?:feelings|at|in (?:a|the) game|to|with (?:kindness|my words)|a text|a message|up)\b)",
+        rf"{_HARM_INTENT} (?:\w+ ){{0,2}}?(?:run(?:ning)? {_PERSON} over|run(?:ning)? over {_PERSON}"
+        rf"|hit(?:ting)? {_PERSON} with my car)",
+        r"homicidal",
+        rf"{_HARM_INTENT} (?:\w+ ){{0,2}}?shoot(?:ing)? up (?:my|the|a|that) (?:school|office|work|workplace|church"
+        r"|mall|class|party|store)",
+        r"make (?:him|her|them|everyone|those \w+)(?: all)? (?:bleed|suffer)",
+        r"(?:going to|want to|will|about to|plan(?:ning)? to|gonna) (?:bring|take) (?:a|my|the|his|dads|my dads) (?:gun"
+        r"|knife|weapon|rifle|pistol) to (?:school|work|class|the office|church|the party|the mall)",
+        rf"{_HARM_INTENT} (?:\w+ ){{0,2}}?beat the (?:crap|shit|hell|life|living daylights) out of {_PERSON}",
+        r"(?:lo|la|los|las|le) (?:voy a|quiero|tengo ganas de) (?:mata?r|lastimar|golpear|apunalar"
+        r"|hacer dano)",
+        r"(?:voy a|quiero) (?:matarlo|matarla|matarlos|lastimarlo|lastimarla|golpearlo|golpearla|apunalarlo"
+        r"|apunalarla|hacerle dano)",
+        r"(?:voy a|quiero|tengo ganas de|pienso|pensando en|me dan ganas de) (?:mata?r|lastimar|golpear"
+        r"|apunalar|herir"
+        r"|atropellar|envenenar|dispararle|hacerle dano) a (?:mi|mis|ese|esa|el|la|alguien|todos)",
+        unless=_JOKE_THREAT,
+    ),
+    # --- Danger or abuse happening now --------------------------------------------------------------
+    _rule(
+        "crisis.danger",
+        Level.CRISIS,
+        rf"{_ABUSER} (?:is |are |keeps |just |has been |been |was "
+        rf"|started )?{_ABUSE_VERB} me{_NOT_ABUSE_AFTER}",
+        r"(?:threatened|threatening|threatens|said|says|swore|told me|tells me)(?: that)? (?:(?:he|she"
+        r"|they)(?: would| will"
+        r"| is going to| are going to| was going to)?|hed|shed|theyd|hell|shell|theyll|to) kill me",
+        rf"{_ABUSER}(?: \w+){{0,4}} (?:has|got|grabbed|pulled(?: out)?|is holding|is waving|took out) (?:a"
+        rf"|his|her|the|my) (?:gun|knife|weapon|pistol|bat)",
+        r"(?:he|she|my (?:husband|wife|boyfriend|girlfriend|bf|gf|partner|ex)) (?:will not|does not|is not"
+        r"|would not) let(?:ting)? me (?:leave|call (?:anyone|for help|the police|911))",
+        rf"{_ABUSER} (?:\w+ )?(?:keeps|kept|keep|always|has been|started|comes|came) (?:coming|sneaking"
+        rf"|getting|come|sneak) (?:in|into) (?:my|the) (?:room|bed|bedroom)",
+        r"(?:i am|i) not safe(?! (?:driving|to drive|on the roads?|in (?:the )?(?:snow|rain|traffic)))",
+        r"(?:i )?(?:do not|never) feel safe (?:at home|here|with (?:him|her|them|my \w+)"
+        r"|in my (?:own )?(?:house|home)|around (?:him|her))",
+        r"not safe (?:at home|in my (?:own )?(?:house|home)|with (?:him|her)|aqui)",
+        r"(?:someone|somebody|a (?:guy|man|car|stranger)|he|they) (?:is |are |keeps |has been "
+        r"|been )?following me(?! on)",
+        r"(?:i am )?being followed",
+        r"(?:someone|somebody|he|they) (?:is |are )?(?:trying to )?break(?:ing)? in(?:to)?",
+        rf"{_ABUSER} (?:\w+ )?(?:broke|fractured|bruised|split|dislocated) my (?:arm|nose|ribs?|jaw|lip|wrist|finger"
+        r"|face|eye|hand|leg)",
+        r"(?:el|ella) me (?:va a|quiere) (?:matar|golpear|pegar|lastimar)(?! (?:cuando|si) )",
+        r"(?:abusa|abuso|esta abusando|abusaba) de mi|me (?:abusa|abuso|viola|violo|toca|tocaba|manosea)",
+        r"hands? (?:around|on) my (?:throat|neck)",
+        r"(?:el|ella|mi (?:esposo|marido|pareja|novio|novia|papa|padre|padrastro|mama|ex)) (?:me )?(?:quiere|va a"
+        r"|trata de|intenta|amenaza con) (?:pegarme|golpearme|matarme|lastimarme|ahorcarme)",
+        r"(?:scared|afraid|terrified|fear) (?:for my life|of (?:him|her|my (?:husband|boyfriend|partner|ex"
+        r"|dad|father|stepdad)))",
+        r"(?:scared|afraid|terrified) (?:that )?(?:(?:he|she|they)(?: will| is going to| might| would)?|hell"
+        r"|shell|theyll|hed|shed) (?:\w+ )?(?:hurt|kill|hit|beat|find|choke|come back for) me",
+        rf"(?:(?:he|she|they)(?: will| is going to)|hell|shell|theyll) (?:\w+ )?(?:hurt|hit|beat|choke) me"
+        rf"{_NOT_ABUSE_AFTER}",
+        r"(?:got|get|getting|been) (?:hit|beaten|beat up|choked|slapped|punched|kicked|strangled) (?:again(?! by (?:the"
+        r"|a|an|this) )|by (?:him"
+        r"|her|my (?:husband|wife|boyfriend|girlfriend|bf|gf|partner|ex|dad|father|stepdad|mom|mother)))",
+        r"(?:hiding|locked myself|locked) (?:in )?(?:from (?:him|her|them)|the (?:bathroom|closet|bedroom|room))",
+        rf"{_ABUSER} (?:\w+ )?(?:threw|throws|throwing|swung|pointed|aimed|held) (?:a|the|his|her) (?:knife|gun|bottle"
+        rf"|chair|plate|pistol|weapon|bat) (?:at|to) me",
+        # Spanish
+        r"me (?:esta |estan |sigue |ha estado )?(?:pegando|golpeando|amenazando|ahorcando|lastimando"
+        r"|persiguiendo)",
+        r"me (?:pega|pego|golpea|golpeo|amenaza|amenazo|ahorco|ahorca|empujo|empuja|lastima|lastimo|encerro"
+        r"|encierra)"
+        r"(?! (?:el sol|la gripe|el virus|el covid|el resfriado|fuerte el sol|la (?:cancion|musica)))",
+        r"me (?:tiene|tienen) encerrad[oa]",
+        r"(?:amenazo|amenaza) con matarme",
+        r"dijo que me (?:va|iba) a matar",
+        r"no estoy (?:a salv[oa]|safe)",
+        r"no estoy segur[oa] en (?:mi )?casa",
+        r"no me siento segur[oa] (?:en (?:mi )?casa|con el|aqui)",
+        r"tengo miedo de (?:el|mi (?:esposo|pareja|novio|marido|ex|papa|padre|padrastro))",
+        r"alguien me (?:esta )?(?:sigue|siguiendo)",
+        r"me estan siguiendo",
+        r"me (?:golpeo|pego|ahorco|pateo) (?:otra vez|de nuevo)",
+        r"(?:estoy )?escondid[oa] (?:de (?:el|mi \w+)|en (?:el|la|mi) (?:bano|cuarto|closet|recamara|carro))",
+        past_sensitive=False,
+        unless=re.compile(_LAUGH.pattern + r"|\b(?:hide and seek|playing|game|escondidas)\b"),
+    ),
+    # --- Emoji that mean risk next to "me", "soon", "want" --------------------------------------------
+    _rule(
+        "crisis.emoji",
+        Level.CRISIS,
+        r"emo_grave",
+        r"emo_coffin",
+        requires=_FIRST_PERSON_OR_INTENT,
+        unless=_GRAVE_BENIGN,
+    ),
+    _rule(
+        "crisis.emoji",
+        Level.CRISIS,
+        rf"(?:{_ME}|my (?:wrists?|arms?|legs?|skin|thighs?)|me|i|again|otra vez) (?:\w+ )?emo_knife",
+        r"emo_knife(?: emo_\w+)* (?:myself|me|my (?:wrists?|arms?|legs?|skin|thighs?)|again|emo_blood|otra vez)",
+        unless=_GRAVE_BENIGN,
+    ),
+    # --- Suicidal thoughts coming back --------------------------------------------------------------
+    _rule(
+        "ideation.returning",
+        Level.HIGH,
+        r"(?:the|my|those|these|dark|bad) (?:dark |bad )?thoughts (?:are|have come|came|keep coming"
+        r"|are coming) back",
+        r"(?:having|have|had|getting) (?:those|these|the|my|dark|bad) (?:dark |bad )?thoughts again",
+    ),
+    # --- Hopelessness without explicit self-harm ------------------------------------------------------
+    _rule(
+        "hopelessness",
+        Level.HIGH,
+        r"nothing (?:ever |will ever |is ever going to |will |is going to |can |is )?(?:get|gets|be|change"
+        r"|changes|help|helps|work|works|going to get)(?: better| right| okay)?",
+        r"(?:never|not ever|will not ever|will never|is never going to|is not going to|will not|can not"
+        r"|not going to) (?:going to )?(?:get|be|feel|gets) (?:any )?better(?! at)",
+        r"what is (?:even )?the point(?! of (?:the|this|that|a|an|your|these|those)\b)",
+        r"why (?:even )?(?:bother|try)(?! (?:with|to|asking))",
+        r"(?:no|there is no|is there any|any) point (?:in )?(?:anything|trying|living|going on|being alive"
+        r"|anymore|any more|to (?:anything|life|living|trying))",
+        r"(?:life|everything|it all|all of this|my life) (?:is|feels|seems) (?:so )?(?:pointless|meaningless"
+        r"|hopeless|useless)",
+        r"(?:can not|could not) (?:do|take|handle|bear|stand|deal with|cope with|keep (?:doing|going|living)"
+        r"|live like|go on)"
+        r"(?: (?:this|it|this life|life|anything|any of (?:this|it)|like this))?(?: anymore| any more"
+        r"| any longer| much longer)",
+        r"can not go on",
+        r"can not keep (?:going|doing this|doing it|living like this|living)",
+        r"can not (?:take|do) (?:it|this) (?:anymore|any more)",
+        r"can not (?:anymore|any more)(?= *(?:$|[.,!]))",
+        r"i give up(?! on (?:this|the|my|that) (?!life|myself))",
+        r"giving up on (?:everything|life|myself)",
+        r"(?:i am|feel(?:ing)? like|i feel like)(?: just| such| only| nothing but)* (?:a|an) (?:burden"
+        r"|waste of space|waste)",
+        r"burden (?:to|on|for) (?:everyone|my \w+|you|others|them|everybody)",
+        r"(?:i am|i feel|feeling|so|totally|completely) hopeless(?! at)",
+        r"hopelessness",
+        r"(?:there is )?no hope",
+        r"(?:no|not any|zero) (?:way out|future)",
+        r"(?:feel|feeling|i am) (?:so )?trapped",
+        r"nothing (?:\w+ ){0,2}matters(?: anymore)?",
+        r"(?:no one|nobody) (?:cares|cares about me|loves me|would care)",
+        r"(?:i am|i feel|feeling|feel)(?: so| really| just| \w+ and)* (?:worthless|useless)",
+        r"(?:ya )?no puedo (?:con esto|con todo|con mi vida|seguir asi)",
+        r"siento que estorbo",
+        r"how (?:much )?long(?:er)? (?:i can|can i|i will|will i) (?:hold on|keep going|do this|last|keep this up)",
+        r"(?:so )?(?:tired|exhausted|sick) of (?:everything|it all|trying|fighting|being me)",
+        r"(?:done|finished) (?:with )?(?:everything|it all|trying|fighting)",
+        r"(?:i am|i am just|i am so) done(?= *(?:$|[.,]))",
+        r"(?:want|need) the pain to (?:stop|end)",
+        r"(?:want to|wish i could|just want to) disappear(?! into| for (?:a|the) (?:weekend|while|week|bit|day))",
+        r"(?:do not|no longer) care (?:anymore|what happens to me)",
+        r"(?:can not|could not|do not) see (?:a way out|any way out|a future|any future|anything good"
+        r"|the point|any point|things getting better|it getting better)",
+        r"(?:the |my )?future (?:is|looks|feels) (?:just |so )?(?:black|dark|bleak|empty|hopeless|pointless)",
+        # Spanish
+        r"(?:ya )?no puedo mas(?! (?:de (?:la )?risa|con (?:este|esta|el|la) (?:calor|frio|trafico|tarea)))",
+        r"ya no aguanto(?: mas)?",
+        r"no aguanto mas",
+        r"no lo soporto mas",
+        r"(?:nada|esto|mi vida|la vida|nunca) (?:va a|nunca va a|no va a) (?:mejorar|cambiar)(?: nunca)?",
+        r"nunca va a (?:mejorar|cambiar)",
+        r"nada (?:nunca )?(?:cambia|mejora|sirve)",
+        r"(?:nada|mi vida|la vida|esto|ya nada) (?:no )?tiene sentido",
+        r"no tiene sentido(?! (?:que|lo que|eso))",
+        r"no (?:le )?(?:veo|encuentro) (?:el |ningun )?sentido",
+        r"sin sentido",
+        r"ya nada (?:me )?(?:importa|tiene sentido)",
+        r"para que (?:seguir|intentar|vivir|sigo|intento|me esfuerzo|luchar)",
+        r"para que(?= *(?:[,.?!]|$))",
+        r"de que sirve(?: seguir| intentar| vivir| todo)?",
+        r"cual es el (?:punto|sentido)",
+        r"soy una carga",
+        r"(?:sin|no tengo|no hay) (?:esperanza|salida|futuro|remedio)",
+        r"me rindo",
+        r"(?:estoy )?(?:hart[oa]|cansad[oa]) de (?:todo|luchar|intentar)",
+        r"no valgo nada",
+        r"no sirvo para nada",
+        r"nadie me (?:quiere|necesita)",
+        r"a nadie le importo",
+        r"no le importo a nadie",
+        r"soy (?:un|una) (?:estorbo|carga|molestia)(?: para (?:todos|mi familia|ustedes))?",
+        r"(?:me siento|estoy) atrapad[oa]",
+        r"no (?:le )?(?:veo|encuentro|hay) (?:ninguna )?salida",
+        r"quiero desaparecer",
+        r"que todo (?:pare)",
+        r"no quiero seguir asi",
+        unless=re.compile(
+            r"\b(?:chores|laundry|cleaning|homework|assignments?|finals|exams?|meeting|paperwork|errands|dishes)\b"
+        ),
+    ),
+)
+
+# Means, danger and context that only mean crisis together (see the note at the top of this section).
+_CONTEXT_RULES: tuple[_Rule, ...] = (
+    _rule(
+        "crisis.plan.means",
+        Level.CRISIS,
+        _PILLS,
+        r"\d+ ?(?:mg|milligrams|mgs|g|grams)",
+        _WEAPON,
+        r"stockpil\w*",
+        rf"(?:sitting|standing|stood|sat|perched|i am|waiting|parked|here|estoy|sentad[oa]|parad[oa]|going|heading"
+        rf"|driving|walking|on my way|voy|yendo) (?:on|at|by|over|onto|up on|en|sobre|to|to the|al|a la|hacia)"
+        rf" (?:the |a |this |el |la |top of (?:the |a )?)?{_HEIGHT}",
+        r"(?:(?:looked|looking|look) up|googl\w+|research\w*|searched|searching|busque|buscando)(?: for"
+        r"| online)?(?: \w+){0,4} (?:pills?|meds|dose|to mix|rope|gun|pastillas|dosis)",
+        role=_ANCHOR,
+        unless=_SAFE_MEANS,
+    ),
+    _rule(
+        "crisis.plan.substances",
+        Level.CRISIS,
+        r"(?:a bottle of|a fifth of|a handle of|drinking|drunk on|wasted on)? ?(?:vodka|whiskey|whisky|tequila|rum|gin"
+        r"|wine|alcohol|booze|liquor|ron|trago)",
+        r"(?:[5-9]|[1-9]\d+) (?:beers|drinks|shots|cervezas|tragos)",
+        role=_ANCHOR,
+        unless=re.compile(r"\b(?:dinner|party|celebrat\w*|glass of|cheers|birthday|wedding|bbq|cumple\w*|fiesta)\b"),
+    ),
+    _rule(
+        "crisis.emoji",
+        Level.CRISIS,
+        r"emo_grave",
+        r"emo_coffin",
+        role=_ANCHOR,
+        unless=_GRAVE_BENIGN,
+    ),
+    _rule(
+        "crisis.attempt",
+        Level.CRISIS,
+        r"(?:tried|attempted|intente|lo intente)(?: it)?(?: before| antes| once| una vez| twice| dos veces)",
+        r"(?:ya )?lo intente",
+        r"(?:ya )?lo (?:habia|he) intentado",
+        r"i (?:have )?(?:tried|attempted) it",
+        role=_ANCHOR,
+        past_sensitive=False,
+    ),
+    _rule(
+        "crisis.harm_others",
+        Level.CRISIS,
+        r"make (?:them|him|her|everyone|those \w+|you all|all of them)(?: all)? pay",
+        role=_ANCHOR,
+        unless=_JOKE_THREAT,
+    ),
+    _rule(
+        "crisis.danger",
+        Level.CRISIS,
+        rf"{_ABUSER} (?:is |are )?(?:outside|at) (?:the|my) (?:door|window|house|apartment|work|room)",
+        rf"{_ABUSER} (?:is |are )?(?:so |really )?(?:drunk|high|raging|furious|screaming at me|banging on)",
+        r"no me deja (?:salir|irme|ir)",
+        r"(?:will not|does not|is not) let(?:ting)? me (?:leave|go|out)",
+        r"(?:someone|somebody|a (?:guy|man|stranger)|alguien|un (?:hombre|tipo)) (?:is |esta )?(?:outside|afuera de"
+        r"|fuera de|at) (?:my|mi|the) (?:house|door|window|apartment|casa|puerta|ventana|depa|departamento)",
+        role=_ANCHOR,
+        past_sensitive=False,
+        unless=_LAUGH,
+    ),
+    _rule(
+        "crisis.plan.timing",
+        Level.CRISIS,
+        r"tonight",
+        r"esta noche",
+        r"right now",
+        r"ahorita",
+        r"ahora mismo",
+        r"(?:it is|its) time",
+        r"(?:i am|i am finally) ready",
+        r"ready(?= *(?:$|[.!]))",
+        r"today is the day",
+        r"this is it",
+        r"(?:when|once) (?:everyone|they|he|she) (?:is|are|goes|go) (?:asleep|to sleep|to bed|out)",
+        r"(?:i have|i made|made|i have got) a plan(?! (?:for|to (?:go|see|get|meet)))",
+        r"figured out how",
+        r"(?:know|decided) how (?:i will|i would|to) do it",
+        r"(?:going to|will) do it (?:tonight|today|soon|this weekend)",
+        r"(?:i )?know (?:exactly )?what (?:it is|its|they are|that is|this is) for",
+        r"my mind is made up",
+        r"lo voy a hacer",
+        r"ya lo decidi",
+        r"tengo un plan",
+        r"ya tengo todo (?:listo|planeado)",
+        r"ya es hora",
+        r"estoy list[oa]",
+        r"all of them",
+        r"the whole (?:bottle|box|pack)",
+        r"emo_pill emo_pill emo_pill",
+        r"x ?\d{2,}",
+        r"lined up",
+        r"thinking about (?:it|doing it) again",
+        r"pensando en (?:eso|hacerlo) (?:otra vez|de nuevo)",
+        r"lo estoy pensando (?:otra vez|de nuevo)",
+        r"(?:lo )?volvi a intentar(?:lo)?",
+        r"(?:i )?(?:just )?want out(?= *(?:$|[.,!]| of (?:this life|life|here|everything)))",
+        r"emo_sad",
+        r"i am not going to make it(?= *(?:$|[.,!]))",
+        r"(?:do not|no need to) bother (?:texting|calling|checking|writing)",
+        r"ya tome la decision|(?:i have|i) decided|my mind is made up",
+        r"(?:there is |i have |have |got )?enough(?= *(?:$|[.,!]| to))",
+        r"(?:is|are|esta|estan|tengo \w+ \w+) (?:ready|listas?|listos?|preparad[oa]s?)",
+        r"listas?(?= *(?:$|[.,!]))",
+        role=_SUPPORT,
+        negatable=False,
+    ),
+    _rule(
+        "crisis.plan.access",
+        Level.CRISIS,
+        rf"(?:looking at|staring at|holding|counting|eyeing|touching) (?:the|my|a|all the|all my) (?:\w+ )?(?:pills"
+        rf"|meds|bottle|emo_pill|{_WEAPON})",
+        r"(?:next to|beside|in front of|with) me(?= *(?:$|[.,!]))",
+        r"in my hand",
+        r"(?:thinking|think|thought) about (?:the|my|those|that) (?:\w+ )?(?:pills|meds|gun|rope|knife|razor|bridge"
+        r"|blade)",
+        r"(?:is|are) (?:in|under|on|next to|beside|by) my (?:car|bag|room|bed|pocket|desk|drawer|nightstand"
+        r"|counter|trunk|pillow)",
+        rf"(?:bought|got|have|ordered|found|own|picked up|loaded|compre|tengo|consegui|ya tengo) (?:a |the "
+        rf"|my |some |una |un |el |la )?(?:\w+s )?{_WEAPON}",
+        role=_SUPPORT,
+        unless=_SAFE_MEANS,
+    ),
+    _rule(
+        "crisis.goodbye",
+        Level.CRISIS,
+        r"(?:sorry|forgive me) for everything",
+        r"thank you for everything",
+        r"i love you all",
+        r"perdon(?:en)? por todo",
+        r"perdonenme",
+        r"gracias por todo",
+        r"los quiero a todos",
+        r"(?:goodbye|adios|bye)(?= *(?:$|[.!]))",
+        r"(?:i am )?sorry(?: sam| coach)?(?= *(?:$|[.!]))",
+        r"lo siento(?= *(?:$|[.!]))",
+        r"emo_wave",
+        r"you (?:were|have been) (?:a |the )?(?:good|great|best) (?:coach|friend|person)",
+        role=_SUPPORT,
+        negatable=False,
+    ),
+    _rule(
+        "crisis.help",
+        Level.CRISIS,
+        r"please help",
+        r"help me(?! (?:with|to|out|figure|understand|plan|find|pick|decide|get|choose|remember))",
+        r"send help",
+        r"call (?:911|the police|the cops|someone)",
+        r"ayuda(?:me)?",
+        r"auxilio",
+        r"can not talk",
+        r"no puedo hablar",
+        r"can not stop (?:him|her|them)",
+        r"no (?:lo|la) puedo parar",
+        r"scared of myself",
+        r"miedo de mi mism[oa]",
+        r"(?:i am |so |really )?(?:scared|terrified|afraid)(?= *(?:$|[.,!]| to go home))",
+        r"tengo (?:mucho )?miedo",
+        r"banging on (?:my|the) (?:door|window)",
+        role=_SUPPORT,
+        negatable=False,
+        past_sensitive=False,
+    ),
+)
+
+_IDIOMS = _rx(
+    r"killing it",
+    r"killed it",
+    r"kill(?:ing)? time",
+    r"kill(?:ed|ing)? (?:the|a|my|this) (?:vibe|mood|lights?|engine"
+    r"|game|bug|spider|process|app|battery|buzz|plants?)",
+    r"(?:would|could|i would) kill for",
+    r"kill for (?:a|an|some)",
+    r"dying (?:to|for)",
+    r"to die for",
+    r"(?:die|dying|died|dead) laughing",
+    r"(?:is|was|are|were|it is) killing me",
+    r"killing me softly",
+    r"dead tired",
+    r"dead serious",
+    r"drop dead",
+    r"deadline",
+    r"dead end",
+    r"over my dead body",
+    r"i am dead(?= *(?:emo_laugh|lol|lmao|haha|$))",
+    r"shoot me (?:a|an)",
+    r"hit me up",
+    rf"kill(?:ing)? {_ME} (?:laughing|at (?:the gym|work)|over|with (?:work|this)|for|to (?:get|make"
+    rf"|finish))",
+    rf"killing {_ME} (?:at|for|to|trying|studying|working)",
+    r"(?:bored|scared|love(?:d)?) (?:it |you |this )?to death",
+    r"me muero de (?:risa|hambre|sueno|ganas|calor|frio|verguenza|amor|aburrimiento|envidia)",
+    r"me mata(?:n)? (?:el|la|los|las|este|esta|de)",
+    r"me esta matando (?:el|la|este|esta)",
+    r"mori?r(?:me)? de (?:la )?(?:risa|verguenza|hambre|calor|frio|aburrimiento|ganas)",
+    r"muert[oa]s? de (?:risa|cansancio|hambre|sueno|frio|calor|miedo)",
+    r"(?:hurt|hurting|hurts) (?:my|his|her|their) feelings",
+)
+
+_NEGATION = re.compile(
+    r"\b(?:not|never|no(?! (?:one|body|longer|matter|joke|lie|cap|kidding))|nunca|jamas|ni|tampoco|sin"
+    r"|without|nor|zero|denies|nope|asked(?: me)? (?:if|whether|about)|me pregunto si|screening)\b"
+)
+# Phrases that contain a negation word but do not negate what follows: "not sure if I want to live".
+_UNCERTAIN = re.compile(
+    r"\b(?:not sure|do not know|can not|could not|no se|no puedo dejar de|no dejo de|not going to lie|no lie"
+    r"|no joke|not kidding|not joking|no longer|no miento|no estoy segur[oa] (?:de )?si|ya no|not anymore)\b"
+)
+_POST_NEGATION = re.compile(
+    r"^\s*(?:[?:\-–]+\s*(?:no|nope|nah|never|not really|not at all|nunca|para nada)|\s*none)\b(?! one| body)"
+)
+_SENTENCE_BREAK = re.compile(r"[.!?\n]+")
+_PAST = re.compile(
+    r"\b(?:used to|years? ago|months? ago|weeks? ago|(?:a )?long time ago|back (?:when|in (?:high school"
+    r"|college"
+    r"|the day|\d+))|in the past|(?:when|as) i was (?:younger|a (?:kid|teen|teenager)|in (?:high school"
+    r"|college)|\d+)"
+    r"|as a (?:kid|teen|teenager)|in (?:high school|college|my (?:teens|twenties|20s))|last (?:year|summer"
+    r"|spring|winter|fall)|(?:years?|months?|days?|weeks?) (?:clean|sober|free)|(?:clean|sober) (?:for|since)"
+    r"|therapy (?:really )?helped"
+    r"|history of|in recovery|survivor|recovered|(?:in|back in) (?:19|20)\d\d|before(?= *(?:$|[,.;!?]| and\b"
+    r"| but\b))"
+    r"|hace (?:\w+ )?(?:anos|meses|tiempo|mucho)|de (?:joven|nina|nino|adolescente)|cuando (?:era|tenia"
+    r"|estaba en)|en el pasado|antes(?! de)|solia|(?:anos|meses) (?:limpi[oa]|sin)|el ano pasado)"
+)
+_PRESENT_OVERRIDE = re.compile(
+    r"\b(?:again|otra vez|de nuevo|once more|relaps\w*|reca[iy]\w*|volvi a|vuelvo a|volviendo a|tonight"
+    r"|esta noche"
+    r"|right now|lately|these days|ultimamente|estos dias|last night|anoche|still (?:think|thinking|want"
+    r"|wanting|feel"
+    r"|feeling|have|having|get|getting|struggle|struggling)|todavia (?:pienso|quiero|siento|tengo)"
+    r"|aun (?:pienso"
+    r"|quiero|siento|tengo)|thinking about (?:it|doing it)|pensando en (?:eso|hacerlo)|the urges?"
+    r"|(?:are|is|came|come|have come|coming) back|back (?:to|in) (?:that|the same) (?:\w+ )?place|back there)\b"
+)
+_PRESENT_IN_CLAUSE = re.compile(r"\b(?:now|ahora|today|hoy|currently|at the moment|this week|esta semana)\b")
+_THIRD_PARTY = re.compile(
+    r"\b(?:he|she|they|his|her|their|him|them|my (?!self|life|own)\w+(?: \w+)?|friend\w*|amig[oa]s?|el|ella"
+    r"|ellos|movie|film|show|book|song|character|documentary|article|pelicula|serie|libro|who|someone|somebody"
+    r"|people|a (?:guy|girl|man|woman|kid|person|boy))\b"
+)
+_FIRST_PERSON = re.compile(r"\b(?:i|i am|me|feeling|feelin|feel|yo|estoy|me siento|tengo)\b")
+
+
+def _sentence_bounds(text: str, start: int, end: int) -> tuple[int, int]:
+    breaks_before = [m.end() for m in _SENTENCE_BREAK.finditer(text, 0, start)]
+    after = _SENTENCE_BREAK.search(text, end)
+    return (breaks_before[-1] if breaks_before else 0, after.start() if after else len(text))
+
+
+def _clause_start(text: str, start: int) -> int:
+    breaks_before = [m.end() for m in _CLAUSE_BREAK.finditer(text, 0, start)]
+    return breaks_before[-1] if breaks_before else 0
+
+
+def _is_negated(text: str, start: int, end: int) -> bool:
+    """A negation within four words before the phrase, in the same clause, or a "? no" right after it."""
+    words = text[_clause_start(text, start) : start].split()
+    # Look two words further back for the hedge, so "can not stop thinking about" is seen whole.
+    if _NEGATION.search(" ".join(words[-4:])) and not _UNCERTAIN.search(" ".join(words[-6:])):
+        return True
+    return bool(_POST_NEGATION.match(text[end:]))
+
+
+def _is_past(text: str, start: int, end: int) -> bool:
+    """History ("years ago I attempted") unless the reply says it is happening again or now."""
+    s_start, s_end = _sentence_bounds(text, start, end)
+    if not _PAST.search(text[s_start:s_end]):
+        return False
+    if _PRESENT_OVERRIDE.search(text):
+        return False
+    clause_end = _CLAUSE_BREAK.search(text, end)
+    clause = text[_clause_start(text, start) : clause_end.start() if clause_end else len(text)]
+    return not _PRESENT_IN_CLAUSE.search(clause)
+
+
+def _is_about_someone_else(text: str, start: int) -> bool:
+    """Whether the nearest subject before the phrase is someone else, as in "my friend is suicidal"."""
+    before = text[_clause_start(text, start) : start]
+    third = [m.end() for m in _THIRD_PARTY.finditer(before)]
+    first = [m.end() for m in _FIRST_PERSON.finditer(before)]
+    return bool(third) and (not first or max(third) > max(first))
+
+
+@dataclass(frozen=True)
+class _Finding:
+    level: Level
+    reason: Reason
+    role: str = _RISK
+
+
+def _apply(rules: Iterable[_Rule], norm: _Text, idioms: list[tuple[int, int]]) -> tuple[list[_Finding], list[Reason]]:
+    """Run rules over the text; return live findings and mentions that are only history."""
+    text = norm.text
+    findings: list[_Finding] = []
+    history: list[Reason] = []
+    for rule in rules:
+        for m in rule.pattern.finditer(text):
+            start, end = m.start(), m.end()
+            if _overlaps(idioms, start, end):
+                continue
+            if rule.negatable and _is_negated(text, start, end):
+                continue
+            if rule.self_subject and _is_about_someone_else(text, start):
+                continue
+            s_start, s_end = _sentence_bounds(text, start, end)
+            sentence = text[s_start:s_end]
+            if rule.unless is not None and rule.unless.search(sentence):
+                continue
+            if rule.requires is not None and not rule.requires.search(text):
+                continue
+            if rule.past_sensitive and _is_past(text, start, end):
+                history.append(Reason("history.past_risk", norm.source(start, end)))
+                break
+            findings.append(_Finding(rule.level, Reason(rule.rule, norm.source(start, end)), rule.role))
+            break  # one reason per rule is enough for a coach; the first match is the clearest
+    return findings, history
+
+
+_PILL_WORD = re.compile(_PILLS + r"|\d+ ?(?:mg|milligrams|mgs|g|grams)")
+
+
+def _is_pill_word(matched: str) -> bool:
+    return bool(_PILL_WORD.fullmatch(_normalise(matched).text.strip()))
+
+
+def _context_findings(
+    norm: _Text, idioms: list[tuple[int, int]], has_text_risk: bool, has_other_risk: bool
+) -> list[_Finding]:
+    """Anchors escalate next to a support, a second anchor or other risk; supports only next to risky words."""
+    found, _ = _apply(_CONTEXT_RULES, norm, idioms)
+    if _PRESCRIBED.search(norm.text):
+        # "took my meds tonight 💊" is adherence, not a plan: a bare pill word is not a means here.
+        found = [f for f in found if not (f.role == _ANCHOR and _is_pill_word(f.reason.matched))]
+    anchors = [f for f in found if f.role == _ANCHOR]
+    supports = [f for f in found if f.role == _SUPPORT]
+    if anchors and (has_other_risk or supports or len({f.reason.rule for f in anchors}) > 1):
+        return anchors + supports
+    if supports and has_text_risk:
+        # "I can't do this anymore. tonight": a time or plan next to hopelessness is a crisis.
+        return supports
+    return []
+
+
+# --------------------------------------------------------------------------------------------------
+# Mood, baseline and negative wording
+# --------------------------------------------------------------------------------------------------
+
+_VERY_LOW_MOOD = 2.5  # 1-2 pages; a "2-3" range is treated as the lower, safer reading
+_LOW_MOOD = 4.5  # 3-4 is moderate; "4-5" stays moderate for the same reason
+_BASELINE_DROP = 3.0
+_BASELINE_MIN_HISTORY = 3
+
+_NEGATIVE_WORDS = _rule(
+    "mood.negative_words",
+    Level.MODERATE,
+    r"awful|terrible|horrible|horrid|miserable|depress(?:ed|ing|ion)|sad|sadness|crappy|shitty|lousy"
+    r"|rough (?:day|week|night|time)",
+    r"(?:bad|hard|tough|crap|shit|worst) (?:day|week|night|time|morning)",
+    r"struggling",
+    r"anxious|anxiety|panic(?:king| attack)?",
+    r"overwhelmed|lonely|crying|cried|stressed(?: out)?|upset|empty|numb|broken|hopeless|heartbroken"
+    r"|devastated|grief|grieving",
+    r"(?:feeling|feel|felt|so|really|pretty|kind of|bit|very) (?:down|low|blue|bad|like crap|like shit|off"
+    r"|sad|rough)",
+    r"down (?:today|lately|again)",
+    r"hate (?:my life|everything|myself|today)",
+    r"(?:i am|feeling|feel) (?:so )?(?:lost|alone)",
+    r"not (?:good|great|okay|well|doing well|doing good|fine|so good|too good)",
+    r"worst",
+    r"(?:muy )?triste|tristeza|mal|fatal|horrible|terrible|deprimid[oa]|depre|bajonead[oa]|de bajon"
+    r"|sin animo|desanimad[oa]",
+    r"agobiad[oa]|ansios[oa]|ansiedad|estresad[oa]|llorando|llore|vaci[oa]|no (?:muy )?bien|no estoy bien"
+    r"|peor|pesim[oa]",
+    r"(?:me siento|estoy) (?:sol[oa]|mal|fatal|horrible|perdid[oa])|angustiad[oa]|hart[oa]|destrozad[oa]",
+    past_sensitive=False,
+)
+
+
+def _fmt(value: float) -> str:
+    return str(int(value)) if value == int(value) else f"{value:g}"
+
+
+def _mood_findings(mood: float | None, history: Sequence[float | None]) -> list[_Finding]:
+    if mood is None:
+        return []
+    findings: list[_Finding] = []
+    if mood <= _VERY_LOW_MOOD:
+        findings.append(_Finding(Level.HIGH, Reason("mood.very_low", f"mood {_fmt(mood)}")))
+    elif mood <= _LOW_MOOD:
+        findings.append(_Finding(Level.MODERATE, Reason("mood.low", f"mood {_fmt(mood)}")))
+    earlier = [h for h in history if h is not None]
+    if len(earlier) >= _BASELINE_MIN_HISTORY:
+        median = statistics.median(earlier)
+        if median - mood >= _BASELINE_DROP - 1e-9:
+            drop = Reason("baseline.drop", f"mood {_fmt(mood)} vs median {_fmt(median)}")
+            findings.append(_Finding(Level.HIGH, drop))
+    return findings
+
+
+# --------------------------------------------------------------------------------------------------
+# Public entry points
+# --------------------------------------------------------------------------------------------------
+
+
+def _idiom_spans(norm: _Text) -> list[tuple[int, int]]:
+    return [(m.start(), m.end()) for m in _IDIOMS.finditer(norm.text)]
+
+
+def _one_per_rule(reasons: Iterable[Reason]) -> tuple[Reason, ...]:
+    """Keep the first (most severe) reason for each rule id so the coach sees a short list."""
+    first: dict[str, Reason] = {}
+    for reason in reasons:
+        first.setdefault(reason.rule, reason)
+    return tuple(first.values())
+
+
+def assess_reply(text: str, history: Sequence[float | None] = ()) -> Assessment:
+    """Triage one SMS reply: parse the mood, look for risk language, compare with the client's baseline."""
+    norm = _normalise(text)
+    idioms = _idiom_spans(norm)
+    findings, past = _apply(_RULES, norm, idioms)
+    text_risk = any(f.level.rank >= Level.HIGH.rank for f in findings)
+    mood = parse_mood(text)
+    mood_findings = _mood_findings(mood, history)
+    very_low = any(f.reason.rule == "mood.very_low" for f in mood_findings)
+    findings += _context_findings(norm, idioms, has_text_risk=text_risk, has_other_risk=text_risk or very_low)
+    findings += mood_findings
+    if mood is None:
+        findings += _apply([_NEGATIVE_WORDS], norm, idioms)[0]
+    level = max((f.level for f in findings), key=lambda lvl: lvl.rank, default=Level.LOW)
+    ordered = sorted(findings, key=lambda f: -f.level.rank)
+    return Assessment(level, mood, _one_per_rule([f.reason for f in ordered] + past))
+
+
+_ADHERENCE_MISSED = 3
+_ADHERENCE_LOOKBACK = 5
+_ADHERENCE_MIN_ANSWERED = 3
+
+
+def assess_adherence(answered: Sequence[bool]) -> Assessment | None:
+    """Flag a client who was replying regularly and has now missed the last three check-ins in a row."""
+    if len(answered) < _ADHERENCE_MISSED or any(answered[-_ADHERENCE_MISSED:]):
+        return None
+    before = answered[-_ADHERENCE_MISSED - _ADHERENCE_LOOKBACK : -_ADHERENCE_MISSED]
+    if sum(bool(a) for a in before) < _ADHERENCE_MIN_ANSWERED:
+        return None
+    return Assessment(
+        level=Level.MODERATE,
+        mood=None,
+        reasons=(Reason("adherence.missed", f"{_ADHERENCE_MISSED} missed check-ins in a row"),),
+    )
