@@ -10,22 +10,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from moodline.idempotency import register_lambda_context
 from moodline.observability import logger, metrics
-from moodline.pager import SnsPager
-from moodline.paging import AlertDesk
 from moodline.scoring import ReplyScorer
-from moodline.settings import ALERTS_TOPIC_ARN, TWILIO_SECRET_ID
-from moodline.wiring import load_settings, twilio_sms
+from moodline.settings import ALERTS_TOPIC_ARN, APP_SECRET_ID, TWILIO_SECRET_ID
+from moodline.wiring import alert_desk, load_settings, twilio_sms
 
-SETTINGS = load_settings(ALERTS_TOPIC_ARN, TWILIO_SECRET_ID)
-SCORER = ReplyScorer(
-    settings=SETTINGS,
-    desk=AlertDesk(
-        pager=SnsPager(SETTINGS.alerts_topic_arn),
-        idempotency_table=SETTINGS.idempotency_table,
-        public_base_url=SETTINGS.public_base_url,
-    ),
-    sms=twilio_sms(SETTINGS),
-)
+SETTINGS = load_settings(ALERTS_TOPIC_ARN, TWILIO_SECRET_ID, APP_SECRET_ID)
+SCORER = ReplyScorer(settings=SETTINGS, desk=alert_desk(SETTINGS), sms=twilio_sms(SETTINGS))
 PROCESSOR = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
 

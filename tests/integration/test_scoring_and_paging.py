@@ -55,7 +55,7 @@ def test_a_crisis_reply_pages_exactly_the_on_call_coach_and_answers_with_resourc
     assert store.get_client(client.client_id).open_alert_id == alert.alert_id
 
 
-def test_without_a_rota_the_clients_own_coach_is_paged(stack, clock):
+def test_with_nobody_on_call_the_whole_team_is_paged_including_the_clients_own_coach(stack, clock):
     # Given no on-call shift at all
     casey, jordan = add_coach_with_pager(stack, "c1"), add_coach_with_pager(stack, "c2")
     enrol(stack, name="Eli", phone="+15550100005", coach="c2", now=MONDAY)
@@ -63,9 +63,11 @@ def test_without_a_rota_the_clients_own_coach_is_paged(stack, clock):
     # When the client replies with a very low mood
     _reply(stack, clock, MONDAY.replace(hour=18), "+15550100005", "2")
 
-    # Then their own coach is paged with a high alert
-    [page] = jordan.pages()
-    assert page["MessageAttributes"]["severity"]["Value"] == "high" and casey.pages() == []
+    # Then one page goes to the team target, and so reaches every coach: never nobody
+    [to_jordan], [to_casey] = jordan.pages(), casey.pages()
+    assert to_jordan["MessageAttributes"]["coach_id"]["Value"] == "team"
+    assert to_jordan["MessageId"] == to_casey["MessageId"]
+    assert "Their own coach is c2" in to_jordan["Message"]
 
 
 def test_a_second_risky_reply_joins_the_open_alert_and_raises_its_severity_without_repaging_twice(stack, clock):

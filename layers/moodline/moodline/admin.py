@@ -75,13 +75,22 @@ def enroll_client(enrolment: Enrolment, *, phone_key: bytes, now: datetime, shar
     return client
 
 
-def add_coach(coach_id: str, name: str, email: str) -> store.Coach:
-    """Add (or update) a coach."""
+def add_coach(coach_id: str, name: str, email: str, *, phone: str | None = None,
+              phone_key: bytes | None = None) -> store.Coach:
+    """Add (or update) a coach; with ``phone`` they can acknowledge pages by texting ``ACK <code>``."""
     if not _ID.match(coach_id) or coach_id == TEAM:
         raise RosterError("coach id must be 2-41 lowercase letters, digits, '-' or '_' (and not 'team')")
     if not _EMAIL.match(email):
         raise RosterError("coach e-mail is not an e-mail address")
-    coach = store.Coach(coach_id=coach_id, name=name.strip() or coach_id, email=email)
+    key = None
+    if phone is not None:
+        if phone_key is None:
+            raise RosterError("a phone needs the phone-hash key")
+        try:
+            key = phone_hash(phone_key, normalize_e164(phone))
+        except ValueError as exc:
+            raise RosterError(str(exc)) from exc
+    coach = store.Coach(coach_id=coach_id, name=name.strip() or coach_id, email=email, phone_hash=key)
     coach.save()
     return coach
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -10,6 +11,7 @@ from typing import Any
 from moodline import store
 from moodline.idempotency import once_per_key
 from moodline.observability import logger, metrics
+from moodline.paging import AlertError, acknowledge_by_code
 from moodline.phones import InvalidPhoneNumber, normalize_e164, phone_hash
 from moodline.schedule import from_iso, local_date_in, to_iso
 from moodline.settings import Settings
@@ -28,7 +30,7 @@ _UNREACHABLE_CODES = {30005, 30006, 21614}
 class InboundResult:
     """What happened to one inbound SMS, and the SMS to answer with (None: answer nothing)."""
 
-    outcome: str  # ack | crisis | stop | start | help | unknown_sender
+    outcome: str  # ack | crisis | stop | start | help | unknown_sender | coach | coach_ack
     reply: str | None
 
 
@@ -55,7 +57,11 @@ class InboundSmsService:
     def _receive_once(self, sms: dict[str, Any]) -> dict[str, Any]:
         inbound = InboundSms(**{k: v for k, v in sms.items() if k != "received_at"})
         received_at = from_iso(sms["received_at"])
-        client = self._find_client(inbound.from_number)
+        sender = self._sender_key(inbound.from_number)
+        client = store.find_client_by_phone(sender) if sender else None
+        coach = store.find_coach_by_phone(sender) if sender and client is None else None
+        if coach is not None:
+            return asdict(coach_command(coach, inbound.body, received_at))
         if client is None:
             # Nothing is stored for a stranger; the answer still points to help.
             metrics.add_metric(name="InboundUnknownSender", unit="Count", value=1)
@@ -81,12 +87,12 @@ class InboundSmsService:
                     kind=message.kind)
         return asdict(result)
 
-    def _find_client(self, from_number: str) -> store.Client | None:
+    def _sender_key(self, from_number: str) -> str | None:
         try:
             e164 = normalize_e164(from_number)
         except InvalidPhoneNumber:
-            return None  # short codes and alphanumeric senders are never clients
-        return store.find_client_by_phone(phone_hash(self._phone_key(), e164))
+            return None  # short codes and alphanumeric senders are never clients or coaches
+        return phone_hash(self._phone_key(), e164)
 
     def _answer(self, client: store.Client, body: str, keyword: str | None, now: datetime) -> InboundResult:
         shards = self._settings.due_shards
@@ -106,6 +112,22 @@ class InboundSmsService:
             return InboundResult("crisis", self._settings.crisis_text(client.locale))
         key = "thanks" if assessment.mood is not None else "thanks_no_mood"
         return InboundResult("ack", text_for(key, client.locale, name=client.display_name))
+
+
+_ACK = re.compile(r"^\s*ack\s*#?\s*(\d{6})\s*[.!]?\s*$", re.IGNORECASE)
+
+
+def coach_command(coach: store.Coach, body: str, at: datetime) -> InboundResult:
+    """A coach texting the Moodline number: ``ACK 123456`` acknowledges the alert whose page had that code."""
+    match = _ACK.match(body)
+    if match is None:
+        return InboundResult("coach", "Moodline: to acknowledge a page, text ACK and its 6-digit code.")
+    try:
+        alert = acknowledge_by_code(match[1], by=coach.coach_id, at=at)
+    except AlertError:
+        return InboundResult("coach", f"Moodline: no open alert has code {match[1]}. Check the page.")
+    return InboundResult("coach_ack", f"Moodline: acknowledged {alert.level} alert {alert.alert_id}. "
+                         "Escalation stopped. Resolve it when you have spoken with the client.")
 
 
 def record_delivery_status(update: StatusUpdate, *, now: datetime, shards: int) -> str:

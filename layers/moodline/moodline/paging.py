@@ -1,22 +1,48 @@
-"""Alerts and pages: who is on call, one open alert per episode, and one page per alert step."""
+"""Alerts and pages: who is on call, one alert per episode, escalation until a human acknowledges.
+
+An alert's life, every step on its timeline::
+
+    raised ─► paged (on call) ─► [no ack in 5 min (crisis) / 30 min (high)] ─► escalated: backup
+        ─► [no ack] ─► escalated: whole team ─► [no ack] ─► team again … until
+    acknowledged (link or "ACK <code>") ─► resolved with an outcome (true/false alarm, follow-up)
+"""
 
 from __future__ import annotations
 
+import hmac
 import secrets
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from moodline import store
 from moodline.idempotency import once_per_key
+from moodline.links import AlertLink
 from moodline.observability import logger, metrics
 from moodline.pager import TEAM, Page, SnsPager
-from moodline.schedule import to_iso
+from moodline.schedule import from_iso, to_iso
 from moodline.triage import Assessment, Level
 
 PAGE_KEY_SECONDS = 7 * 24 * 3600
 # Rotas in the order they win: an override (swap, sick day) beats the regular rota.
 ROTAS = ("override", "primary")
+OUTCOMES = ("true_alarm", "false_alarm", "follow_up")
+
+
+class AlertError(ValueError):
+    """An alert action that cannot apply (unknown alert, bad outcome, wrong code)."""
+
+
+@dataclass(frozen=True)
+class EscalationPolicy:
+    """How long an unacknowledged page waits before the next step, per severity."""
+
+    crisis: timedelta = timedelta(minutes=5)
+    high: timedelta = timedelta(minutes=30)
+
+    def delay(self, level: str) -> timedelta:
+        return self.crisis if level == Level.CRISIS.value else self.high
 
 
 @dataclass(frozen=True)
@@ -25,21 +51,26 @@ class OnCall:
 
     primary: str
     backup: str | None
-    source: str  # override | primary | client_coach | team
+    source: str  # override | primary | team
 
 
-def resolve_on_call(at: datetime, client_coach_id: str | None) -> OnCall:
-    """The coach on call at ``at``: override rota, then the rota, then the client's own coach, then the team.
+def resolve_on_call(at: datetime) -> OnCall:
+    """The coaches on call at ``at``: the override rota, then the rota; nobody on call means the whole team.
 
-    Never nobody: with no rota and no coach, the whole team is paged.
+    Never nobody: the team target reaches every coach, the client's own coach included.
     """
     for rota in ROTAS:
         shift = store.find_shift(rota, at)
         if shift is not None:
             return OnCall(shift.primary_coach_id, shift.backup_coach_id, rota)
-    if client_coach_id:
-        return OnCall(client_coach_id, None, "client_coach")
     return OnCall(TEAM, None, "team")
+
+
+def escalation_target(step: int, on_call: OnCall) -> str:
+    """Step 1 pages the backup (or the team when there is none); every later step pages the team."""
+    if step == 1 and on_call.backup:
+        return on_call.backup
+    return TEAM
 
 
 def _entry(at: datetime, event: str, detail: str = "") -> store.TimelineEntry:
@@ -51,11 +82,25 @@ def _rule_ids(assessment: Assessment) -> list[str]:
 
 
 class AlertDesk:
-    """Opens, extends and pages alerts; every page is idempotent on ``alert_id#step``."""
+    """Opens, extends, pages and escalates alerts.
 
-    def __init__(self, *, pager: SnsPager, idempotency_table: str, public_base_url: str = "") -> None:
+    Every page is idempotent on ``alert_id + step``: a retried invocation never pages twice for
+    one step, and a half-done attempt (alert saved, page not sent) still pages on retry.
+    """
+
+    def __init__(
+        self,
+        *,
+        pager: SnsPager,
+        idempotency_table: str,
+        public_base_url: str = "",
+        link_key: Callable[[], bytes] | None = None,
+        policy: EscalationPolicy | None = None,
+    ) -> None:
         self._pager = pager
         self._public_base_url = public_base_url
+        self._link_key = link_key
+        self.policy = policy or EscalationPolicy()
         self._publish = once_per_key(
             self._publish_once,
             table_name=idempotency_table,
@@ -64,6 +109,8 @@ class AlertDesk:
             key_jmespath="[alert_id, step]",
             expires_after_seconds=PAGE_KEY_SECONDS,
         )
+
+    # --- raising ----------------------------------------------------------------------------
 
     def record_risk(
         self, client: store.Client, reply_key: str, assessment: Assessment, at: datetime
@@ -75,19 +122,22 @@ class AlertDesk:
         """
         alert = store.get_alert(client.open_alert_id) if client.open_alert_id else None
         if alert is None or alert.status == "resolved":
+            level = assessment.level.value
             alert = store.Alert(
                 alert_id=store.new_id("al", at),
                 client_id=client.client_id,
                 coach_id=client.coach_id,
-                level=assessment.level.value,
+                level=level,
                 opened_at=to_iso(at),
                 ack_code=f"{secrets.randbelow(10**6):06d}",
                 reasons=_rule_ids(assessment),
                 replies=[reply_key],
-                timeline=[_entry(at, "raised", f"{assessment.level.value}: {', '.join(_rule_ids(assessment))}")],
+                timeline=[_entry(at, "raised", f"{level}: {', '.join(_rule_ids(assessment))}")],
+                pending=store.PENDING,
+                escalate_at=to_iso(at + self.policy.delay(level)),
             )
             if store.open_alert(alert, client.client_id):
-                metrics.add_metric(name=f"Alerts{assessment.level.value.title()}", unit="Count", value=1)
+                metrics.add_metric(name=f"Alerts{level.title()}", unit="Count", value=1)
                 return alert, "raised"
             # Another delivery opened the episode first: append to that one instead.
             refreshed = store.get_client(client.client_id)
@@ -102,54 +152,136 @@ class AlertDesk:
         if assessment.level.rank > Level(alert.level).rank:
             alert.level = assessment.level.value
             event = "raised_severity"
+            if alert.pending and alert.escalate_at:
+                # A rise to crisis shortens the wait before escalation; it never lengthens it.
+                sooner = at + self.policy.delay(alert.level)
+                alert.escalate_at = min(alert.escalate_at, to_iso(sooner))
         alert.timeline = [*alert.timeline, _entry(at, event, assessment.level.value)]
         alert.save()
         return alert, event
 
-    def page(self, alert: store.Alert, client: store.Client, at: datetime, *, step: str) -> str | None:
-        """Page whoever is on call at ``at`` for ``step`` of ``alert``, once; returns the coach paged (or None).
+    # --- paging -----------------------------------------------------------------------------
 
-        Called on every risky reply of the episode, not only when the alert is opened: a retry
-        after an attempt that opened the alert but failed to publish must still page.
+    def page(self, alert: store.Alert, client: store.Client, at: datetime, *, step: str,
+             coach_id: str | None = None) -> str | None:
+        """Page ``coach_id`` (default: whoever is on call at ``at``) for ``step`` of ``alert``, once.
+
+        Returns the coach paged, or None when this step was already paged.
         """
         if step in alert.paged_steps:
             return None
-        on_call = resolve_on_call(at, client.coach_id)
+        on_call = resolve_on_call(at)
+        target = coach_id or on_call.primary
         page = Page(
             alert_id=alert.alert_id,
             step=step,
-            coach_id=on_call.primary,
+            coach_id=target,
             severity=alert.level,
-            subject=f"Moodline {alert.level.upper()} alert: {client.display_name}",
-            body=self._page_body(alert, client, on_call),
+            subject=f"Moodline {alert.level.upper()} alert: {client.display_name}"
+            + (" (escalated)" if step.startswith("escalation") else ""),
+            body=self._page_body(alert, client, target, at),
         )
         result = self._publish(page=asdict(page))
         if result.get("published"):
-            alert.paged_to = on_call.primary
+            alert.paged_to = target
             alert.paged_steps = [*alert.paged_steps, step]
-            detail = f"{on_call.primary} ({on_call.source}), step {step}"
-            alert.timeline = [*alert.timeline, _entry(at, "paged", detail)]
+            source = on_call.source if coach_id is None else "escalation"
+            alert.timeline = [*alert.timeline, _entry(at, "paged", f"{target} ({source}), step {step}")]
             alert.save()
-        logger.info("alert paged", alert_id=alert.alert_id, coach_id=on_call.primary, step=step,
-                    on_call_source=on_call.source)
-        return on_call.primary
+        logger.info("alert paged", alert_id=alert.alert_id, coach_id=target, step=step)
+        return target
 
-    def _page_body(self, alert: store.Alert, client: store.Client, on_call: OnCall) -> str:
+    def _page_body(self, alert: store.Alert, client: store.Client, coach_id: str, at: datetime) -> str:
         # The page names the client and the rules that fired, never the message text or phone
-        # number: pages travel over SMS and e-mail. The coach reads the reply in the console / CLI.
+        # number: pages travel over SMS and e-mail. The coach reads the reply with the CLI.
         lines = [
             f"{alert.level.upper()}: {client.display_name} (client {client.client_id}) needs a human.",
             f"Why: {', '.join(alert.reasons)}.",
-            f"Acknowledge: text ACK {alert.ack_code}" + (
-                f" or open {self._public_base_url}/alerts/{alert.alert_id}" if self._public_base_url else ""
-            ) + ".",
-            f"Details: moodline alert show {alert.alert_id}",
+            f"Acknowledge: text ACK {alert.ack_code}",
         ]
-        if on_call.source != "client_coach":
-            lines.append(f"Their own coach is {client.coach_id}.")
+        if self._public_base_url and self._link_key is not None:
+            link = AlertLink.for_page("ack", alert.alert_id, coach_id, at)
+            lines.append(f"or open {link.url(self._public_base_url, self._link_key())}")
+        lines += [f"Details: moodline alert show {alert.alert_id}", f"Their own coach is {client.coach_id}."]
         return "\n".join(lines)
 
     def _publish_once(self, page: dict[str, Any]) -> dict[str, Any]:
         message_id = self._pager.publish(Page(**page))
         metrics.add_metric(name="PagesPublished", unit="Count", value=1)
         return {"published": True, "message_id": message_id}
+
+    # --- escalation -------------------------------------------------------------------------
+
+    def escalate_due(self, now: datetime) -> list[tuple[str, str]]:
+        """Escalate every unacknowledged alert whose wait is over; returns (alert_id, coach paged)."""
+        escalated = []
+        for alert in store.find_due_escalations(now):
+            client = store.get_client(alert.client_id)
+            if client is None or alert.status != "open":
+                _stop_escalating(alert)
+                alert.save()
+                continue
+            step = int(alert.escalation_step) + 1
+            target = escalation_target(step, resolve_on_call(now))
+            due_at = from_iso(alert.escalate_at or to_iso(now))
+            alert.escalation_step = step
+            alert.escalate_at = to_iso(max(due_at, now) + self.policy.delay(alert.level))
+            alert.timeline = [*alert.timeline, _entry(now, "escalated", f"step {step}: {target}, not acknowledged")]
+            alert.save()
+            self.page(alert, client, now, step=f"escalation-{step}", coach_id=target)
+            metrics.add_metric(name="AlertsEscalated", unit="Count", value=1)
+            escalated.append((alert.alert_id, target))
+        return escalated
+
+def _stop_escalating(alert: store.Alert) -> None:
+    alert.pending = None
+    alert.escalate_at = None
+
+
+# --- acknowledgement and resolution: no pager needed, so the webhook and the CLI use them too -------
+
+
+def acknowledge_alert(alert_id: str, *, by: str, via: str, at: datetime) -> store.Alert:
+    """Acknowledge an alert (idempotent): escalation stops; the alert stays open until resolved."""
+    alert = store.get_alert(alert_id)
+    if alert is None:
+        raise AlertError("no such alert")
+    if alert.status == "open":
+        alert.status = "acknowledged"
+        alert.acknowledged_by, alert.acknowledged_at = by, to_iso(at)
+        _stop_escalating(alert)
+        alert.timeline = [*alert.timeline, _entry(at, "acknowledged", f"by {by} via {via}")]
+        alert.save()
+        metrics.add_metric(name="AlertsAcknowledged", unit="Count", value=1)
+        logger.info("alert acknowledged", alert_id=alert_id, coach_id=by, via=via)
+    return alert
+
+
+def acknowledge_by_code(code: str, *, by: str, at: datetime) -> store.Alert:
+    """Acknowledge the pending alert whose page carried ``code`` (a coach texting ``ACK 123456``)."""
+    matches = [a for a in store.pending_alerts() if hmac.compare_digest(a.ack_code.encode(), code.encode())]
+    if len(matches) != 1:
+        raise AlertError(f"no open alert with code {code}")
+    return acknowledge_alert(matches[0].alert_id, by=by, via="sms", at=at)
+
+
+def resolve_alert(alert_id: str, *, by: str, outcome: str, at: datetime, note: str = "") -> store.Alert:
+    """Close the episode with its outcome; the next risky reply opens a new alert."""
+    if outcome not in OUTCOMES:
+        raise AlertError(f"outcome must be one of {', '.join(OUTCOMES)}")
+    alert = store.get_alert(alert_id)
+    if alert is None:
+        raise AlertError("no such alert")
+    if alert.status != "resolved":
+        if alert.status == "open":
+            alert.timeline = [*alert.timeline, _entry(at, "acknowledged", f"by {by} via resolve")]
+            alert.acknowledged_by, alert.acknowledged_at = by, to_iso(at)
+        alert.status, alert.outcome = "resolved", outcome
+        alert.resolved_by, alert.resolved_at = by, to_iso(at)
+        _stop_escalating(alert)
+        detail = f"{outcome} by {by}" + (f": {note[:200]}" if note else "")
+        alert.timeline = [*alert.timeline, _entry(at, "resolved", detail)]
+        alert.save()
+        store.close_episode(alert)
+        metrics.add_metric(name="AlertsResolved", unit="Count", value=1)
+    return alert

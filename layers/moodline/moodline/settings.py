@@ -28,6 +28,8 @@ CRISIS_RESOURCES = "CRISIS_RESOURCES"
 PRACTICE_TIMEZONE = "PRACTICE_TIMEZONE"
 DUE_SHARDS = "DUE_SHARDS"
 RETENTION_DAYS = "RETENTION_DAYS"
+ESCALATE_CRISIS_MINUTES = "ESCALATE_CRISIS_MINUTES"
+ESCALATE_HIGH_MINUTES = "ESCALATE_HIGH_MINUTES"
 
 DEFAULT_CRISIS_RESOURCES = {
     "en": "If you are in danger or thinking about suicide, call or text 988 now "
@@ -65,6 +67,8 @@ class Settings:
     practice_timezone: str = "America/New_York"
     due_shards: int = 4
     retention_days: int = 400
+    escalate_crisis_minutes: int = 5
+    escalate_high_minutes: int = 30
     crisis_resources: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_CRISIS_RESOURCES))
 
     @classmethod
@@ -98,6 +102,8 @@ class Settings:
             practice_timezone=env.get(PRACTICE_TIMEZONE, "America/New_York"),
             due_shards=_positive_int(env, DUE_SHARDS, 4),
             retention_days=_positive_int(env, RETENTION_DAYS, 400),
+            escalate_crisis_minutes=_positive_int(env, ESCALATE_CRISIS_MINUTES, 5),
+            escalate_high_minutes=_positive_int(env, ESCALATE_HIGH_MINUTES, 30),
             crisis_resources=_crisis_resources(env.get(CRISIS_RESOURCES, "")),
         )
         settings._validate()

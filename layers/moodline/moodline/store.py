@@ -11,6 +11,8 @@ Access patterns (DESIGN.md) and what serves each:
 6. who is on call at time T ................. ``OnCallShift`` key (rota, starts_at): latest start ≤ T
 7. an outbound message by Twilio SID ........ ``Message.by_sid`` GSI (keys only)
 8. idempotency records ...................... the Powertools table (``id``), see ``moodline.idempotency``
+9. alerts waiting to escalate ............... ``Alert.pending_escalation`` sparse GSI (pending, escalate_at)
+10. a coach texting ACK, by phone ........... ``Coach.by_phone`` GSI (keyed hash)
 
 Key schemas here must match ``template.yaml``; ``tests/infra`` checks that they do.
 """
@@ -173,6 +175,17 @@ class AlertsByClient(GlobalSecondaryIndex["Alert"]):
     opened_at = UnicodeAttribute(range_key=True)
 
 
+class PendingEscalation(GlobalSecondaryIndex["Alert"]):
+    """Sparse: only alerts waiting for an acknowledgement carry ``pending`` / ``escalate_at``."""
+
+    class Meta:
+        index_name = "pending_escalation"
+        projection = KeysOnlyProjection()
+
+    pending = UnicodeAttribute(hash_key=True)
+    escalate_at = UnicodeAttribute(range_key=True)
+
+
 class Alert(Model):
     """One episode of risk for one client: every risky reply, page and acknowledgement on one timeline."""
 
@@ -191,9 +204,17 @@ class Alert(Model):
     timeline = ListAttribute[TimelineEntry](of=TimelineEntry, default=list)
     paged_to = UnicodeAttribute(null=True)
     paged_steps = ListAttribute[str](of=UnicodeAttribute, default=list)  # type: ignore[arg-type]
-    outcome = UnicodeAttribute(null=True)
+    pending = UnicodeAttribute(null=True)  # PENDING while unacknowledged: the escalation index key
+    escalate_at = UnicodeAttribute(null=True)
+    escalation_step = NumberAttribute(default=0)
+    acknowledged_by = UnicodeAttribute(null=True)
+    acknowledged_at = UnicodeAttribute(null=True)
+    resolved_by = UnicodeAttribute(null=True)
+    resolved_at = UnicodeAttribute(null=True)
+    outcome = UnicodeAttribute(null=True)  # true_alarm | false_alarm | follow_up
 
     by_client = AlertsByClient()
+    pending_escalation = PendingEscalation()
 
 
 class OnCallShift(Model):
@@ -209,6 +230,14 @@ class OnCallShift(Model):
     backup_coach_id = UnicodeAttribute(null=True)
 
 
+class CoachByPhone(GlobalSecondaryIndex["Coach"]):
+    class Meta:
+        index_name = "by_phone"
+        projection = AllProjection()
+
+    phone_hash = UnicodeAttribute(hash_key=True)
+
+
 class Coach(Model):
     """A coach: who gets pages (by SNS subscription on ``coach_id``) and the weekly e-mail."""
 
@@ -218,6 +247,9 @@ class Coach(Model):
     coach_id = UnicodeAttribute(hash_key=True)
     name = UnicodeAttribute()
     email = UnicodeAttribute()
+    phone_hash = UnicodeAttribute(null=True)  # lets a coach text ACK <code>; the number itself is not kept
+
+    by_phone = CoachByPhone()
 
 
 MODELS: tuple[type[Model], ...] = (Client, Message, Alert, OnCallShift, Coach)
@@ -396,6 +428,36 @@ def open_alert(alert: Alert, client_id: str) -> bool:
             return False
         raise
     return True
+
+
+PENDING = "PENDING"
+
+
+def find_due_escalations(now: datetime) -> list[Alert]:
+    """Unacknowledged alerts whose next escalation is due at ``now`` (sparse index: cost ∝ pending alerts)."""
+    keys = Alert.pending_escalation.query(PENDING, Alert.escalate_at <= to_iso(now))
+    return [alert for key in keys if (alert := get_alert(key.alert_id)) is not None]
+
+
+def pending_alerts() -> list[Alert]:
+    """Every alert still waiting for an acknowledgement."""
+    return [alert for key in Alert.pending_escalation.query(PENDING) if (alert := get_alert(key.alert_id))]
+
+
+def close_episode(alert: Alert) -> None:
+    """Release the client's episode pointer so the next risky reply opens a new alert."""
+    try:
+        Client(client_id=alert.client_id).update(
+            actions=[Client.open_alert_id.remove()], condition=Client.open_alert_id == alert.alert_id
+        )
+    except UpdateError as exc:
+        if not _conditional_failure(exc):
+            raise
+
+
+def find_coach_by_phone(phone_key: str) -> Coach | None:
+    """The coach whose keyed phone hash is ``phone_key``, or None."""
+    return next(iter(Coach.by_phone.query(phone_key, limit=1)), None)
 
 
 def alerts_of_client(client_id: str, start: datetime, end: datetime) -> list[Alert]:

@@ -749,6 +749,9 @@ _WEAPON = (
     r"|antifreeze|bleach|rat poison|poison|carbon monoxide|emo_gun|emo_rope|emo_knife|cuerda|soga|pistola"
     r"|arma|navaja|cuchilla|cuchillo|veneno|cloro|anticongelante)"
 )
+_A_BURDEN_ES = (
+    r"(?:voy a |vaya a )?(?:ser|sere|seguir siendo|seguire siendo) (?:un|una) (?:problema|carga|estorbo|molestia)"
+)
 
 # --- Context that defuses or enables a match -------------------------------------------------------
 _LAUGH = re.compile(r"emo_laugh|\b(?:lol|lmao|lmfao|rofl|haha\w*|hehe\w*|jaja\w*|jk|just kidding|kidding)\b")
@@ -784,11 +787,12 @@ _PRESCRIBED = re.compile(
 _PILL_SUPPLY = re.compile(
     r"\b(?:left|refill\w*|pharmacy|prescription|supply|per day|a day|daily|vitamins?|for the (?:week|month)|weekly"
     r"|organi[sz]er|pill ?box|pastillero"
-    r"|farmacia|receta)\b"
+    r"|farmacia|receta|para (?:el|la) (?:mes|semana)|al dia|por dia|diarias)\b"
 )
 _GIVEAWAY_BENIGN = re.compile(
     r"\b(?:tax|taxes|lawyer|paperwork|accountant|airport|flight|party|fiesta|aeropuerto|vuelo|boda|wedding|old|extra|spare|clothes|couch|furniture|books|toys|goodwill|donat\w*|charity|thrift|declutter\w*"
-    r"|moving|yard sale|garage sale|ropa vieja|mudanza|don[ae]\w*|florida|warm)\b"
+    r"|moving|yard sale|garage sale|ropa vieja|mudanza|don[ae]\w*|florida|warm|solter[oa]|bachelor\w*"
+    r"|going away|send ?off|retirement|jubilacion|graduation|graduacion)\b"
 )
 _AWAY_BENIGN = re.compile(
     r"\b(?:while (?:i am|i will be) (?:away|out|gone|traveling|at|on|in)|this weekend|next week|tomorrow"
@@ -971,7 +975,9 @@ _RULES: tuple[_Rule, ...] = (
         r"no se si (?:quiero|vale la pena) (?:seguir )?(?:vivir|viviendo|aqui|existiendo)",
         r"(?:me quiero|quiero|me voy a|voy a) ir(?:me)? (?:para siempre|de este mundo)",
         r"(?:quiero|quisiera|ojala) que (?:todo|esto|mi vida) (?:se acabe|termine|acabe)",
-        r"(?:seria|estaria|estarian) mejor (?:si )?(?:yo )?(?:no existiera|no estuviera|me muriera|desapareciera"
+        # Others better off without me, with or without "para todos": "seria mejor para todos si no estuviera".
+        r"(?:seria|estaria|estarian|iria|irian) (?:todo )?mejor (?:para (?:todos|todo el mundo|ustedes|ellos|mi \w+"
+        r"|mis \w+) )?(?:si )?(?:yo )?(?:no existiera|no estuviera|me muriera|desapareciera"
         r"|no despertar|no despertara|estar muert[oa]|sin mi|desaparecer|morir(?:me)?|no existir|no estar)",
         r"check out (?:permanently|for good|of (?:this )?life|early)",
         r"(?:come to|show up (?:to|at)|cry at|attend|planning|plan) my (?:own )?funeral",
@@ -1001,6 +1007,16 @@ _RULES: tuple[_Rule, ...] = (
         r"dormir(?:me)? y no (?:volver a )?despertar(?:me)?(?: nunca| mas| jamas)",
         r"no despertar(?:me)? (?:nunca|jamas)",
         r"(?:no creo que|dudo que) (?:siga|este|vaya a estar|vaya a seguir) (?:aqui|viv[oa]|por aqui)",
+        r"si (?:yo )?(?:no existiera|no estuviera|desapareciera|me muriera|me fuera para siempre)(?: \w+){0,3}"
+        r" (?:seria|estaria|estarian|iria|irian|les iria) (?:todo )?mejor",
+        # Soon no longer a problem or a burden to anyone: "pronto ya no voy a ser una carga para nadie".
+        rf"(?:pronto|ya) (?:ya )?no {_A_BURDEN_ES}|no {_A_BURDEN_ES} (?:para|a) nadie",
+        r"no (?:los|las|te|les) (?:voy a )?(?:molestar|estorbar) (?:mucho tiempo mas|mucho mas|por mucho tiempo"
+        r"|nunca mas)",
+        r"soon (?:i )?(?:will not|am not going to|will no longer|not going to|will not have to) (?:be|bother|burden)"
+        r" (?:a (?:problem|burden|bother)|anyone|you|here|around)",
+        r"(?:not|never|no longer) (?:going to )?(?:be|being) (?:a (?:problem|burden|bother)) (?:for|to) (?:anyone"
+        r"|anybody|you all|everyone)(?: else)? (?:ever )?again",
         r"(?:no|ya no) (?:voy a )?(?:estar|seguir) (?:aqui|mas) (?:manana|mucho tiempo|mucho mas"
         r"|la proxima semana)",
         unless=_NOT_HERE_BENIGN,
@@ -1072,11 +1088,14 @@ _RULES: tuple[_Rule, ...] = (
         r"(?:i )?took (?:something|too (?:many|much)|way too (?:many|much))(?= *(?:$|[.,!]| and| tonight| just))",
         r"(?:cut|cutting|slit|slitting|cortarme|cortar|me corte) (?:my |mis |las )?(?:wrists?|throat|venas"
         r"|munecas)",
-        r"jump(?:ing)? (?:off|from|in front of) (?:a |the |this |that )?(?:bridge|building|roof|rooftop"
+        r"jump(?:ing)? (?:off|from|in front of) (?:(?:a |the |this |that )?(?:top(?: floor| level)?|edge|roof|ledge)"
+        r" of )?(?:a |the |this |that )?(?:bridge|building|roof|rooftop"
         r"|balcony"
         r"|cliff|overpass|train|bus|truck|ledge|parking garage)(?! (?:into|in to|in the (?:lake|water|river"
         r"|pool)))",
-        r"(?:tirarme|aventarme) (?:de|del|desde|por|al) (?:un |el |la )?(?:puente|edificio|techo|balcon|tren"
+        r"(?:tirarme|aventarme|lanzarme) (?:de|del|desde|por|al) (?:(?:lo alto|la azotea|el techo|la orilla|el borde"
+        r"|el ultimo piso) (?:de |del ))?(?:un |una |el |la )?(?:puente|edificio|techo|balcon|azotea|estacionamiento"
+        r"|tren"
         r"|metro)",
         r"(?:took|swallowed|swallow|take|eat|ate) everything in (?:the|my) (?:medicine |bathroom )?(?:cabinet"
         r"|drawer)",
@@ -1099,6 +1118,10 @@ _RULES: tuple[_Rule, ...] = (
         # Holding a stockpile: "I've got 40 pills lined up", "saved up 60 💊".
         rf"(?:got|have|i have|bought|counted|lined up|saved up|saved|collected|stashed|hoarded|ordered|tengo"
         rf"|junte) {_QUANTITY} ?(?:of )?(?:(?:my|the|mis|las|de) )?(?:\w+ )?{_PILLS}",
+        # Kept out of sight or put aside: "tengo guardadas 50 pastillas", "I have hidden away 30 pills".
+        rf"(?:(?:tengo|llevo|ya tengo) (?:guardad|escondid|juntad|ahorrad|acumulad|reservad)[oa]s|(?:he|ya) (?:guardado"
+        rf"|escondido|juntado|acumulado)|(?:hid|hidden|stashed|tucked|put|set|squirreled|kept) (?:away|aside))"
+        rf" {_QUANTITY} ?(?:of |de )?(?:(?:my|the|mis|las) )?(?:\w+ )?{_PILLS}",
         # Setting them out: "counted out my pills", "lined up all the pills".
         rf"(?:counted|counting|lined up|lining up|laid out|set out|sorted)(?: out)? (?:all )?(?:of )?(?:my |the |mis "
         rf"|las )?(?:\w+ )?{_PILLS}",
@@ -1108,7 +1131,10 @@ _RULES: tuple[_Rule, ...] = (
     _rule(
         "crisis.goodbye",
         Level.CRISIS,
-        r"this is (?:my )?goodbye",
+        r"(?:this is|consider this|take this as) (?:a |my )?(?:final )?(?:goodbye|farewell)(?! (?:party|gift|lunch"
+        r"|dinner|card|drinks))",
+        r"(?:esto|esta|este) es (?:una |mi |un )?(?:despedida|adios)(?! de solter)",
+        r"(?:tomalo|tomenlo|consideralo|considerenlo|tomen esto) como (?:una |mi )?despedida",
         r"(?:goodbye|bye|emo_wave) (?:forever|for good|everyone|world|cruel world|to everyone)",
         r"saying (?:my )?goodbyes?(?! to (?:the|my) (?:old|apartment|house|team|job))",
         r"(?:my|this is my) (?:last|final) (?:text|message|msg|check in|day|night|goodbye)(?! (?:at|of"
@@ -1183,7 +1209,8 @@ _RULES: tuple[_Rule, ...] = (
         r"(?:started|start|back to|urge to|urges to|want to|going to|need to|craving|thinking about|used to"
         r"|i|relapsed|relapsed and|and|from|stopped|quit)"
         r" cut(?:ting)?(?! (?:back|down|out|off|carbs|sugar|ties|class|hair|my hair|the|it|them|grass|wood"
-        r"|paper|meat|vegetables|my (?:finger|nails|hair|hand)|a |an |some|corners|costs|in line))",
+        r"|paper|meat|vegetables|veggies|onions?|fruit|bread|cake|pizza|cheese|chicken|fabric|coupons|my (?:finger"
+        r"|nails|hair|hand)|a |an |some|corners|costs|in line))",
         r"cortarme(?! el| la| las u| los| pelo)",
         r"cortandome(?! el| la| las u| los| pelo)",
         r"(?:me estoy haciendo|me hago|me hice|haciendome) cortes",
@@ -1192,7 +1219,9 @@ _RULES: tuple[_Rule, ...] = (
         r"|a proposito)",
         r"(?:til|till|until) (?:it|i|my \w+) (?:bled|bleeds|was bleeding)",
         r"me (?:estoy|sigo) cortando(?! el| la)",
-        r"me volvi a cortar",
+        r"me (?:acabo de|acabe de|volvi a|vuelvo a|he vuelto a|empece a|puse a|sigo) (?:cortar|lastimar|quemar"
+        r"|golpear|rasgunar|hacer dano)(?: (?:los|las|el|la|mis?) (?:brazos?|munecas?|piernas?|muslos?|venas|piel"
+        r"|panza|estomago))?(?= *(?:$|[.,!]| otra vez| de nuevo| a proposito| con| hoy| anoche))",
         r"me he cortado(?! el| la)",
         r"me corte(?! (?:el|la|los|las|un|una|con) )",
         r"me cortaba",
@@ -1235,6 +1264,21 @@ _RULES: tuple[_Rule, ...] = (
         r"|apunalar|herir"
         r"|atropellar|envenenar|dispararle|hacerle dano) a (?:mi|mis|ese|esa|el|la|alguien|todos)",
         unless=_JOKE_THREAT,
+    ),
+    _rule(
+        "crisis.harm_others",
+        Level.CRISIS,
+        r"(?:i am|i will|i|i am going to|i want to|i might|i plan to|i am about to|i swear i will) (?:just )?(?:bring"
+        r"|bringing|take|taking|carry|carrying|pack|packing|load|loading) (?:a|my|the|his|dads|my dads) (?:loaded )?"
+        r"(?:gun|knife|weapon|rifle|pistol|shotgun|emo_gun|emo_knife)(?: \w+){0,2}? (?:to (?:school|work|class|the"
+        r" office|church|the party|the mall|his|her|their|them)|tomorrow|tonight|today|on monday|next time|with me)",
+        r"(?:voy a (?:llevar|traer)|llevo|llevare|traigo|traere|me llevo) (?:la|mi|el|una|un) (?:pistola|arma|cuchillo"
+        r"|navaja|rifle|emo_gun|emo_knife)(?: \w+){0,2}? (?:a la escuela|al trabajo|a la oficina|a clase|manana|hoy"
+        r"|esta noche|conmigo)",
+        unless=re.compile(
+            _JOKE_THREAT.pattern + r"|\b(?:hunt\w*|range|camping|fishing|cook\w*|chef|kitchen|knife set|sharpen\w*"
+            r"|gun show|repair\w*|clean\w*|caza\w*|campamento|pesca|cocin\w*|armeria|taller)\b"
+        ),
     ),
     # --- Danger or abuse happening now --------------------------------------------------------------
     _rule(
@@ -1298,6 +1342,22 @@ _RULES: tuple[_Rule, ...] = (
         past_sensitive=False,
         unless=re.compile(_LAUGH.pattern + r"|\b(?:hide and seek|playing|game|escondidas)\b"),
     ),
+    _rule(
+        "crisis.danger",
+        Level.CRISIS,
+        rf"{_ABUSER}(?: \w+){{0,8}}? (?:will not|does not|is not|would not|refuses to|never) let(?:ting|s)? me"
+        rf" (?:leave|go out|get out|out|call|use (?:my|the) phone|see (?:anyone|my family|my friends))",
+        r"(?:took|taken|takes|hid|hidden|hides|smashed|broke|destroyed|confiscated) (?:away )?my (?:phone|cell|keys"
+        r"|car keys|passport|id|wallet)(?: \w+){0,6}? (?:i )?(?:can not|could not) (?:leave|get out|call|go)",
+        r"(?:el|ella|mi (?:esposo|marido|pareja|novio|novia|papa|padre|padrastro|mama|ex))(?: \w+){0,8}? no me"
+        r" (?:deja|quiere dejar) (?:salir|irme|ir|llamar|usar el telefono|ver a (?:nadie|mi familia))",
+        r"me (?:quito|escondio|rompio) (?:el|mi|las|mis) (?:telefono|celular|cel|llaves)(?: \w+){0,6}? no (?:puedo"
+        r"|me deja) (?:salir|irme|llamar)",
+        unless=re.compile(
+            _LAUGH.pattern + r"|\b(?:early|work|shift|office|boss|homework|chores|grounded"
+            r"|curfew|hospital|doctor|nurses?|ward|class|school|hasta|trabajo|tarea|castigad[oa]|escuela)\b"
+        ),
+    ),
     # --- Emoji that mean risk next to "me", "soon", "want" --------------------------------------------
     _rule(
         "crisis.emoji",
@@ -1310,8 +1370,10 @@ _RULES: tuple[_Rule, ...] = (
     _rule(
         "crisis.emoji",
         Level.CRISIS,
-        rf"(?:{_ME}|my (?:wrists?|arms?|legs?|skin|thighs?)|me|i|again|otra vez) (?:\w+ )?emo_knife",
-        r"emo_knife(?: emo_\w+)* (?:myself|me|my (?:wrists?|arms?|legs?|skin|thighs?)|again|emo_blood|otra vez)",
+        rf"(?:{_ME}|my (?:wrists?|arms?|legs?|skin|thighs?)|me|i|again|otra vez|de nuevo|mi mism[oa]|mis? (?:brazos?"
+        rf"|munecas?|piernas?|piel|muslos?)) (?:\w+ )?emo_knife",
+        r"emo_knife(?: emo_\w+)* (?:on |into |a |en )?(?:myself|me|my (?:wrists?|arms?|legs?|skin|thighs?)|again"
+        r"|emo_blood|otra vez|de nuevo|mi mism[oa]|mis? (?:brazos?|munecas?|piernas?|piel|muslos?))",
         unless=_GRAVE_BENIGN,
     ),
     # --- Suicidal thoughts coming back --------------------------------------------------------------
@@ -1358,6 +1420,12 @@ _RULES: tuple[_Rule, ...] = (
         r"(?:no one|nobody) (?:cares|cares about me|loves me|would care)",
         r"(?:i am|i feel|feeling|feel)(?: so| really| just| \w+ and)* (?:worthless|useless)",
         r"(?:ya )?no puedo (?:con esto|con todo|con mi vida|seguir asi)",
+        # Never getting out of this: "I'll never get out of this hole", "nunca voy a salir de esto".
+        r"(?:never|not ever|do not think i will ever|will not ever) (?:going to |be able to )?(?:get|make it|climb"
+        r"|crawl|dig myself|find (?:a|my) way) out of (?:this|here)(?: (?:hole|pit|darkness|dark place|depression"
+        r"|place))?(?= *(?:$|[.,!?]))",
+        r"(?:nunca|jamas|no creo que) (?:voy a |vaya a |podre |pueda |vamos a |voy a poder |lograre )?(?:salir|salga"
+        r"|escapar) (?:nunca )?de (?:esto|este (?:hoyo|pozo|agujero)|esta (?:depresion|oscuridad))(?= *(?:$|[.,!?]))",
         r"siento que estorbo",
         r"how (?:much )?long(?:er)? (?:i can|can i|i will|will i) (?:hold on|keep going|do this|last|keep this up)",
         r"(?:so )?(?:tired|exhausted|sick) of (?:everything|it all|trying|fighting|being me)",
@@ -1629,7 +1697,9 @@ _PAST = re.compile(
     r"|college)|\d+)"
     r"|as a (?:kid|teen|teenager)|in (?:high school|college|my (?:teens|twenties|20s))|last (?:year|summer"
     r"|spring|winter|fall)|(?:years?|months?|days?|weeks?) (?:clean|sober|free)|(?:clean|sober) (?:for|since)"
-    r"|therapy (?:really )?helped"
+    r"|therapy (?:really )?helped|anniversary|aniversario|(?:\d+|a|one|two|three|four|five|six|seven|eight|nine"
+    r"|ten|a few|several|many|un|dos|tres|cuatro|cinco|seis|siete|ocho|nueve|diez|varios) (?:years?|anos) (?:since"
+    r"|after|desde)"
     r"|history of|in recovery|survivor|recovered|(?:in|back in) (?:19|20)\d\d|before(?= *(?:$|[,.;!?]| and\b"
     r"| but\b))"
     r"|hace (?:\w+ )?(?:anos|meses|tiempo|mucho)|de (?:joven|nina|nino|adolescente)|cuando (?:era|tenia"

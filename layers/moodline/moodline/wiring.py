@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import partial
 
 from moodline.credentials import app_keys, twilio_credentials
+from moodline.pager import SnsPager
+from moodline.paging import AlertDesk, EscalationPolicy
 from moodline.settings import Settings
 from moodline.sms import TwilioSms
 from moodline.store import bind_tables
@@ -26,6 +29,25 @@ def twilio_sms(settings: Settings) -> TwilioSms:
         status_callback_url=f"{settings.public_base_url}/twilio/status" if settings.public_base_url else "",
         api_base_url=settings.twilio_api_base_url,
     )
+
+
+def alert_desk(settings: Settings) -> AlertDesk:
+    """The alert desk with the SNS pager, signed links and the configured escalation delays."""
+    return AlertDesk(
+        pager=SnsPager(settings.alerts_topic_arn),
+        idempotency_table=settings.idempotency_table,
+        public_base_url=settings.public_base_url,
+        link_key=partial(link_key, settings) if settings.app_secret_id else None,
+        policy=EscalationPolicy(
+            crisis=timedelta(minutes=settings.escalate_crisis_minutes),
+            high=timedelta(minutes=settings.escalate_high_minutes),
+        ),
+    )
+
+
+def link_key(settings: Settings) -> bytes:
+    """The key that signs acknowledge / resolve links in pages."""
+    return app_keys(settings).link_signing_key
 
 
 def phone_key(settings: Settings) -> bytes:

@@ -1,0 +1,165 @@
+"""Paging like a real pager: escalation until someone acknowledges, signed links, ACK by SMS, outcomes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qs, urlsplit
+
+from moodline import admin, store
+from moodline.credentials import app_keys
+from moodline.paging import resolve_alert
+from tests.integration.roster import add_coach_with_pager, enrol, settings_of
+
+MONDAY = datetime(2026, 11, 30, tzinfo=UTC)
+CRISIS_AT = MONDAY.replace(hour=22)
+OUR_NUMBER = "+15005550006"
+
+
+def _crisis(stack, clock, phone="+15550100002", text="i'm going to take all my pills tonight"):
+    clock.now = CRISIS_AT
+    stack.twilio.post_inbound(stack.inbound_url, to=OUR_NUMBER, from_=phone, body=text)
+    stack.settle()
+    return next(iter(store.Alert.scan()))
+
+
+def _minute(stack, at: datetime) -> list:
+    return [r for name, r in stack.fire_schedules(at) if name.startswith("EscalateFunction")]
+
+
+def _setup(stack):
+    casey, jordan, sam = (add_coach_with_pager(stack, c) for c in ("c1", "c2", "c3"))
+    admin.set_shift("primary", starts_at=MONDAY, ends_at=MONDAY + timedelta(days=7), primary="c1", backup="c2")
+    enrol(stack, name="Ben", phone="+15550100002", coach="c3", now=MONDAY)
+    return casey, jordan, sam
+
+
+def _targets(pager) -> list[str]:
+    return [p["MessageAttributes"]["coach_id"]["Value"] for p in pager.pages()]
+
+
+def test_an_unacknowledged_crisis_escalates_to_the_backup_then_the_team_until_acknowledged(stack, clock):
+    # Given Casey on call with Jordan as backup, and a crisis page to Casey
+    casey, jordan, sam = _setup(stack)
+    alert = _crisis(stack, clock)
+    assert _targets(casey) == ["c1"] and jordan.pages() == [] and sam.pages() == []
+
+    # When 4 minutes pass, nothing escalates; at 5 minutes the backup is paged
+    assert _minute(stack, CRISIS_AT + timedelta(minutes=4)) == [{"escalated": []}]
+    _minute(stack, CRISIS_AT + timedelta(minutes=5))
+    assert _targets(jordan) == ["c2"] and casey.pages() == []
+
+    # When 5 more minutes pass, the whole team is paged, and again 5 minutes later
+    _minute(stack, CRISIS_AT + timedelta(minutes=10))
+    _minute(stack, CRISIS_AT + timedelta(minutes=15))
+    assert _targets(sam) == _targets(casey) == _targets(jordan) == ["team", "team"]
+
+    # When Jordan acknowledges by texting the code from the page
+    clock.now = CRISIS_AT + timedelta(minutes=16)
+    admin.add_coach("c2", "Jordan", "c2@practice.example", phone="+15550200002",
+                    phone_key=app_keys(settings_of(stack)).phone_hash_key)
+    status, body = stack.twilio.post_inbound(stack.inbound_url, to=OUR_NUMBER, from_="+15550200002",
+                                             body=f"ack {alert.ack_code}")
+
+    # Then the coach is told, escalation stops, and the timeline shows every step
+    assert status == 200 and "acknowledged crisis alert" in body
+    for minutes in (20, 25, 30, 60):
+        _minute(stack, CRISIS_AT + timedelta(minutes=minutes))
+    assert casey.pages() == [] and jordan.pages() == [] and sam.pages() == []
+    alert = store.get_alert(alert.alert_id)
+    assert alert.status == "acknowledged" and alert.acknowledged_by == "c2"
+    assert [e.event for e in alert.timeline] == [
+        "raised", "paged", "escalated", "paged", "escalated", "paged", "escalated", "paged", "acknowledged"]
+
+
+def test_a_high_alert_waits_thirty_minutes_before_escalating(stack, clock):
+    # Given a high alert (mood 2) paged to Casey
+    _, jordan, _ = _setup(stack)
+    _crisis(stack, clock, text="2")
+
+    # When 29 minutes pass, then 30
+    _minute(stack, CRISIS_AT + timedelta(minutes=29))
+    before = jordan.pages()
+    _minute(stack, CRISIS_AT + timedelta(minutes=30))
+
+    # Then the backup is paged only at 30
+    assert before == [] and _targets(jordan) == ["c2"]
+
+
+def test_escalation_retried_at_the_same_minute_pages_once(stack, clock):
+    # Given a crisis alert past its 5 minutes
+    _, jordan, _ = _setup(stack)
+    alert = _crisis(stack, clock)
+    due = CRISIS_AT + timedelta(minutes=5)
+
+    # When the escalate function runs, then is retried for the same scheduled minute
+    stack.runtime.invoke("EscalateFunction", {"scheduled_time": due.isoformat()})
+    stack.runtime.invoke("EscalateFunction", {"scheduled_time": due.isoformat()})
+
+    # Then the backup got one page and the alert is on step 1
+    assert len(jordan.pages()) == 1
+    assert store.get_alert(alert.alert_id).escalation_step == 1
+
+
+def _link_from_page(page: dict) -> str:
+    return next(word for word in page["Message"].split() if "/alerts/" in word)
+
+
+def test_the_signed_link_in_a_page_confirms_then_acknowledges(stack, clock):
+    # Given a crisis page with a signed link
+    casey, _, _ = _setup(stack)
+    alert = _crisis(stack, clock)
+    link = urlsplit(_link_from_page(casey.pages()[0]))
+    query = parse_qs(link.query)
+
+    # When the link is opened (GET), as a link preview would
+    clock.now = CRISIS_AT + timedelta(minutes=2)
+    status, html = stack.request("GET", link.path, headers={}, body="", query=query)
+
+    # Then it only asks for confirmation; the alert is still open
+    assert status == 200 and "<form method='post'>" in html
+    assert store.get_alert(alert.alert_id).status == "open"
+
+    # When the coach confirms (POST to the same link)
+    status, html = stack.request("POST", link.path, headers={"Content-Type": "application/x-www-form-urlencoded"},
+                                 body="", query=query)
+
+    # Then the alert is acknowledged by that coach, via the link
+    assert status == 200 and "Acknowledged" in html
+    acked = store.get_alert(alert.alert_id)
+    assert (acked.status, acked.acknowledged_by, acked.timeline[-1].detail) == ("acknowledged", "c1", "by c1 via link")
+
+
+def test_a_forged_or_expired_link_is_refused(stack, clock):
+    # Given a crisis page with a signed link
+    casey, _, _ = _setup(stack)
+    alert = _crisis(stack, clock)
+    link = urlsplit(_link_from_page(casey.pages()[0]))
+    query = parse_qs(link.query)
+
+    # When someone changes the coach in the link, or opens it two days later
+    forged = stack.request("POST", link.path, headers={}, body="", query={**query, "coach": ["c9"]})
+    clock.now = CRISIS_AT + timedelta(days=2)
+    expired = stack.request("POST", link.path, headers={}, body="", query=query)
+
+    # Then both are refused and the alert is untouched
+    assert forged[0] == 403 and expired[0] == 403 and "expired" in expired[1]
+    assert store.get_alert(alert.alert_id).status == "open"
+
+
+def test_resolving_with_an_outcome_closes_the_episode_and_the_next_crisis_opens_a_new_alert(stack, clock):
+    # Given a crisis alert, acknowledged and then resolved as a true alarm
+    _setup(stack)
+    first = _crisis(stack, clock)
+    resolve_alert(first.alert_id, by="c1", outcome="true_alarm", at=CRISIS_AT + timedelta(hours=1),
+                  note="called, safety plan in place")
+
+    # When the client sends crisis language again the next day
+    clock.now = CRISIS_AT + timedelta(days=1)
+    stack.twilio.post_inbound(stack.inbound_url, to=OUR_NUMBER, from_="+15550100002", body="i want to die")
+    stack.settle()
+
+    # Then the first alert is resolved with its outcome, and a second alert is open
+    alerts = sorted(store.Alert.scan(), key=lambda a: a.opened_at)
+    assert [(a.status, a.outcome) for a in alerts] == [("resolved", "true_alarm"), ("open", None)]
+    assert alerts[0].timeline[-1].event == "resolved" and "safety plan" in alerts[0].timeline[-1].detail
+    assert store.get_client(alerts[1].client_id).open_alert_id == alerts[1].alert_id
