@@ -77,7 +77,75 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _score(args: argparse.Namespace) -> int:
+    if args.replay:
+        return _replay()
     return 1 if score_lines(sys.stdin, sys.stdout) else 0
+
+
+def _ops_settings() -> Any:
+    from moodline.settings import SettingsError
+    from moodline.wiring import load_settings
+
+    try:
+        return load_settings()
+    except SettingsError as exc:
+        raise SystemExit(f"moodline: {exc} (export the table names from the stack outputs; see README)") from None
+
+
+def _replay() -> int:
+    from moodline.replay import replay, resolved_cases
+
+    _ops_settings()
+    result = replay(resolved_cases())
+    for rule in result.rules:
+        print(json.dumps({"rule": rule.rule, "fired": rule.fired, "useful": rule.useful,
+                          "false_alarm": rule.false_alarm, "precision": rule.precision}))
+    for alert_id, before, now in result.changed:
+        print(json.dumps({"alert_id": alert_id, "level_then": before, "level_now": now}))
+    print(json.dumps({"replayed": result.cases, "rules": len(result.rules), "changed": len(result.changed)}))
+    return 0
+
+
+def _alert(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from moodline import store
+    from moodline.paging import AlertError, acknowledge_alert, resolve_alert
+
+    _ops_settings()
+    now = datetime.now(UTC)
+    try:
+        if args.alert_command == "ack":
+            alert = acknowledge_alert(args.alert_id, by=args.by, via="cli", at=now)
+        elif args.alert_command == "resolve":
+            alert = resolve_alert(args.alert_id, by=args.by, outcome=args.outcome, at=now, note=args.note)
+        else:
+            found = store.get_alert(args.alert_id)
+            if found is None:
+                raise AlertError("no such alert")
+            alert = found
+    except AlertError as exc:
+        print(f"moodline: {exc}", file=sys.stderr)
+        return 2
+    print(render_alert(alert, with_replies=args.alert_command == "show"))
+    return 0
+
+
+def render_alert(alert: Any, *, with_replies: bool) -> str:
+    """An alert for a coach's terminal: state, timeline and (``show``) the replies that raised it."""
+    from moodline import store
+
+    lines = [f"{alert.alert_id}  {alert.level.upper()}  {alert.status}"
+             + (f" ({alert.outcome})" if alert.outcome else ""),
+             f"client {alert.client_id} (coach {alert.coach_id}) · opened {alert.opened_at} · code {alert.ack_code}",
+             f"why: {', '.join(alert.reasons)}", "timeline:"]
+    lines += [f"  {entry.at}  {entry.event:<16} {entry.detail}" for entry in alert.timeline]
+    if with_replies:
+        lines.append("replies:")
+        for key in alert.replies:
+            reply = next(iter(store.Message.query(alert.client_id, store.Message.at == key)), None)
+            lines.append(f"  {key.split('#')[0]}  {reply.body if reply and reply.body else '(expired)'}")
+    return "\n".join(lines)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -91,7 +159,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve.add_argument("--port", type=int, default=8787, help="HTTP port on 127.0.0.1 (default: 8787)")
     serve.set_defaults(run=_serve)
     score = commands.add_parser("score", help="triage JSON lines from stdin: {\"text\": ..., \"history\": [...]}")
+    score.add_argument("--replay", action="store_true",
+                       help="re-score stored replies of resolved alerts; precision per rule against outcomes")
     score.set_defaults(run=_score)
+    alert = commands.add_parser("alert", help="show, acknowledge or resolve an alert")
+    alert_commands = alert.add_subparsers(dest="alert_command", required=True)
+    show = alert_commands.add_parser("show", help="the alert, its timeline and the replies that raised it")
+    show.add_argument("alert_id")
+    ack = alert_commands.add_parser("ack", help="acknowledge: stops escalation")
+    ack.add_argument("alert_id")
+    ack.add_argument("--by", required=True, help="your coach id")
+    resolve = alert_commands.add_parser("resolve", help="close the episode with its outcome")
+    resolve.add_argument("alert_id")
+    resolve.add_argument("--by", required=True, help="your coach id")
+    resolve.add_argument("--outcome", required=True, choices=["true_alarm", "false_alarm", "follow_up"])
+    resolve.add_argument("--note", default="", help="short, no client details")
+    alert.set_defaults(run=_alert)
     args = parser.parse_args(argv)
     if getattr(args, "port", 1) is not None and not 0 < getattr(args, "port", 1) < 65536:
         parser.error("--port must be between 1 and 65535")

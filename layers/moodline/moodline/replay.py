@@ -1,0 +1,86 @@
+"""Closing the loop: re-score stored replies with today's triage and measure each rule against outcomes."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+from moodline import store
+from moodline.triage import assess_reply
+
+BASELINE_DAYS = 14
+# A follow-up was still a reason to call the client: it counts with true alarms for precision.
+USEFUL = {"true_alarm", "follow_up"}
+
+
+@dataclass(frozen=True)
+class ReplayCase:
+    """One stored reply that was part of a resolved alert, with what the coach found."""
+
+    alert_id: str
+    text: str
+    history: Sequence[float]
+    outcome: str
+    stored_level: str | None
+
+
+@dataclass(frozen=True)
+class RulePrecision:
+    """How often a rule fired on alerts coaches resolved, and how often it was right to."""
+
+    rule: str
+    fired: int
+    useful: int
+    false_alarm: int
+
+    @property
+    def precision(self) -> float | None:
+        judged = self.useful + self.false_alarm
+        return round(self.useful / judged, 3) if judged else None
+
+
+@dataclass(frozen=True)
+class Replay:
+    """Per-rule precision, and the replies whose level today's triage would change."""
+
+    rules: list[RulePrecision]
+    changed: list[tuple[str, str | None, str]]  # (alert id, stored level, level now)
+    cases: int
+
+
+def replay(cases: Iterable[ReplayCase]) -> Replay:
+    """Re-score every case; count, per rule that fires now, the outcomes coaches recorded."""
+    fired: Counter[str] = Counter()
+    useful: Counter[str] = Counter()
+    false: Counter[str] = Counter()
+    changed: list[tuple[str, str | None, str]] = []
+    count = 0
+    for case in cases:
+        count += 1
+        assessment = assess_reply(case.text, list(case.history))
+        if assessment.level.value != case.stored_level:
+            changed.append((case.alert_id, case.stored_level, assessment.level.value))
+        for rule in {reason.rule for reason in assessment.reasons}:
+            fired[rule] += 1
+            if case.outcome in USEFUL:
+                useful[rule] += 1
+            elif case.outcome == "false_alarm":
+                false[rule] += 1
+    rules = [RulePrecision(rule, fired[rule], useful[rule], false[rule]) for rule in sorted(fired)]
+    return Replay(rules, changed, count)
+
+
+def resolved_cases() -> Iterator[ReplayCase]:
+    """The replies of every resolved alert, with each client's mood history before the reply (a scan: ops only)."""
+    for alert in store.Alert.scan(store.Alert.status == "resolved"):
+        for key in alert.replies:
+            reply = next(iter(store.Message.query(alert.client_id, store.Message.at == key)), None)
+            if reply is None or reply.body is None:
+                continue  # expired by TTL or erased
+            before = store.messages_between(alert.client_id, reply.received_at - timedelta(days=BASELINE_DAYS),
+                                            reply.received_at)
+            history = [float(m.mood) for m in before if m.direction == "inbound" and m.mood is not None
+                       and m.at != reply.at]
+            yield ReplayCase(alert.alert_id, reply.body, history, alert.outcome or "", reply.level)
