@@ -350,6 +350,130 @@ def test_crisis_number_in_a_slang_phrase_is_not_a_mood() -> None:
 
 
 # --------------------------------------------------------------------------------------------------
+# Rule families: each caught in English and Spanish, each with near misses that must not page
+# --------------------------------------------------------------------------------------------------
+
+FAMILY_CRISIS = [
+    # not being around, or a problem to anyone, much longer
+    ("soon I won't be a burden to anyone", "crisis.ideation.implicit"),
+    ("I'm never going to be a problem for anyone ever again", "crisis.ideation.implicit"),
+    ("pronto ya no seré una carga para mi familia", "crisis.ideation.implicit"),
+    ("ya no los voy a molestar por mucho tiempo", "crisis.ideation.implicit"),
+    # others better off if I did not exist, Spanish word orders
+    ("todos estarían mejor si yo no estuviera", "crisis.ideation.implicit"),
+    ("sería mejor para mi familia si me muriera", "crisis.ideation.implicit"),
+    ("si yo desapareciera todo sería mejor", "crisis.ideation.implicit"),
+    # jumping from the top or edge of a height
+    ("going to jump off the edge of the bridge", "crisis.plan.means"),
+    ("thinking about jumping from the roof of my building", "crisis.plan.means"),
+    ("voy a lanzarme desde lo alto del edificio", "crisis.plan.means"),
+    # a stockpile kept hidden or put aside
+    ("I have hidden away 40 of my sleeping pills", "crisis.plan.means"),
+    ("tengo escondidas todas mis pastillas para dormir", "crisis.plan.means"),
+    ("ya he juntado como 60 pastillas", "crisis.plan.means"),
+    # a farewell said outright
+    ("consider this my farewell", "crisis.goodbye"),
+    ("tómenlo como mi despedida", "crisis.goodbye"),
+    ("este es un adiós, los quiero", "crisis.goodbye"),
+    # Spanish self-harm with an auxiliary verb
+    ("me acabo de quemar el brazo a propósito", "crisis.self_harm"),
+    ("me volví a lastimar anoche", "crisis.self_harm"),
+    ("me acabo de cortar las muñecas", "crisis.self_harm"),
+    # arming oneself for a time or a place
+    ("I'm bringing a knife to school tomorrow", "crisis.harm_others"),
+    ("i will take my dad's gun to work on monday", "crisis.harm_others"),
+    ("mañana llevo la pistola al trabajo", "crisis.harm_others"),
+    # held against one's will now
+    ("he took my keys and I can't leave", "crisis.danger"),
+    ("my boyfriend locked the door and won't let me call anyone", "crisis.danger"),
+    ("mi pareja me quitó el celular y no me deja salir", "crisis.danger"),
+    # a knife emoji aimed at oneself, in Spanish
+    ("🔪 mis brazos otra vez", "crisis.emoji"),
+    ("me 🔪 de nuevo", "crisis.emoji"),
+    ("🔪 a mí mismo", "crisis.emoji"),
+]
+
+
+@pytest.mark.parametrize(("reply", "rule"), FAMILY_CRISIS)
+def test_each_rule_family_catches_new_phrasings(reply: str, rule: str) -> None:
+    # Given a phrasing of a crisis family that no rule spells out word for word; When assessed
+    assessment = assess_reply(reply)
+    # Then it is a crisis, for the family's reason
+    assert assessment.level is Level.CRISIS
+    assert rule in rules_of(assessment)
+
+
+FAMILY_NEAR_MISSES = [
+    # not a problem: a promise about an ordinary event
+    "no voy a ser un problema en la reunión, lo prometo",
+    "I won't be a problem for you at the meeting tomorrow",
+    # better if: weather and holidays
+    "sería mejor para todos si no llueve mañana",
+    "estaría mejor si me fuera de vacaciones",
+    # jumping for fun, or a pet
+    "we went jumping off the top of the cliff into the lake",
+    "my cat jumped from the top of the fridge lol",
+    # pills put aside as prescribed
+    "he guardado 30 pastillas de la farmacia para el mes",
+    "I put aside a week of vitamins in my pill box",
+    # farewell parties
+    "esta es la despedida de soltera de mi prima",
+    "this is a farewell party for my coworker",
+    "this is a farewell lunch at work",
+    # haircuts, cooking and paper cuts
+    "me acabo de cortar el pelo",
+    "me acabo de cortar cocinando",
+    "me volví a cortar el dedo con el papel",
+    "i cut onions for dinner",
+    # weapons for hunting, cooking or the range, and someone else's
+    "I'm taking my rifle hunting tomorrow",
+    "bringing my knife set to cooking class tomorrow",
+    "my brother is taking his gun to the range today",
+    # rules at home, work or hospital
+    "my mom won't let me leave until I finish my homework",
+    "they won't let me leave work early on fridays",
+    "the nurses won't let me leave the hospital yet",
+    "mi mamá no me deja salir hasta que termine la tarea",
+    # stuck in traffic or a meeting
+    "I'll never get out of this traffic lol",
+    "nunca voy a salir de esta reunión jaja",
+    # an attempt long past, celebrated
+    "one year since my attempt, grateful",
+    "cumplo tres años desde mi intento, estoy bien",
+    # knives in the kitchen
+    "cocinando con 🔪 para la cena de mi mamá",
+    "new 🔪 set for my kitchen",
+]
+
+
+@pytest.mark.parametrize("reply", FAMILY_NEAR_MISSES)
+def test_rule_families_leave_their_near_misses_alone(reply: str) -> None:
+    # Given a reply that shares words with a crisis family but not its meaning; When assessed; Then no page
+    assert not assess_reply(reply).level.pages
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "I'll never get out of this hole",
+        "I don't think I will ever get out of this",
+        "nunca voy a poder salir de este pozo",
+        "no creo que salga nunca de esto",
+    ],
+)
+def test_never_getting_out_is_hopelessness(reply: str) -> None:
+    # Given a reply that sees no way out ever; When assessed; Then it pages as hopelessness
+    assessment = assess_reply(reply)
+    assert assessment.level is Level.HIGH
+    assert "hopelessness" in rules_of(assessment)
+
+
+def test_a_recent_attempt_is_not_history() -> None:
+    # Given an attempt days ago, with intent again; When assessed; Then the anniversary guard does not apply
+    assert assess_reply("two days since my attempt and I want to try again").level is Level.CRISIS
+
+
+# --------------------------------------------------------------------------------------------------
 # Hopelessness, mood levels and negative wording
 # --------------------------------------------------------------------------------------------------
 

@@ -300,6 +300,17 @@ _ILL_AS_I_WILL = re.compile(
 )
 
 
+# Medication names, generic and brand, English and Spanish, become one token, like the emoji above: the pill
+# vocabulary recurs in a dozen rules, and spelling every name out in each made the rules slow to compile.
+_DRUG = "drug_name"
+_DRUG_NAMES = re.compile(
+    r"(?<![\w])(?:tylenol|acetaminophen|acetaminofen[oa]?|paracetamol|ibuprofen[oa]?|advil|motrin|aleve|excedrin"
+    r"|aspirin[a]?|benadryl|xanax|ambien|oxy\w*|percocet|vicodin|fentanyl|heroin[a]?|insulin[a]?|lithium|litio"
+    r"|seroquel|klonopin|valium|zoloft|prozac|lexapro|wellbutrin|trazodone|gabapentin|tramadol|codeine|codeina"
+    r"|morphine|morfina|melatonin[a]?|nyquil|clonazepam|alprazolam|diazepam|lorazepam|rivotril|tafil|ativan)(?![\w])"
+)
+
+
 def _normalise(text: str) -> _Text:
     """The view the risk rules read: folded, de-elongated, SMS spellings expanded."""
     t = _fold(text, emoji_tokens=True)
@@ -309,6 +320,7 @@ def _normalise(text: str) -> _Text:
     t = t.sub(_SPACES, " ")
     t = t.sub(_SMS, lambda m: _SMS_WORDS[m.group(0)])
     t = t.sub(_ILL_AS_I_WILL, "i will")
+    t = t.sub(_DRUG_NAMES, _DRUG)
     return t.sub(_TWO_AS_TO, "to")
 
 
@@ -686,14 +698,11 @@ _SELF_KILL = (
     r"(?:kill(?:ing)?|off(?:ing)?|hang(?:ing)?|shoot(?:ing)?|unaliv(?:e|ing)|delet(?:e|ing)|drown(?:ing)?"
     r"|poison(?:ing)?|stab(?:bing)?|suffocat(?:e|ing)|neck(?:ing)?|end(?:ing)?) " + _ME
 )
+# Medication names arrive as the _DRUG token (see _normalise), so this list stays short.
 _PILLS = (
     r"(?:pills?|tablets?|caps(?:ules)?|meds|medications?|medicines?|sleeping pills|emo_pill(?: emo_pill)*"
-    r"|pastillas?|pildoras?|capsulas?|medicamentos?|medicinas?|somniferos|tylenol|acetaminophen"
-    r"|acetaminofen[oa]?|paracetamol|ibuprofen[oa]?|advil|motrin|aleve|excedrin|aspirin[a]?|benadryl|xanax"
-    r"|ambien|oxy\w*|percocet|vicodin|fentanyl|heroin[a]?|insulin[a]?|lithium|litio|seroquel|klonopin|valium"
-    r"|zoloft|prozac|lexapro|wellbutrin|trazodone|gabapentin|tramadol|codeine|codeina|morphine|morfina"
-    r"|melatonin[a]?|nyquil|clonazepam|alprazolam|diazepam|lorazepam|rivotril|tafil|antidepressants?"
-    r"|antidepresivos?|painkillers?|opioids?|ativan)"
+    r"|pastillas?|pildoras?|capsulas?|medicamentos?|medicinas?|somniferos|antidepressants?|antidepresivos?"
+    r"|painkillers?|opioids?|" + _DRUG + ")"
 )
 _QUANTITY = (
     r"(?:(?:like|about|around|maybe|over|almost|nearly|more than|unos|unas|como|mas de) )?"
@@ -1115,16 +1124,14 @@ _RULES: tuple[_Rule, ...] = (
     _rule(
         "crisis.plan.means",
         Level.CRISIS,
-        # Holding a stockpile: "I've got 40 pills lined up", "saved up 60 💊".
-        rf"(?:got|have|i have|bought|counted|lined up|saved up|saved|collected|stashed|hoarded|ordered|tengo"
-        rf"|junte) {_QUANTITY} ?(?:of )?(?:(?:my|the|mis|las|de) )?(?:\w+ )?{_PILLS}",
-        # Kept out of sight or put aside: "tengo guardadas 50 pastillas", "I have hidden away 30 pills".
-        rf"(?:(?:tengo|llevo|ya tengo) (?:guardad|escondid|juntad|ahorrad|acumulad|reservad)[oa]s|(?:he|ya) (?:guardado"
+        # Holding a stockpile, out in the open or hidden: "I've got 40 pills lined up", "saved up 60 💊",
+        # "tengo guardadas 50 pastillas", "I have hidden away 30 pills"; or setting them out: "counted out my pills".
+        rf"(?:(?:got|have|i have|bought|counted|lined up|saved up|saved|collected|stashed|hoarded|ordered|tengo|junte"
+        rf"|(?:tengo|llevo|ya tengo) (?:guardad|escondid|juntad|ahorrad|acumulad|reservad)[oa]s|(?:he|ya) (?:guardado"
         rf"|escondido|juntado|acumulado)|(?:hid|hidden|stashed|tucked|put|set|squirreled|kept) (?:away|aside))"
-        rf" {_QUANTITY} ?(?:of |de )?(?:(?:my|the|mis|las) )?(?:\w+ )?{_PILLS}",
-        # Setting them out: "counted out my pills", "lined up all the pills".
-        rf"(?:counted|counting|lined up|lining up|laid out|set out|sorted)(?: out)? (?:all )?(?:of )?(?:my |the |mis "
-        rf"|las )?(?:\w+ )?{_PILLS}",
+        rf" {_QUANTITY} ?(?:of |de )?"
+        rf"|(?:counted|counting|lined up|lining up|laid out|set out|sorted)(?: out)? (?:all )?(?:of )?)"
+        rf"(?:(?:my|the|mis|las|de) )?(?:\w+ )?{_PILLS}",
         unless=_PILL_SUPPLY,
     ),
     # --- Goodbyes and giving things away ------------------------------------------------------------
@@ -1245,17 +1252,16 @@ _RULES: tuple[_Rule, ...] = (
     _rule(
         "crisis.harm_others",
         Level.CRISIS,
-        rf"{_HARM_INTENT} (?:\w+ ){{0,2}}?{_HARM_VERB} {_PERSON}"
-        rf"(?! (?:feelings|at|in (?:a|the) game|to|with (?:kindness|my words)|a text|a message|up)\b)",
-        rf"{_HARM_INTENT} (?:\w+ ){{0,2}}?(?:run(?:ning)? {_PERSON} over|run(?:ning)? over {_PERSON}"
-        rf"|hit(?:ting)? {_PERSON} with my car)",
+        # One intent, several acts: "I'm going to hurt him", "run him over", "shoot up the school".
+        rf"{_HARM_INTENT} (?:\w+ ){{0,2}}?(?:{_HARM_VERB} {_PERSON}"
+        rf"(?! (?:feelings|at|in (?:a|the) game|to|with (?:kindness|my words)|a text|a message|up)\b)"
+        rf"|run(?:ning)? {_PERSON} over|run(?:ning)? over {_PERSON}|hit(?:ting)? {_PERSON} with my car"
+        rf"|shoot(?:ing)? up (?:my|the|a|that) (?:school|office|work|workplace|church|mall|class|party|store)"
+        rf"|beat the (?:crap|shit|hell|life|living daylights) out of {_PERSON})",
         r"homicidal",
-        rf"{_HARM_INTENT} (?:\w+ ){{0,2}}?shoot(?:ing)? up (?:my|the|a|that) (?:school|office|work|workplace|church"
-        r"|mall|class|party|store)",
         r"make (?:him|her|them|everyone|those \w+)(?: all)? (?:bleed|suffer)",
         r"(?:going to|want to|will|about to|plan(?:ning)? to|gonna) (?:bring|take) (?:a|my|the|his|dads|my dads) (?:gun"
         r"|knife|weapon|rifle|pistol) to (?:school|work|class|the office|church|the party|the mall)",
-        rf"{_HARM_INTENT} (?:\w+ ){{0,2}}?beat the (?:crap|shit|hell|life|living daylights) out of {_PERSON}",
         r"(?:lo|la|los|las|le) (?:voy a|quiero|tengo ganas de) (?:mata?r|lastimar|golpear|apunalar"
         r"|hacer dano)",
         r"(?:voy a|quiero) (?:matarlo|matarla|matarlos|lastimarlo|lastimarla|golpearlo|golpearla|apunalarlo"
