@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 import boto3
 
+from moodline.schedule import slot_end
 from moodline_local.stack import LOCAL_FROM_NUMBER, LocalStack
 from moodline_local.template import REGION
 
@@ -57,15 +58,25 @@ PERSONAS = (
     Persona("Fay", "+15550100006", "America/Phoenix", "20:00", "c2", "en-US", 15,
             ("9", "8", "killing it at work, 9", "my phone died lol. 8", "9", "8", "9")),
 )
-COACHES = (("c1", "Casey Morgan", "casey@practice.example"), ("c2", "Jordan Lee", "jordan@practice.example"))
+COACHES = (("c1", "Casey Morgan", "casey@practice.example", "+15550200001"),
+           ("c2", "Jordan Lee", "jordan@practice.example", "+15550200002"))
+# How the coaches answer pages in the simulation: crisis pages are acknowledged within minutes; the
+# first high page is missed (asleep, in session), so it escalates and the backup acknowledges it.
+ACK_DELAY = {"crisis": timedelta(minutes=3), "escalated": timedelta(minutes=2)}
+OUTCOME = {"crisis": "true_alarm", "high": "follow_up"}
 STRANGER = "+15550199999"
 
 
 @dataclass(order=True)
 class _Pending:
+    """Something a person does at ``at``: a client's reply, or a coach's ACK or resolve."""
+
     at: datetime
-    persona: Persona = field(compare=False)
-    text: str = field(compare=False)
+    seq: int
+    kind: str = field(compare=False)  # reply | ack | resolve
+    persona: Persona | None = field(compare=False, default=None)
+    text: str = field(compare=False, default="")
+    coach: str = field(compare=False, default="")
 
 
 class Timeline:
@@ -97,6 +108,10 @@ class WeekSimulation:
         self.counts: Counter[str] = Counter()
         self.stopped_at: dict[str, datetime] = {}
         self.iso_week = ""
+        self.seq = 0
+        self.awaiting_ack: set[str] = set()
+        self.ack_scheduled: set[str] = set()
+        self.coach_phones = {coach_id: phone for coach_id, _, _, phone in COACHES}
 
     # --- set-up ---------------------------------------------------------------------------------
 
@@ -109,8 +124,8 @@ class WeekSimulation:
         key = app_keys(settings).phone_hash_key
         sqs = boto3.client("sqs", region_name=REGION)
         topic = self.stack.resource("AlertsTopic").arn
-        for coach_id, name, email in COACHES:
-            admin.add_coach(coach_id, name, email)
+        for coach_id, name, email, phone in COACHES:
+            admin.add_coach(coach_id, name, email, phone=phone, phone_key=key)
             # Each coach's pager: an SQS queue here; SMS, e-mail or an HTTPS pager service in production.
             url = sqs.create_queue(QueueName=f"pager-{coach_id}")["QueueUrl"]
             arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
@@ -141,19 +156,34 @@ class WeekSimulation:
                 current_day = day
                 print(f"— {day:%A %d %B} —", file=self.out)
             self.stack.clock = lambda: self.now
+            paged = False
             for name, result in self.stack.fire_schedules(self.now):
                 if name.startswith("WeeklySummary"):
                     self.iso_week = str(result["iso_week"])
                     self.timeline.line(self.now, "America/New_York", "weekly",
                                        f"summary e-mails sent to {result['emails_sent']} coaches "
                                        f"({result['iso_week']})")
+                for escalation in result.get("escalated", []) if isinstance(result, dict) else []:
+                    paged = True
+                    self.timeline.line(self.now, "America/New_York", "ESCALATE",
+                                       f"no acknowledgement: {escalation['paged']} paged")
             self.stack.settle()
+            if paged:
+                self._show_pages(self.now, "America/New_York")
             self._collect_probes()
             self.stack.twilio.flush_status_callbacks("delivered")
-            self._answer_until(self.now + TICK)
-            if self.now == WEEK_START + timedelta(days=2, hours=15):
+            # Minute by minute while a page waits for an acknowledgement, so escalation is on time;
+            # otherwise on to the next quarter hour, the scheduler's slot.
+            tick = self.now
+            step = timedelta(minutes=1) if self.awaiting_ack else slot_end(tick) - tick
+            self._act_until(tick + step)
+            if tick == WEEK_START + timedelta(days=2, hours=10):
                 self._stranger_texts()
-            self.now += TICK
+            self.now = tick + step
+
+    def _push(self, at: datetime, kind: str, **values: Any) -> None:
+        self.seq += 1
+        heapq.heappush(self.pending, _Pending(at, self.seq, kind, **values))
 
     def _collect_probes(self) -> None:
         messages = self.stack.twilio.messages
@@ -169,37 +199,70 @@ class WeekSimulation:
                 self.timeline.line(self.now, persona.timezone, persona.name, "→ check-in sent")
                 answer = persona.replies[day] if day < len(persona.replies) else None
                 if answer is not None:
-                    heapq.heappush(self.pending, _Pending(self.now + timedelta(minutes=persona.delay_minutes),
-                                                          persona, answer))
+                    self._push(self.now + timedelta(minutes=persona.delay_minutes), "reply", persona=persona,
+                               text=answer)
             else:
                 self.timeline.line(self.now, persona.timezone, persona.name, f"→ SMS: {message.body[:70]}…")
         self.seen_messages = len(messages)
 
-    def _answer_until(self, end: datetime) -> None:
-        from moodline import store
-
+    def _act_until(self, end: datetime) -> None:
         while self.pending and self.pending[0].at < end:
             item = heapq.heappop(self.pending)
             self.now = item.at
-            status, body = self.stack.twilio.post_inbound(
-                self.stack.inbound_url, to=LOCAL_FROM_NUMBER, from_=item.persona.phone, body=item.text)
-            self.counts["replies"] += 1
-            if item.text.strip().upper() == "STOP":
-                self.stopped_at[item.persona.phone] = item.at
-            self.stack.settle()
-            stored = store.Message.query(self.client_ids[item.persona.name], scan_index_forward=False, limit=1)
-            last = next(iter(stored), None)
-            scored = (f"mood {last.mood:g}" if last and last.mood is not None else "mood —")
-            level = last.level if last and last.level else (last.kind if last else "?")
-            self.timeline.line(item.at, item.persona.timezone, item.persona.name,
-                               f"← \"{item.text[:48]}\"  [{scored}, {level}]")
-            answer = _twiml_text(body)
-            if status != 200:
-                self.timeline.line(item.at, item.persona.timezone, item.persona.name, f"  webhook answered {status}")
-            elif answer:
-                self.timeline.line(item.at, item.persona.timezone, "", f"  ↳ answered: {answer[:78]}")
-            self._show_pages(item.at, item.persona.timezone)
-        self.now = end - TICK
+            if item.kind == "reply" and item.persona is not None:
+                self._reply(item.persona, item.text)
+            elif item.kind == "ack":
+                self._coach_acks(item.coach, item.text)
+            elif item.kind == "resolve":
+                self._coach_resolves(item.coach, item.text)
+
+    def _reply(self, persona: Persona, text: str) -> None:
+        from moodline import store
+
+        status, body = self.stack.twilio.post_inbound(
+            self.stack.inbound_url, to=LOCAL_FROM_NUMBER, from_=persona.phone, body=text)
+        self.counts["replies"] += 1
+        if text.strip().upper() == "STOP":
+            self.stopped_at[persona.phone] = self.now
+        self.stack.settle()
+        stored = store.Message.query(self.client_ids[persona.name], scan_index_forward=False, limit=1)
+        last = next(iter(stored), None)
+        scored = f"mood {last.mood:g}" if last and last.mood is not None else "mood —"
+        level = last.level if last and last.level else (last.kind if last else "?")
+        self.timeline.line(self.now, persona.timezone, persona.name, f"← \"{text[:48]}\"  [{scored}, {level}]")
+        answer = _twiml_text(body)
+        if status != 200:
+            self.timeline.line(self.now, persona.timezone, persona.name, f"  webhook answered {status}")
+        elif answer:
+            self.timeline.line(self.now, persona.timezone, "", f"  ↳ answered: {answer[:78]}")
+        self._show_pages(self.now, persona.timezone)
+
+    def _coach_acks(self, coach_id: str, alert_id: str) -> None:
+        from moodline import store
+
+        alert = store.get_alert(alert_id)
+        if alert is None or alert.status != "open":
+            return
+        _status, body = self.stack.twilio.post_inbound(
+            self.stack.inbound_url, to=LOCAL_FROM_NUMBER, from_=self.coach_phones[coach_id],
+            body=f"ACK {alert.ack_code}")
+        self.awaiting_ack.discard(alert_id)
+        self.counts["acks"] += 1
+        self.timeline.line(self.now, "America/New_York", coach_id,
+                           f"→ texted ACK {alert.ack_code}  ↳ {_twiml_text(body)[:60]}")
+        self._push(self.now + timedelta(hours=1), "resolve", coach=coach_id, text=alert_id)
+
+    def _coach_resolves(self, coach_id: str, alert_id: str) -> None:
+        from moodline import store
+        from moodline.paging import resolve_alert
+
+        alert = store.get_alert(alert_id)
+        if alert is None:
+            return
+        outcome = OUTCOME.get(alert.level, "follow_up")
+        # What `moodline alert resolve ID --by COACH --outcome OUTCOME` does.
+        resolve_alert(alert_id, by=coach_id, outcome=outcome, at=self.now, note="called the client")
+        self.timeline.line(self.now, "America/New_York", coach_id, f"resolved {alert_id}: {outcome}")
 
     def _stranger_texts(self) -> None:
         status, body = self.stack.twilio.post_inbound(
@@ -211,10 +274,21 @@ class WeekSimulation:
         sqs = boto3.client("sqs", region_name=REGION)
         for coach_id, url in self.pager_queues.items():
             for message in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
-                envelope = json.loads(message["Body"])
-                self.counts[f"pages:{coach_id}"] += 1
-                self.timeline.line(at, zone, "PAGE", f"⚠ {coach_id} paged: {envelope.get('Subject', '')}")
                 sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+                envelope = json.loads(message["Body"])
+                attributes = envelope["MessageAttributes"]
+                alert_id = attributes["alert_id"]["Value"]
+                target, severity = attributes["coach_id"]["Value"], attributes["severity"]["Value"]
+                self.counts[f"pages:{coach_id}"] += 1
+                self.timeline.line(at, zone, "PAGE", f"⚠ {coach_id} paged ({target}): {envelope.get('Subject', '')}")
+                self.awaiting_ack.add(alert_id)
+                if alert_id in self.ack_scheduled or target == "team":
+                    continue
+                escalated = "(escalated)" in envelope.get("Subject", "")
+                delay = ACK_DELAY["escalated"] if escalated else ACK_DELAY.get(severity)
+                if delay is not None:
+                    self.ack_scheduled.add(alert_id)
+                    self._push(at + delay, "ack", coach=coach_id, text=alert_id)
 
     # --- the report -----------------------------------------------------------------------------
 
@@ -238,6 +312,8 @@ class WeekSimulation:
             "pages": {k.split(":", 1)[1]: v for k, v in sorted(self.counts.items()) if k.startswith("pages:")},
             "emails": len(emails),
             "probes_after_stop": len(dev_after_stop),
+            "acknowledged": self.counts["acks"],
+            "escalations": sum(1 for a in store.Alert.scan() for e in a.timeline if e.event == "escalated"),
             "seconds": round(elapsed, 1),
         }
         print("\nReport", file=self.out)
@@ -245,7 +321,8 @@ class WeekSimulation:
         print(f"  replies ............ {report['replies']} ({report['replies_without_mood']} without a mood)",
               file=self.out)
         print(f"  alerts by level .... {report['alerts'] or 'none'}", file=self.out)
-        print(f"  pages .............. {report['pages'] or 'none'}", file=self.out)
+        print(f"  pages .............. {report['pages'] or 'none'} · escalations {report['escalations']} · "
+              f"acknowledged by SMS {report['acknowledged']}", file=self.out)
         print(f"  weekly e-mails ..... {report['emails']} → {', '.join(str(p) for p in emails)}", file=self.out)
         print(f"  Dev texted STOP on Tuesday; check-ins sent to him since: {len(dev_after_stop)}", file=self.out)
         print(f"  simulated 8 days in {report['seconds']} s", file=self.out)

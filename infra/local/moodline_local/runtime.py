@@ -95,7 +95,7 @@ class LocalRuntime:
         self.dead_letters: list[dict[str, Any]] = []
         self._lock = threading.RLock()
         self._iterators: dict[str, list[str]] = {}
-        self._retries: dict[str, int] = {}
+        self._queue_urls: dict[str, str] = {}
         self._sqs = boto3.client("sqs", region_name=REGION)
         self._streams = boto3.client("dynamodbstreams", region_name=REGION)
 
@@ -157,9 +157,14 @@ class LocalRuntime:
         for function in self.functions.values():
             for _, props in function.event_sources("SQS"):
                 queue_arn = props["Queue"]
-                queue_url = self._sqs.get_queue_url(QueueName=queue_arn.rsplit(":", 1)[1])["QueueUrl"]
+                queue_url = self._queue_url(queue_arn)
                 handled += self._deliver_queue(function, queue_arn, queue_url, int(props.get("BatchSize", 10)))
         return handled
+
+    def _queue_url(self, queue_arn: str) -> str:
+        if queue_arn not in self._queue_urls:
+            self._queue_urls[queue_arn] = self._sqs.get_queue_url(QueueName=queue_arn.rsplit(":", 1)[1])["QueueUrl"]
+        return self._queue_urls[queue_arn]
 
     def _deliver_queue(self, function: LocalFunction, queue_arn: str, queue_url: str, batch_size: int) -> int:
         handled = 0
@@ -270,8 +275,7 @@ class LocalRuntime:
         }
         self.dead_letters.append(info)
         if destination:
-            url = self._sqs.get_queue_url(QueueName=destination.rsplit(":", 1)[1])["QueueUrl"]
-            self._sqs.send_message(QueueUrl=url, MessageBody=json.dumps(info))
+            self._sqs.send_message(QueueUrl=self._queue_url(destination), MessageBody=json.dumps(info))
 
     # --- all of it ------------------------------------------------------------------------------
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
@@ -97,8 +98,11 @@ class ProbeScheduler:
         end = slot_end(now)
         planned: list[tuple[store.Client, ProbeRequest | None, datetime | None]] = []
         invalid = stale = 0
-        for shard in range(self._shards):
-            for client in store.find_due_clients(shard, end):
+        # The shards are independent partitions of the due index: read them concurrently.
+        with ThreadPoolExecutor(max_workers=self._shards) as pool:
+            shards = list(pool.map(lambda shard: list(store.find_due_clients(shard, end)), range(self._shards)))
+        for due_clients in shards:
+            for client in due_clients:
                 try:
                     request, next_at, skipped = plan_probe(client, now)
                 except InvalidSchedule:
