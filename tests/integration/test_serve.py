@@ -21,7 +21,7 @@ def test_serve_answers_signed_texts_and_routes_like_api_gateway():
         ok = stack.twilio.post_inbound(stack.inbound_url, to=LOCAL_FROM_NUMBER, from_="+15550100001", body="7")
         forged = stack.twilio.post_signed(stack.inbound_url, {"From": "+15550100001", "Body": "7"}, sign=False)
         with pytest.raises(urllib.error.HTTPError) as missing:
-            urllib.request.urlopen(f"{stack.base_url}/nope")  # noqa: S310 - loopback only
+            urllib.request.urlopen(f"{stack.base_url}/nope")
 
         # Then the client gets TwiML, the forgery 403, the unknown route 404 (API Gateway's answer)
         assert ok[0] == 200 and "<Message>Gracias, Ana" in ok[1]

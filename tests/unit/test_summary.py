@@ -466,3 +466,24 @@ def sample_week() -> list[ClientWeekInput]:
         client("Luis", (5, 6, 7, 7, 8, 8, 9), previous=(5, 5, 6, 5)),
         client("Noor", [ABSENT] * 7, opted_out=True, previous=(6, 6)),
     ]
+
+
+def test_a_regular_replier_gone_quiet_is_flagged_for_the_coach() -> None:
+    # Given a client who answered 5 of 5 probes before this week, then missed three in a row
+    week = ClientWeekInput(
+        client_id="cl_1",
+        display_name="Gus",
+        checkins=[DayCheckin(MONDAY + timedelta(days=i), True, i < 2, 7.0 if i < 2 else None) for i in range(5)],
+        alerts=[],
+        previous_moods=[7.0, 7.0, 6.0],
+        previous_answered=[True] * 5,
+    )
+    quiet = summarize_client_week(week, week_start=MONDAY)
+    # And one who never replied regularly
+    never = summarize_client_week(
+        ClientWeekInput(**{**week.__dict__, "previous_answered": [False] * 5}), week_start=MONDAY
+    )
+
+    # Then only the first gets the triage's moderate adherence flag
+    assert "Went quiet after replying regularly (moderate)" in quiet.flags
+    assert "Went quiet after replying regularly (moderate)" not in never.flags

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import jinja2
 
+from moodline.triage import assess_adherence
+
 __all__ = [
     "ALERT_LEVELS",
     "ALERT_STATUSES",
@@ -93,6 +95,7 @@ class ClientWeekInput:
     alerts: Sequence[AlertBrief]
     previous_moods: Sequence[float]  # the client's moods in the 3 weeks before, for the trend baseline
     opted_out: bool = False
+    previous_answered: Sequence[bool] = ()  # one per probe in the weeks before, oldest first: replied?
 
 
 @dataclass(frozen=True)
@@ -239,6 +242,10 @@ def summarize_client_week(week: ClientWeekInput, *, week_start: date) -> ClientW
         flags.append(f"{_plural(open_alerts, 'alert')} still open")
     if week.opted_out:
         flags.append("Opted out of check-ins")
+    answered = [*week.previous_answered, *(d.replied for d in by_offset if d is not None and d.probe_sent)]
+    if assess_adherence(answered) is not None:
+        # The triage's moderate signal: a regular replier gone quiet is a reason to reach out.
+        flags.append("Went quiet after replying regularly (moderate)")
     if probes_sent and not replies:
         flags.append("No replies this week")
     elif (missed := _longest_missed_run(by_offset)) >= MISSED_RUN_FLAG:

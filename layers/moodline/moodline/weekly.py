@@ -51,11 +51,16 @@ def client_week(client: store.Client, week_start: date) -> ClientWeekInput:
     end = _local_midnight(week_end, client.timezone)
     days: dict[date, dict[str, Any]] = {}
     previous: list[float] = []
+    earlier: dict[str, bool] = {}  # local date → replied, for probes before the week
     for message in store.messages_between(client.client_id, start, end):
         day = date.fromisoformat(message.local_date)
         if day < week_start:
             if message.direction == "inbound" and message.mood is not None:
                 previous.append(float(message.mood))
+            if message.direction == "outbound" and message.kind == "probe":
+                earlier.setdefault(message.local_date, False)
+            elif message.direction == "inbound" and message.kind == "reply" and message.local_date in earlier:
+                earlier[message.local_date] = True
             continue
         if day >= week_end:
             continue
@@ -77,6 +82,7 @@ def client_week(client: store.Client, week_start: date) -> ClientWeekInput:
         alerts=alerts,
         previous_moods=previous,
         opted_out=client.status == store.STOPPED,
+        previous_answered=[earlier[day] for day in sorted(earlier)],
     )
 
 
