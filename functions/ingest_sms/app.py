@@ -12,12 +12,13 @@ from moodline.events import BadEvent, request_time
 from moodline.idempotency import register_lambda_context
 from moodline.inbound import InboundSmsService, record_delivery_status
 from moodline.observability import logger, metrics
-from moodline.settings import APP_SECRET_ID, TWILIO_SECRET_ID
+from moodline.pager import SnsPager
+from moodline.settings import ALERTS_TOPIC_ARN, APP_SECRET_ID, TWILIO_SECRET_ID
 from moodline.webhook import BadWebhook, InboundSms, InvalidSignature, StatusUpdate, verified_form
 from moodline.wiring import load_settings, phone_key, twilio_auth_token
 
-SETTINGS = load_settings(TWILIO_SECRET_ID, APP_SECRET_ID)
-INBOUND = InboundSmsService(SETTINGS, lambda: phone_key(SETTINGS))
+SETTINGS = load_settings(TWILIO_SECRET_ID, APP_SECRET_ID, ALERTS_TOPIC_ARN)
+INBOUND = InboundSmsService(SETTINGS, lambda: phone_key(SETTINGS), SnsPager(SETTINGS.alerts_topic_arn))
 app = APIGatewayRestResolver()
 
 

@@ -155,3 +155,23 @@ def test_an_undelivered_opt_out_marks_the_client_stopped(stack):
     assert refreshed.status == store.STOPPED and refreshed.next_probe_at is None
 
 
+
+
+def test_crisis_language_from_an_unknown_number_pages_the_team_and_stores_nothing(stack):
+    # Given two coaches and no client with this number
+    casey, jordan = add_coach_with_pager(stack, "c1"), add_coach_with_pager(stack, "c2")
+
+    # When a stranger texts crisis language (twice: a Twilio retry of the same message)
+    first = stack.twilio.post_inbound(stack.inbound_url, to=OUR_NUMBER, from_="+15550199999",
+                                      body="i dont want to be alive anymore", message_sid="SM" + "c" * 32)
+    again = stack.twilio.post_inbound(stack.inbound_url, to=OUR_NUMBER, from_="+15550199999",
+                                      body="i dont want to be alive anymore", message_sid="SM" + "c" * 32)
+
+    # Then they get crisis resources, the whole team is paged once with only Twilio's SID, and nothing is stored
+    assert first == again and "988" in first[1]
+    [page] = casey.pages()
+    assert len(jordan.pages()) == 1
+    assert page["MessageAttributes"]["coach_id"]["Value"] == "team"
+    assert "SM" + "c" * 32 in page["Message"] and "0199999" not in page["Message"]
+    assert "alive" not in page["Message"]
+    assert list(store.Message.scan()) == [] and list(store.Alert.scan()) == []

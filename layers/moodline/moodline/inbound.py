@@ -11,6 +11,7 @@ from typing import Any
 from moodline import store
 from moodline.idempotency import once_per_key
 from moodline.observability import logger, metrics
+from moodline.pager import TEAM, Page, SnsPager
 from moodline.paging import AlertError, acknowledge_by_code
 from moodline.phones import InvalidPhoneNumber, normalize_e164, phone_hash
 from moodline.schedule import from_iso, local_date_in, to_iso
@@ -30,16 +31,17 @@ _UNREACHABLE_CODES = {30005, 30006, 21614}
 class InboundResult:
     """What happened to one inbound SMS, and the SMS to answer with (None: answer nothing)."""
 
-    outcome: str  # ack | crisis | stop | start | help | unknown_sender | coach | coach_ack
+    outcome: str  # ack | crisis | stop | start | help | unknown_sender[_crisis] | coach | coach_ack
     reply: str | None
 
 
 class InboundSmsService:
     """Receives each inbound SMS once (keyed by MessageSid) and decides the immediate answer."""
 
-    def __init__(self, settings: Settings, phone_key: Callable[[], bytes]) -> None:
+    def __init__(self, settings: Settings, phone_key: Callable[[], bytes], pager: SnsPager | None = None) -> None:
         self._settings = settings
         self._phone_key = phone_key
+        self._pager = pager
         self._receive = once_per_key(
             self._receive_once,
             table_name=settings.idempotency_table,
@@ -63,10 +65,7 @@ class InboundSmsService:
         if coach is not None:
             return asdict(coach_command(coach, inbound.body, received_at))
         if client is None:
-            # Nothing is stored for a stranger; the answer still points to help.
-            metrics.add_metric(name="InboundUnknownSender", unit="Count", value=1)
-            logger.info("inbound from an unknown number", message_sid=inbound.message_sid)
-            return asdict(InboundResult("unknown_sender", text_for("unknown", "en-US")))
+            return asdict(self._stranger(inbound))
 
         local_date = local_date_in(client.timezone, received_at).isoformat()
         keyword = keyword_of(inbound.body)
@@ -86,6 +85,23 @@ class InboundSmsService:
         logger.info("inbound stored", client_id=client.client_id, message_sid=inbound.message_sid,
                     kind=message.kind)
         return asdict(result)
+
+    def _stranger(self, inbound: InboundSms) -> InboundResult:
+        """Nothing is stored for a number that is not enrolled; crisis language still reaches a human."""
+        metrics.add_metric(name="InboundUnknownSender", unit="Count", value=1)
+        logger.info("inbound from an unknown number", message_sid=inbound.message_sid)
+        if assess_reply(inbound.body).level is not Level.CRISIS:
+            return InboundResult("unknown_sender", text_for("unknown", "en-US"))
+        if self._pager is not None:
+            # The page names only Twilio's SID: a coach finds the number in the Twilio console.
+            self._pager.publish(Page(
+                alert_id=f"unknown-{inbound.message_sid}", step="stranger", coach_id=TEAM, severity="crisis",
+                subject="Moodline CRISIS: text from a number not enrolled",
+                body=f"Crisis language from a number that is not a Moodline client. Twilio MessageSid "
+                     f"{inbound.message_sid}: look it up in the Twilio console and reach out. Nothing was stored.",
+            ))
+            metrics.add_metric(name="PagesPublished", unit="Count", value=1)
+        return InboundResult("unknown_sender_crisis", self._settings.crisis_text("en-US"))
 
     def _sender_key(self, from_number: str) -> str | None:
         try:
