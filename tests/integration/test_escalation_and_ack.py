@@ -5,9 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
+from pynamodb.exceptions import PutError
+
 from moodline import admin, store
 from moodline.credentials import app_keys
-from moodline.paging import resolve_alert
+from moodline.paging import acknowledge_alert, resolve_alert
 from tests.integration.roster import add_coach_with_pager, enrol, settings_of
 
 MONDAY = datetime(2026, 11, 30, tzinfo=UTC)
@@ -163,3 +166,21 @@ def test_resolving_with_an_outcome_closes_the_episode_and_the_next_crisis_opens_
     assert [(a.status, a.outcome) for a in alerts] == [("resolved", "true_alarm"), ("open", None)]
     assert alerts[0].timeline[-1].event == "resolved" and "safety plan" in alerts[0].timeline[-1].detail
     assert store.get_client(alerts[1].client_id).open_alert_id == alerts[1].alert_id
+
+
+def test_a_stale_write_cannot_overwrite_an_acknowledgement(stack, clock):
+    # Given a crisis alert that one process has read (say, an escalation in flight)
+    _setup(stack)
+    alert = _crisis(stack, clock)
+    stale = store.get_alert(alert.alert_id)
+
+    # When a coach acknowledges it, and the stale copy is then saved
+    acknowledge_alert(alert.alert_id, by="c1", via="sms", at=CRISIS_AT + timedelta(minutes=1))
+    stale.escalation_step = 1
+    with pytest.raises(PutError):
+        stale.save()
+
+    # Then the acknowledgement stands, and an escalation run at the due time pages nobody
+    _minute(stack, CRISIS_AT + timedelta(minutes=5))
+    fresh = store.get_alert(alert.alert_id)
+    assert (fresh.status, fresh.acknowledged_by, fresh.pending) == ("acknowledged", "c1", None)

@@ -163,9 +163,10 @@ class AlertDesk:
     # --- paging -----------------------------------------------------------------------------
 
     def page(self, alert: store.Alert, client: store.Client, at: datetime, *, step: str,
-             coach_id: str | None = None) -> str | None:
+             coach_id: str | None = None, why: store.TimelineEntry | None = None) -> str | None:
         """Page ``coach_id`` (default: whoever is on call at ``at``) for ``step`` of ``alert``, once.
 
+        ``why`` goes on the timeline just before the page (an escalation says why it pages).
         Returns the coach paged, or None when this step was already paged.
         """
         if step in alert.paged_steps:
@@ -181,13 +182,19 @@ class AlertDesk:
             + (" (escalated)" if step.startswith("escalation") else ""),
             body=self._page_body(alert, client, target, at),
         )
-        result = self._publish(page=asdict(page))
-        if result.get("published"):
-            alert.paged_to = target
-            alert.paged_steps = [*alert.paged_steps, step]
-            source = on_call.source if coach_id is None else "escalation"
-            alert.timeline = [*alert.timeline, _entry(at, "paged", f"{target} ({source}), step {step}")]
-            alert.save()
+        self._publish(page=asdict(page))
+        source = on_call.source if coach_id is None else "escalation"
+
+        def record(fresh: store.Alert) -> bool:
+            if step in fresh.paged_steps:
+                return False
+            fresh.paged_to = target
+            fresh.paged_steps = [*fresh.paged_steps, step]
+            fresh.timeline = [*fresh.timeline, *([why] if why else []),
+                              _entry(at, "paged", f"{target} ({source}), step {step}")]
+            return True
+
+        store.update_alert(alert.alert_id, record)
         logger.info("alert paged", alert_id=alert.alert_id, coach_id=target, step=step)
         return target
 
@@ -213,29 +220,41 @@ class AlertDesk:
     # --- escalation -------------------------------------------------------------------------
 
     def escalate_due(self, now: datetime) -> list[tuple[str, str]]:
-        """Escalate every unacknowledged alert whose wait is over; returns (alert_id, coach paged)."""
+        """Escalate every unacknowledged alert whose wait is over; returns (alert_id, coach paged).
+
+        The page goes out first (idempotent on its step), then the alert moves on: a failure in
+        between re-runs the same step next minute instead of skipping it.
+        """
         escalated = []
         for alert in store.find_due_escalations(now):
             client = store.get_client(alert.client_id)
             if client is None or alert.status != "open":
-                _stop_escalating(alert)
-                alert.save()
+                store.update_alert(alert.alert_id, _stop_escalating)
                 continue
             step = int(alert.escalation_step) + 1
             target = escalation_target(step, resolve_on_call(now))
-            due_at = from_iso(alert.escalate_at or to_iso(now))
-            alert.escalation_step = step
-            alert.escalate_at = to_iso(max(due_at, now) + self.policy.delay(alert.level))
-            alert.timeline = [*alert.timeline, _entry(now, "escalated", f"step {step}: {target}, not acknowledged")]
-            alert.save()
-            self.page(alert, client, now, step=f"escalation-{step}", coach_id=target)
+            why = _entry(now, "escalated", f"step {step}: {target}, not acknowledged")
+            self.page(alert, client, now, step=f"escalation-{step}", coach_id=target, why=why)
+
+            def advance(fresh: store.Alert, step: int = step) -> bool:
+                if fresh.status != "open" or int(fresh.escalation_step) >= step:
+                    return False  # acknowledged meanwhile, or another run advanced it
+                due_at = from_iso(fresh.escalate_at or to_iso(now))
+                fresh.escalation_step = step
+                fresh.escalate_at = to_iso(max(due_at, now) + self.policy.delay(fresh.level))
+                return True
+
+            store.update_alert(alert.alert_id, advance)
             metrics.add_metric(name="AlertsEscalated", unit="Count", value=1)
             escalated.append((alert.alert_id, target))
         return escalated
 
-def _stop_escalating(alert: store.Alert) -> None:
+
+def _stop_escalating(alert: store.Alert) -> bool:
+    changed = alert.pending is not None
     alert.pending = None
     alert.escalate_at = None
+    return changed
 
 
 # --- acknowledgement and resolution: no pager needed, so the webhook and the CLI use them too -------
@@ -243,15 +262,20 @@ def _stop_escalating(alert: store.Alert) -> None:
 
 def acknowledge_alert(alert_id: str, *, by: str, via: str, at: datetime) -> store.Alert:
     """Acknowledge an alert (idempotent): escalation stops; the alert stays open until resolved."""
-    alert = store.get_alert(alert_id)
-    if alert is None:
-        raise AlertError("no such alert")
-    if alert.status == "open":
+
+    def acknowledge(alert: store.Alert) -> bool:
+        if alert.status != "open":
+            return False
         alert.status = "acknowledged"
         alert.acknowledged_by, alert.acknowledged_at = by, to_iso(at)
         _stop_escalating(alert)
         alert.timeline = [*alert.timeline, _entry(at, "acknowledged", f"by {by} via {via}")]
-        alert.save()
+        return True
+
+    alert = store.update_alert(alert_id, acknowledge)
+    if alert is None:
+        raise AlertError("no such alert")
+    if alert.acknowledged_by == by and alert.acknowledged_at == to_iso(at):
         metrics.add_metric(name="AlertsAcknowledged", unit="Count", value=1)
         logger.info("alert acknowledged", alert_id=alert_id, coach_id=by, via=via)
     return alert
@@ -269,10 +293,10 @@ def resolve_alert(alert_id: str, *, by: str, outcome: str, at: datetime, note: s
     """Close the episode with its outcome; the next risky reply opens a new alert."""
     if outcome not in OUTCOMES:
         raise AlertError(f"outcome must be one of {', '.join(OUTCOMES)}")
-    alert = store.get_alert(alert_id)
-    if alert is None:
-        raise AlertError("no such alert")
-    if alert.status != "resolved":
+
+    def resolve(alert: store.Alert) -> bool:
+        if alert.status == "resolved":
+            return False
         if alert.status == "open":
             alert.timeline = [*alert.timeline, _entry(at, "acknowledged", f"by {by} via resolve")]
             alert.acknowledged_by, alert.acknowledged_at = by, to_iso(at)
@@ -281,7 +305,11 @@ def resolve_alert(alert_id: str, *, by: str, outcome: str, at: datetime, note: s
         _stop_escalating(alert)
         detail = f"{outcome} by {by}" + (f": {note[:200]}" if note else "")
         alert.timeline = [*alert.timeline, _entry(at, "resolved", detail)]
-        alert.save()
-        store.close_episode(alert)
-        metrics.add_metric(name="AlertsResolved", unit="Count", value=1)
+        return True
+
+    alert = store.update_alert(alert_id, resolve)
+    if alert is None:
+        raise AlertError("no such alert")
+    store.close_episode(alert)
+    metrics.add_metric(name="AlertsResolved", unit="Count", value=1)
     return alert

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import secrets
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -31,6 +31,7 @@ from pynamodb.attributes import (
     NumberAttribute,
     TTLAttribute,
     UnicodeAttribute,
+    VersionAttribute,
 )
 from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
@@ -212,6 +213,9 @@ class Alert(Model):
     resolved_by = UnicodeAttribute(null=True)
     resolved_at = UnicodeAttribute(null=True)
     outcome = UnicodeAttribute(null=True)  # true_alarm | false_alarm | follow_up
+    # Optimistic locking: every save is conditional on the version read, so an acknowledgement
+    # and an escalation running at the same moment cannot overwrite each other.
+    version = VersionAttribute()
 
     by_client = AlertsByClient()
     pending_escalation = PendingEscalation()
@@ -431,6 +435,25 @@ def open_alert(alert: Alert, client_id: str) -> bool:
 
 
 PENDING = "PENDING"
+
+
+def update_alert(alert_id: str, change: Callable[[Alert], bool], *, attempts: int = 5) -> Alert | None:
+    """Read the alert, apply ``change`` (which returns whether it changed anything), save; retry on conflict.
+
+    Returns the alert as saved (or as read, when nothing changed), or None if it does not exist.
+    """
+    for _ in range(attempts):
+        alert = get_alert(alert_id)
+        if alert is None or not change(alert):
+            return alert
+        try:
+            alert.save()
+        except PutError as exc:
+            if _conditional_failure(exc):
+                continue  # someone else wrote first: re-read and re-apply
+            raise
+        return alert
+    raise RuntimeError(f"alert {alert_id} kept changing under us; retry")
 
 
 def find_due_escalations(now: datetime) -> list[Alert]:
