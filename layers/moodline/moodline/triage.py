@@ -269,6 +269,41 @@ _SMS_WORDS = {
     "nd": "nada",
     "bn": "bien",
     "xfa": "por favor",
+    "pa": "para",
+    "vivr": "vivir",
+    "morr": "morir",
+    "suicidr": "suicidar",
+    "suisidr": "suicidar",
+    "sucidr": "suicidar",
+    # Dropped final g and squeezed spellings
+    "thinkin": "thinking",
+    "goin": "going",
+    "tryin": "trying",
+    "plannin": "planning",
+    "endin": "ending",
+    "killin": "killing",
+    "dyin": "dying",
+    "wantin": "wanting",
+    "nothin": "nothing",
+    "somethin": "something",
+    "wnna": "want to",
+    "wna": "want to",
+    "gna": "going to",
+    "gnna": "going to",
+    "ima": "i am going to",
+    "imma": "i am going to",
+    "jus": "just",
+    "tn": "tonight",
+    "2day": "today",
+    "b": "be",
+    "nemore": "anymore",
+    "anymor": "anymore",
+    "dissapear": "disappear",
+    "disapear": "disappear",
+    "dissappear": "disappear",
+    "fr": "for real",
+    "yrs": "years",
+    "yr": "year",
 }
 _SMS = re.compile(r"(?<![\w/])(?:" + "|".join(sorted(map(re.escape, _SMS_WORDS), key=len, reverse=True)) + r")(?!\w)")
 # "want 2 die": a 2 after a verb of intent, or before a verb, means "to".
@@ -311,6 +346,15 @@ _DRUG_NAMES = re.compile(
 )
 
 
+# Spanish SMS drops letters from the verbs that matter: "ya m voy a matar", "quiero morirm", "kiero matarm".
+_ES_ME = re.compile(r"\bm (?=(?:voy|quiero|kiero|qiero|siento|muero|mato|corto|corte|quite|tire|dan)\b)")
+_ES_RME = re.compile(
+    r"\b((?:mata|mori|suicida|suisida|sucida|corta|tira|aventa|colga|lastima|quema|ahorca|envenena|quita|lanza)r)m\b"
+)
+# "i want 2 dye" at the end of a clause is a misspelt "die"; "dye my hair" is left alone.
+_DYE = re.compile(r"\bdye(?= *(?:$|[.!?,]| tonight| right now| for real| now))")
+
+
 def _normalise(text: str) -> _Text:
     """The view the risk rules read: folded, de-elongated, SMS spellings expanded."""
     t = _fold(text, emoji_tokens=True)
@@ -319,6 +363,9 @@ def _normalise(text: str) -> _Text:
     t = t.sub(_ELONGATED, r"\1")
     t = t.sub(_SPACES, " ")
     t = t.sub(_SMS, lambda m: _SMS_WORDS[m.group(0)])
+    t = t.sub(_ES_ME, "me ")
+    t = t.sub(_ES_RME, r"\1me")
+    t = t.sub(_DYE, "die")
     t = t.sub(_ILL_AS_I_WILL, "i will")
     t = t.sub(_DRUG_NAMES, _DRUG)
     return t.sub(_TWO_AS_TO, "to")
@@ -681,7 +728,8 @@ _THINK = (
     r"|contemplating|fantasi[sz](?:e|ing) about|dreaming about|obsessing (?:about|over))"
 )
 _DIE = (
-    r"(?:die(?! (?:of|from|for|laughing|happy|a little|inside|than|in (?:a|this) (?:game|video)|my (?:hair|beard"
+    r"(?:die(?! (?:of|from|for(?! real)|laughing|happy|a little|inside|than|in (?:a|this) (?:game|video)|my (?:hair"
+    r"|beard"
     r"|eyebrows|clothes|shirt))\b)|be dead"
     r"|not exist"
     r"|stop existing|cease to exist|disappear (?:forever|for good|permanently)|not wake up|never wake up"
@@ -720,16 +768,18 @@ _PERSON = (
     r"(?:him|her|them(?: all)?|someone|somebody|everyone(?: at (?:school|work))?|people|all of them"
     r"|(?:my|the|that|those) (?:husband|wife|boyfriend|girlfriend|bf|gf|partner|ex|boss|dad|mom|mother|father"
     r"|brother|sister|son|daughter|kids?|baby|roommate|neighbou?r|coworker|teacher|stepdad|stepmom|guy|girl"
-    r"|man|woman|bitch|bastard|asshole|dude|people|class))"
+    r"|man|woman|bitch|bastard|asshole|dude|people|class|newborn|infant|toddler|classmates?|bull(?:y|ies)"
+    r"|kids (?:at|in) (?:school|class|work)|stepfather|stepmother))"
 )
 _HARM_VERB = (
     r"(?:kill(?:ing)?|murder(?:ing)?|stab(?:bing)?|shoot(?:ing)?|strangl(?:e|ing)|chok(?:e|ing)|hurt(?:ing)?"
-    r"|harm(?:ing)?|beat(?:ing)? up|beat(?:ing)?|smash(?:ing)?|punch(?:ing)?|attack(?:ing)?|poison(?:ing)?)"
+    r"|harm(?:ing)?|beat(?:ing)? up|beat(?:ing)?|smash(?:ing)?|punch(?:ing)?|attack(?:ing)?|poison(?:ing)?"
+    r"|smother(?:ing)?|suffocat(?:e|ing)|drown(?:ing)?)"
 )
 _HARM_INTENT = (
     r"(?:i am going to|i will|ill|i would|i could|i might|i swear i will|i swear ill|going to|want(?:ing)? to"
     r"|about to|urges? to|plan(?:ning)? to|(?:keep )?(?:thinking|thought) (?:about|of)|fantasi[sz]\w* about"
-    r"|(?:scared|afraid|terrified) i (?:will|might|am going to)|thoughts? of)"
+    r"|(?:scared|afraid|terrified) i (?:will|might|am going to)|(?:having )?thoughts? (?:of|about))"
 )
 _ABUSER = (
     r"(?:he|she|they|he is|she is|they are|someone|somebody|this (?:guy|man)|(?:my )?(?:husband|wife"
@@ -756,7 +806,8 @@ _HEIGHT = (
 _WEAPON = (
     r"(?:rope|noose|gun|pistol|firearm|rifle|shotgun|bullets?|ammo|razor(?: ?blades?)?|blades?|knife|knives"
     r"|antifreeze|bleach|rat poison|poison|carbon monoxide|emo_gun|emo_rope|emo_knife|cuerda|soga|pistola"
-    r"|arma|navaja|cuchilla|cuchillo|veneno|cloro|anticongelante)"
+    r"|arma|navaja|cuchilla|cuchillo|veneno|cloro|anticongelante|charcoal (?:in|for) (?:my|the) (?:room|bedroom"
+    r"|bathroom|car|tent)|carbon (?:para|en) (?:el|mi) (?:cuarto|bano|carro|coche))"
 )
 _A_BURDEN_ES = (
     r"(?:voy a |vaya a )?(?:ser|sere|seguir siendo|seguire siendo) (?:un|una) (?:problema|carga|estorbo|molestia)"
@@ -783,6 +834,8 @@ _SAFE_MEANS = re.compile(
     r"|safety plan|hold on to|holding (?:them|it) for me|prescribed|as directed|vitamins?|refill|pharmacy"
     r"|doctor|camping|climbing|hiking|boat|jump rope|tug of war|cooking|kitchen|dinner|recipe|hunting"
     r"|range|movie|show|game|traffic|commute|drive|driving|drove|bridge club|cleaning|pool|fishing|sunset"
+    r"|campamento|acampar|pesca|caza|hunting season|(?:in|from|under) (?:his|her|their) (?:room|bag|backpack|drawer"
+    r"|car|closet|bathroom)"
     r"|view|picnic|puente de|fin de semana largo|stars|meteor|fireworks|bbq|party|class|skills?|chef|sharpen\w*"
     r"|peel\w*|fruit|apple|sandwich|steak|snack|knife set|tender|ropa|clothesline|laundry|tendedero|shav\w*)\b"
 )
@@ -799,7 +852,8 @@ _PILL_SUPPLY = re.compile(
     r"|farmacia|receta|para (?:el|la) (?:mes|semana)|al dia|por dia|diarias)\b"
 )
 _GIVEAWAY_BENIGN = re.compile(
-    r"\b(?:tax|taxes|lawyer|paperwork|accountant|airport|flight|party|fiesta|aeropuerto|vuelo|boda|wedding|old|extra|spare|clothes|couch|furniture|books|toys|goodwill|donat\w*|charity|thrift|declutter\w*"
+    r"\b(?:tax|taxes|lawyer|paperwork|accountant|airport|flight|party|fiesta|aeropuerto|vuelo|boda|wedding|old|extra"
+    r"|spare|clothes|couch|furniture|books|toys|goodwill|donat\w*|charity|thrift|declutter\w*"
     r"|moving|yard sale|garage sale|ropa vieja|mudanza|don[ae]\w*|florida|warm|solter[oa]|bachelor\w*"
     r"|going away|send ?off|retirement|jubilacion|graduation|graduacion)\b"
 )
@@ -811,7 +865,8 @@ _AWAY_BENIGN = re.compile(
 _NOT_HERE_BENIGN = re.compile(
     r"\b(?:job|work|moving|move|office|company|school|class|team|apartment|city|town|vacation|trip|weekend"
     r"|shift|party|meeting|trabajo|ciudad|escuela|fiesta|casa|reunion|traveling|travel|flight|conference|finals"
-    r"|exams?|semester|surgery|project|deadline|season|flu|hiking|signal|camping|vacaciones|viaje)\b"
+    r"|exams?|semester|surgery|project|deadline|season|flu|hiking|signal|camping|vacaciones|viaje|visit\w*"
+    r"|in laws|suegr\w*|abroad|out of town)\b"
 )
 _MEDIA = re.compile(
     r"\b(?:movie|film|show|book|episode|series|documentary|novel|pelicula|serie|libro|article|podcast)\b"
@@ -822,6 +877,41 @@ _GRAVE_BENIGN = re.compile(
 )
 _FIRST_PERSON_OR_INTENT = re.compile(
     r"\b(?:me|i|i am|mine|myself|want|wish|ready|soon|tonight|next|quiero|para mi|yo|pronto|esta noche)\b"
+)
+
+# Ordinary reasons to be away, write a letter or hand things on, which defuse the wider goodbye wording.
+_GOODBYE_BENIGN = re.compile(
+    _GIVEAWAY_BENIGN.pattern
+    + "|"
+    + _AWAY_BENIGN.pattern
+    + "|"
+    + _NOT_HERE_BENIGN.pattern
+    + "|"
+    + _MEDIA.pattern
+    + r"|\b(?:birthday|cumpleanos|christmas|navidad|valentine\w*|cover letter|thank you (?:card|note)s?|pen ?pal|santa"
+    r"|recommendation|reference|teachers?|mothers day|fathers day|dia de las madres|grandma|grandpa|abuel[oa]"
+    r"|new (?:number|phone)|nuevo (?:numero|telefono)|stop|unsubscribe|opt out|cancel\w*|busy|ocupad[oa]"
+    r"|visiting|abroad|out of town|honeymoon|luna de miel|vivir a|me mudo|mudar\w*|deploy\w*|military|army)\b"
+)
+# Someone who has hurt or scares the client; kept narrower than _ABUSER so a partner "waiting outside" is not danger.
+_STALKER = (
+    r"(?:my ex|mi ex|(?:my|mi) (?:ex (?:husband|wife|boyfriend|girlfriend)|exesposo|exnovio|stalker|acosador)|he|el)"
+)
+# A history of risk that a "happening again" turns into a crisis now.
+_RISK_HISTORY = re.compile(
+    r"\b(?:attempt\w*|tried (?:to (?:kill|end|die|take|hang|overdose|od)|it|once|before|twice)|overdos\w*|od"
+    r"|hospitali[sz]\w*|psych ward|inpatient|ended up in (?:the )?(?:hospital|er|ward)|suicid\w*|sui|cut(?:ting)?"
+    r"|self harm\w*|sh|(?:had|have|made) a plan|intent\w*|intente|lo intente|me cortaba|me corte|sobredosis"
+    r"|internad[oa]|hospital|urgencias|emergency room|the er|me tome (?:unas|las|todas|muchas) (?:pastillas|pildoras)"
+    r"|took (?:a bunch of|all my"
+    r"|a handful of|some) pills|ya me paso|it happened before|been (?:there|here) before|tuve un plan|darkest"
+    r"|lo peor|jumped|survived|(?:me )?(?:habia|he) cortado|cortarme)\b"
+)
+
+# The conversation goes on: "gracias por todo, los quiero. nos vemos el lunes" is thanks, not a farewell.
+_SEE_YOU = re.compile(
+    r"\b(?:see you|see ya|nos vemos|talk (?:soon|later|tomorrow)|hasta (?:luego|pronto|la proxima)"
+    r"|next (?:week|time|check ?in|session)|la proxima (?:semana|vez|sesion))\b"
 )
 
 _RULES: tuple[_Rule, ...] = (
@@ -1000,7 +1090,8 @@ _RULES: tuple[_Rule, ...] = (
         # Spanish
         r"no quiero (?:vivir(?! (?:en|con|cerca|alla|alli|ahi|juntos|juntas|sol[oa]|asi con))"
         r"|seguir viviendo|existir"
-        r"|despertar(?:me)?(?! (?:temprano|tarde|a las|para|tan temprano))|estar viv[oa]|seguir con vida|seguir aqui"
+        r"|despertar(?:me)?(?! (?:temprano|tarde|a las|para|tan temprano))|estar viv[oa]|seguir viv[oa]"
+        r"|seguir con vida|seguir aqui"
         r"|estar aqui(?! (?:en|con))"
         r"|(?:estar|seguir|vivir) en este mundo"
         r"|seguir(?= *(?:$|[.,!;])))",
@@ -1047,6 +1138,7 @@ _RULES: tuple[_Rule, ...] = (
         rf" (?:(?:a |an |my )?{_SUICIDE}(?: attempt)?|an attempt|self harm|trying to|overdos\w*|intento)",
         r"(?:me )?intente (?:suicidarme|matarme|quitarme la vida|mori?r(?:me)?|matar|suicidar)",
         r"intentos? de suicidio",
+        self_subject=True,
     ),
     _rule(
         "crisis.attempt",
@@ -1120,6 +1212,7 @@ _RULES: tuple[_Rule, ...] = (
         rf"(?: \w+){{0,4}} (?:die|dying|kill myself|painless|lethal|overdos\w*|{_SUICIDE}|morir|matarme"
         rf"|(?:tallest|highest) (?:bridge|building|cliff|point|parking garage|puente|edificio))",
         unless=_MEDIA,
+        self_subject=True,
     ),
     _rule(
         "crisis.plan.means",
@@ -1133,6 +1226,7 @@ _RULES: tuple[_Rule, ...] = (
         rf"|(?:counted|counting|lined up|lining up|laid out|set out|sorted)(?: out)? (?:all )?(?:of )?)"
         rf"(?:(?:my|the|mis|las|de) )?(?:\w+ )?{_PILLS}",
         unless=_PILL_SUPPLY,
+        self_subject=True,
     ),
     # --- Goodbyes and giving things away ------------------------------------------------------------
     _rule(
@@ -1166,8 +1260,9 @@ _RULES: tuple[_Rule, ...] = (
         r"(?:goodbye|farewell) (?:note|letter)s?",
         # An apology or thanks "for everything" followed by a farewell.
         r"(?:(?:sorry|forgive me) for everything|thank you for everything)[ .!,]+(?:\w+[ ,]+){0,8}?(?:i love you all"
-        r"|love you all|goodbye|bye|take care)(?= *(?:$|[.!,]))",
-        r"(?:perdon(?:en)? por todo|gracias por todo)[ .!,]+(?:\w+ ){0,4}?(?:los quiero|adios|cuidense|me despido)",
+        r"|love you all|goodbye|bye|take care)(?= *(?:$|[.!,]))(?!.*\b(?:see you|talk (?:soon|later)|next week))",
+        r"(?:perdon(?:en)? por todo|gracias por todo)[ .!,]+(?:\w+ ){0,4}?(?:los quiero|adios|cuidense|me despido)"
+        r"(?!.*\b(?:nos vemos|hasta (?:luego|pronto|la proxima|el \w+)|la proxima semana))",
         r"me despido[ ,.!]+(?:\w+[ ,]+){0,4}?(?:gracias por todo|los quiero|adios|perdon)",
         r"(?:sorted|sorting|getting|got|put|putting) (?:out )?my affairs(?: in order)?",
         r"(?:i want|want) you (?:all )?to know (?:that )?(?:it|this) (?:was not|is not|will not be) (?:your"
@@ -1196,8 +1291,11 @@ _RULES: tuple[_Rule, ...] = (
         r"(?:regale|regalando|he regalado|regalar) (?:todas )?mis cosas",
         r"(?:este es )?mi ultimo mensaje",
         r"ya no (?:me )?(?:van a ver|veran|sabran de mi)",
-        r"cuando ya no (?:este|estoy)",
-        unless=re.compile(_GIVEAWAY_BENIGN.pattern + "|" + _AWAY_BENIGN.pattern),
+        r"cuando ya no (?:este|estoy)(?! (?:en|con|de|trabajando|aqui en|viviendo))",
+        unless=re.compile(
+            _GIVEAWAY_BENIGN.pattern + "|" + _AWAY_BENIGN.pattern + "|" + _MEDIA.pattern + "|" + _SEE_YOU.pattern
+        ),
+        self_subject=True,
     ),
     # --- Self-harm ---------------------------------------------------------------------------------
     _rule(
@@ -1233,7 +1331,7 @@ _RULES: tuple[_Rule, ...] = (
         r"me corte(?! (?:el|la|los|las|un|una|con) )",
         r"me cortaba",
         r"me corto(?! (?:el|la|los|las|un|una|con) )",
-        r"(?:i )?cut (?:deep|deeper|too deep)(?: this time| again| tonight| last night)",
+        r"(?:i )?cut (?:deep|deeper|too deep)(?: this time| again| tonight| last night| than i (?:meant|wanted))",
         r"(?:cut|hurt|burn|cutting|hurting|burning)(?: myself)? (?:just )?to feel (?:something|anything|better"
         r"|in control|alive|real)",
         r"(?:queme|me queme|corte|me corte|rasgue|lastime|me lastime) (?:mi|mis|el|los) (?:brazo|brazos|pierna"
@@ -1247,6 +1345,7 @@ _RULES: tuple[_Rule, ...] = (
         r"autolesion\w*",
         r"(?:quemarme|me queme|me estoy quemando)(?! (?:con el sol|al sol|cocinando))",
         unless=_ACCIDENT,
+        self_subject=True,
     ),
     # --- Harm to others -----------------------------------------------------------------------------
     _rule(
@@ -1268,7 +1367,10 @@ _RULES: tuple[_Rule, ...] = (
         r"|apunalarla|hacerle dano)",
         r"(?:voy a|quiero|tengo ganas de|pienso|pensando en|me dan ganas de) (?:mata?r|lastimar|golpear"
         r"|apunalar|herir"
-        r"|atropellar|envenenar|dispararle|hacerle dano) a (?:mi|mis|ese|esa|el|la|alguien|todos)",
+        r"|atropellar|envenenar|dispararle|hacerle dano) (?:a|al|a los|a las) (?:mi|mis|ese|esa|el|la|alguien|todos"
+        r"|\w+)(?! (?:de (?:risa|hambre|sueno)|tiempo|el tiempo|la tarde|el rato))",
+        r"(?:le|les) (?:voy a|quiero|tengo ganas de) (?:pegar|dar|meter|soltar) (?:un|unos|dos) (?:tiro|tiros|balazo"
+        r"|balazos|plomazo)",
         unless=_JOKE_THREAT,
     ),
     _rule(
@@ -1360,7 +1462,8 @@ _RULES: tuple[_Rule, ...] = (
         r"me (?:quito|escondio|rompio) (?:el|mi|las|mis) (?:telefono|celular|cel|llaves)(?: \w+){0,6}? no (?:puedo"
         r"|me deja) (?:salir|irme|llamar)",
         unless=re.compile(
-            _LAUGH.pattern + r"|\b(?:early|work|shift|office|boss|homework|chores|grounded"
+            _LAUGH.pattern
+            + r"|\b(?:early|work|shift|office|boss|homework|chores|grounded|annoying|unfair|concert|party"
             r"|curfew|hospital|doctor|nurses?|ward|class|school|hasta|trabajo|tarea|castigad[oa]|escuela)\b"
         ),
     ),
@@ -1479,6 +1582,391 @@ _RULES: tuple[_Rule, ...] = (
             r"\b(?:chores|laundry|cleaning|homework|assignments?|finals|exams?|meeting|paperwork|errands|dishes)\b"
         ),
     ),
+    # --- Wider wording, written from phrasings no rule above spells out ---------------------------------
+    # Farewells by arrangement: letters for each person, the last message, no more replies, no one hearing from me.
+    _rule(
+        "crisis.goodbye",
+        Level.CRISIS,
+        r"(?:notes?|letters?|cartas?|notas?) (?:for|to|para|a) (?:each|every) ?(?:one|of you|of them|body)"
+        r"|(?:cartas?|notas?) (?:para|a) cada uno",
+        r"(?:wrote|written|writing|left|leaving|escribi|deje|les deje|dejando|escribiendo)(?: \w+){0,3} (?:notes"
+        r"|letters|cartas|notas)(?: \w+){0,4} (?:for|to|para|a) (?:everyone|everybody|all of you|you all|each|todos"
+        r"|cada uno|my (?:family|kids|children|parents|loved ones)|mis (?:hijos|hijas|papas|padres|hermanos"
+        r"|seres queridos))",
+        r"(?:letters|cartas|notes|notas) (?:for|to|para|a) (?:my|mis|mi) (?:kids|children|family|parents|loved ones"
+        r"|wife|husband|partner|hijos|hijas|familia|padres|papas|esposa|esposo)(?! \w*(?:teacher|school|coach|camp))",
+        r"(?:the )?(?:last|final) time (?:i will|i am going to|you will|i|i am) (?:ever )?(?:text|write|message|reply"
+        r"|check in|talk to|hear from|answer|texting|writing)",
+        r"(?:la )?ultima vez que (?:te |les |le )?(?:escribo|escribire|hablo|contesto|respondo|mando|sabes de mi)",
+        r"(?:ultimo|ultima) (?:check ?in|mensaje|msj|texto|respuesta)",
+        r"(?:my|this is my) (?:last|final) (?:reply|response|checkin)",
+        r"(?:i will not|i am not going to|i will no longer|not going to|will not) be (?:replying|answering|responding"
+        r"|texting|checking in|writing)(?: \w+){0,2}? (?:anymore|any more|again|after (?:today|tonight))",
+        r"(?:do not|no need to) bother (?:texting|calling|checking (?:on|in on)|writing|messaging) me (?:anymore"
+        r"|any more|again|after (?:today|tonight)|next week|tomorrow)",
+        r"(?:ya no|nunca mas|no) (?:me )?(?:van a|vas a|volveran a|volveras a) (?:saber de mi|ver(?:me)?|oir de mi"
+        r"|escuchar de mi)",
+        r"(?:already|ya) (?:said|say) (?:my )?goodbyes? to|ya me despedi de",
+        r"my (?:last|final) wishes|mi ultima voluntad|mis ultimos deseos",
+        r"(?:irme|me voy|me ire|me vaya) (?:de aqui |de este mundo )?para siempre",
+        negatable=False,
+        unless=_GOODBYE_BENIGN,
+        self_subject=True,
+    ),
+    _rule(
+        "crisis.goodbye",
+        Level.CRISIS,
+        r"(?:where|a donde|adonde|donde) (?:i am going|voy)[ ,]+(?:i )?(?:will not|do not|no|not going to|will never)"
+        r" (?:need|necesito|voy a necesitar|necesitare)",
+        unless=re.compile(r"\b(?:florida|warm|hot|beach|playa|calor|trip|vacation|viaje|vacaciones|coat|abrigo)\b"),
+    ),
+    # Not being here for a date or much longer, in either language.
+    _rule(
+        "crisis.ideation.implicit",
+        Level.CRISIS,
+        r"(?:not|never|no longer) (?:going to )?(?:be|being|still be) (?:here|around|alive) (?:for|by|at|until|til)"
+        r" (?:the next (?:check ?in|one|session|week|month)|next (?:week|month|year|time)|christmas|thanksgiving|my"
+        r" (?:birthday|next birthday|\w+s (?:birthday|graduation|wedding))|the (?:holidays|weekend|new year)"
+        r"|new year\w*|much longer|long)",
+        r"(?:do not|not) (?:plan(?:ning)? on|expect to|intend to|see myself|think i will) (?:be|being|still be"
+        r"|still being|staying) (?:here|around|alive)(?! (?:at|in|with|for (?:the|this|a) (?:party|meeting|trip)))",
+        r"(?:do not think|not sure|doubt|do not see how) (?:that )?i (?:will|am going to|will still|would|can) (?:be"
+        r" (?:here|around|alive)|make it|last|survive|hold on)(?: (?:for|by|to|until|til|at|on|through) (?:the |my "
+        r"|next"
+        r" )?(?:birthday|christmas|weekend|week|month|new year|holidays|summer|tomorrow|morning|monday|friday|night"
+        r"|end of)| much longer| long)",
+        r"(?:pronto|tal vez|quizas|creo que) (?:ya )?no (?:voy a |vaya a )?(?:estar|estare|seguir|seguire) (?:aqui"
+        r"|por aqui|viv[oa]|mas|con ustedes)",
+        r"no (?:voy a |vaya a |creo que )?(?:estar|estare|seguir|seguire|llegar|llegue) (?:aqui |por aqui |viv[oa] )?"
+        r"(?:para|a|al|en|hasta) (?:navidad|mi cumpleanos|ano nuevo|fin de ano|las fiestas|el proximo ano|diciembre"
+        r"|(?:el )?fin de semana|la proxima semana|manana)",
+        r"ya no (?:voy a )?(?:estar|estare)(?= *(?:$|[.,!]))",
+        r"(?:no|ya no) (?:le )?(?:veo|encuentro|tiene) (?:caso|sentido|razon) (?:a |de |en )?(?:seguir"
+        r"|continuar)(?= *(?:$"
+        r"|[.,!]| viviendo| aqui| asi| en este mundo| adelante| vivo| viva))",
+        r"(?:no|ya no) (?:le )?(?:veo|encuentro|tiene) (?:caso|sentido|razon) (?:a |de |en )?(?:vivir|existir)",
+        r"(?:cansad[oa]|hart[oa]|agotad[oa]) de (?:existir|estar viv[oa]|seguir viv[oa]|despertar(?:me)?|respirar)",
+        unless=_NOT_HERE_BENIGN,
+    ),
+    # No one having to worry about me after a date: "after this weekend you won't have to worry about me".
+    _rule(
+        "crisis.ideation.implicit",
+        Level.CRISIS,
+        r"(?:you|no one|nobody|they|everyone|you all|y?all) (?:will not|will never|do not|would not|are not going to"
+        r"|will no longer|is not going to) (?:have|need) to (?:worry about|deal with|put up with|take care of|bother"
+        r" with|look after|carry|pay for|think about) me(?: \w+){0,3}? (?:anymore|any more|any longer|much longer"
+        r"|again|after (?:this|today|tonight|tomorrow|the weekend)(?: \w+)?|soon|for long)",
+        r"(?:will not|not going to|never) (?:have|need) to (?:worry about|deal with|put up with) me (?:anymore|any more"
+        r"|any longer|much longer|again|soon|for long)",
+        r"after (?:this|tonight|today|the weekend|this weekend|this week)[ ,]+(?:you|no one|nobody|everyone|you all)"
+        r" (?:will not|will never|will no longer|do not|are not going to) (?:have|need) to",
+        r"(?:ya no|no) (?:van a|vas a|tendran que|tendras que|tienen que) (?:preocupar(?:se|te)|lidiar|aguantarme"
+        r"|cargar|cuidarme|soportarme)(?: (?:por|con|de) (?:mi|migo))?",
+        r"(?:no one|nobody|nadie) (?:will|would|is going to) (?:have|need) to (?:worry about|deal with|put up with"
+        r"|take care of|look after) me",
+        unless=re.compile(
+            r"\b(?:job|moving|move|trip|vacation|travel\w*|new (?:job|place|apartment)|camp|college|university"
+            r"|military|married|wedding|graduat\w*|rehab|treatment|program|clinic|vacaciones|viaje|trabajo|mudanza"
+            r"|me mudo|universidad|independent\w*|on my own)\b"
+        ),
+    ),
+    # The same thing again: a history of risk and words that say it is back now.
+    _rule(
+        "crisis.attempt",
+        Level.CRISIS,
+        r"(?:it is|its|this is|it has been|it was|everything is|all of it is|they are|the (?:\w+ )?(?:thoughts|urges"
+        r"|feelings) are) (?:happening|starting|coming back|back|creeping back)(?: all over)?(?: again)?(?:,? (?:and )?"
+        r"(?:worse|stronger))?(?= *(?:$|[.,!]| and| but| worse| like))",
+        r"(?:happening|starting|coming back|starting over) (?:all over )?again",
+        r"(?:same|exact same) (?:\w+ )?(?:feeling|feelings|way|place|thoughts|urges|as)(?: \w+){0,2} (?:as |like )?"
+        r"(?:before|last time|when i|back then)",
+        r"(?:feel|feeling|i am|i am back|i am going|heading|going) (?:back )?(?:there|that way) again",
+        r"(?:i am|feel|feeling) (?:just )?like (?:last time|before(?= *(?:$|[.,!]| my| the| i)))",
+        r"(?:thoughts|urges|feelings|ideas|ganas|pensamientos)(?: \w+){0,5} (?:are|is|have come|came|keep coming"
+        r"|are coming) back",
+        r"(?:not sure|do not know if|do not think) i (?:will|can|am going to) (?:survive|make it through|get through)"
+        r" (?:this|it)(?: time)?",
+        r"(?:going to|want to|might|will|i will|think i will|plan to) (?:try|do it|attempt) (?:again|one more time)",
+        r"(?:thinking|pensando) (?:about|of|en) (?:it|doing it|eso|hacerlo) (?:again|otra vez|de nuevo)",
+        r"(?:have|had|got|tengo) (?:it|one|a plan|un plan) (?:again|otra vez|de nuevo)",
+        r"(?:estoy|me siento|ando) (?:igual|como (?:antes|entonces|esa vez|la otra vez|la ultima vez))",
+        r"igual que (?:antes|esa vez|la otra vez|la ultima vez|cuando)",
+        r"como antes de(?: mi| que)",
+        r"(?:las|los) mism[oa]s (?:ganas|ideas|pensamientos)",
+        r"(?:me )?va a (?:pasar|volver a pasar) (?:otra vez|de nuevo)",
+        r"(?:otra vez|de nuevo) (?:estoy |ando |me la paso )?(?:pensando|pienso|planeando) (?:en )?(?:eso|hacerlo|ello"
+        r"|lo mismo)",
+        r"(?:lo )?(?:estoy|ando) (?:pensando|planeando)(?: \w+)? (?:otra vez|de nuevo)",
+        r"(?:intentarlo|hacerlo|volver a intentarlo|volver a hacerlo) (?:otra vez|de nuevo)",
+        r"(?:esta vez|this time) no (?:voy a )?fallar|no voy a fallar (?:esta|otra) vez",
+        r"(?:tengo|siento|having|have|feel(?:ing)?) (?:esas|estas|the same|those|these) (?:ganas|ideas|thoughts|urges"
+        r"|feelings)(?: \w+)? (?:again|otra vez|de nuevo)",
+        requires=_RISK_HISTORY,
+        past_sensitive=False,
+    ),
+    # Planning with the means at hand: pills set out, a whole bottle tonight, the tracks, a researched dose.
+    _rule(
+        "crisis.plan.means",
+        Level.CRISIS,
+        rf"{_PILLS} (?:are |all )?(?:counted|lined up|laid out|set out|sorted|contad[oa]s|alinead[oa]s|separad[oa]s)"
+        r"(?: out)?(?! (?:for the (?:week|month)|by day|in (?:my|the|a) (?:pill ?box|organi[sz]er)))",
+        r"(?:i am|estoy|sitting|standing|lying|laying|sat|stood|sentad[oa]|parad[oa]|acostad[oa]) (?:on|at|by|en|sobre"
+        r"|junto a) (?:the |las )?(?:train |railroad )?(?:tracks|vias(?: del tren)?)",
+        r"cuant[ao]s? (?:pastillas|pildoras|capsulas|" + _DRUG + r")(?: \w+){0,3} (?:se necesitan|necesito|hacen falta"
+        r"|son (?:letales|mortales|suficientes)|para (?:morir|matarme|no despertar))",
+        r"(?:tomarme|tragarme|me voy a tomar|me tome|me trague|voy a tomar|take|swallow|swallowing|taking|took|down"
+        r"|downing) (?:todo el|todo un|el|the whole|a whole|the entire|all the|the rest of the) (?:frasco|bote|bottle"
+        r"|pill bottle)(?: entero| completo)?(?! (?:of|de) (?!pills|pastillas|pildoras|meds|" + _DRUG + r"))",
+        self_subject=True,
+        unless=re.compile(_SAFE_MEANS.pattern + "|" + _PILL_SUPPLY.pattern),
+    ),
+    # Danger now: trapped, hiding, followed, someone forcing a way in or threatening.
+    _rule(
+        "crisis.danger",
+        Level.CRISIS,
+        rf"{_ABUSER} (?:is |are |keeps |just |has been |started )?(?:throwing|throws|threw) (?:stuff|things|\w+"
+        rf"|(?:a|the|his|her) \w+) at me",
+        r"(?:someone|somebody|he|she|they|a (?:guy|man|stranger)|alguien|un (?:hombre|tipo)|el|ella) (?:keeps |is |are"
+        r" |esta |sigue )?(?:trying to (?:open|get in|get into|break|force)|tratando de (?:entrar|abrir|meterse)"
+        r"|quiere entrar|intenta entrar|intentando (?:entrar|abrir))(?: \w+){0,2}? (?:my|the|mi|la|a mi|in|into)?"
+        r" ?(?:door|window|house|apartment|room|place|puerta|ventana|casa|cuarto|depa|departamento)?",
+        r"(?:hiding|locked myself|locked|hidden) (?:in )?(?:my|the|a) (?:bathroom|closet|bedroom|room|car|basement)"
+        r"(?: \w+){0,3} (?:from|because|he|she|they|while)",
+        r"(?:im |i am )?hiding in (?:my|the) (?:closet|bathroom|bedroom|room|car|basement)",
+        r"(?:me encerre|estoy encerrad[oa]|estoy escondid[oa]|me escondi) en (?:el|la|mi) (?:bano|closet|carro|coche"
+        r"|cuarto|recamara)(?: \w+){0,4} (?:el|ella|el esta|ella esta|porque)",
+        r"(?:said|says|told me|swore|threatened|threatens)(?: that)? (?:(?:he|she|they)(?: would| will| is going to"
+        r"| was going to)?|hed|shed|theyd|hell|shell|theyll) (?:\w+ )?(?:hurt|hit|beat|choke|strangle|end|shoot|stab)"
+        r" (?:me|my kids|the kids|us)",
+        r"(?:dice|dijo|amenaza|amenazo|jura|juro) (?:que|con) (?:me )?(?:va a |iba a |van a )?(?:matar(?:me)?"
+        r"|lastimar(?:me)?|golpear(?:me)?|pegar(?:me)?|hacerme dano|ahorcar(?:me)?)",
+        rf"{_STALKER} (?:is |esta |just |has been |keeps )?(?:outside|in the (?:parking lot|lobby|hallway|driveway"
+        r"|yard)|at (?:my|the) (?:door|window|house|apartment|work|job|school)|downstairs|afuera(?: de)?|waiting (?:for"
+        r" me|outside)|en el estacionamiento)(?: \w+){0,4} (?:and (?:will not|refuses to|wont) (?:leave|go)|y no se"
+        r" (?:va|quiere ir)|waiting for me|for me|esperandome|screaming|yelling|gritando|banging|golpeando)",
+        r"(?:my ex|mi ex) (?:is |esta )?(?:outside|in the parking lot|at my (?:door|house|work|job)|afuera de mi"
+        r" (?:casa|trabajo|depa)|en mi (?:casa|puerta|trabajo))",
+        r"(?:he|she|they|el|ella|my ex|mi ex) (?:found|knows|figured out|found out|encontro|sabe|descubrio) (?:where i"
+        r" (?:live|am|work|stay|moved)|my (?:new )?(?:address|location)|donde (?:vivo|estoy|trabajo))",
+        r"(?:me (?:esta|estan|viene|vienen) siguiendo|(?:un|una) (?:carro|coche|auto|tipo|hombre|camioneta|senor)"
+        r" me (?:esta |viene )?(?:sigue|siguiendo))(?! en (?:instagram|twitter|tiktok|redes|facebook))",
+        unless=re.compile(
+            _LAUGH.pattern + r"|\b(?:hide and seek|playing|game|escondidas|dog|cat|perro|gato|drop(?:ping)? off"
+            r"|pick(?:ing)? up|custody|recoger|dejar a|instagram|tiktok|twitter|chores|homework|tarea|limpi\w*)\b"
+        ),
+    ),
+    # Self-harm named by its marks, tools and habits.
+    _rule(
+        "crisis.self_harm",
+        Level.CRISIS,
+        r"(?:the|my) cutting(?! (?:board|edge|room|tool|mat|machine|garden|of|down|back|class|boards))",
+        r"(?:my )?(?:arms|wrists|thighs|legs|skin) (?:are|is) (?:a mess|covered in cuts|all cut up|cut up|bleeding"
+        r"|torn up|shredded)",
+        r"hasta (?:sangrar|que (?:me )?sangr\w+|hacerme sangre|sacarme sangre)",
+        r"(?:til|till|until) (?:it|i|my \w+|they) (?:bled|bleeds|bleed|started bleeding|was bleeding)",
+        r"shd (?:again|last night|tonight|today)|(?:i|just) shd",
+        r"(?:blade|razor|cutting|cuchilla|navaja|cortarme)(?: \w+){0,4} (?:is|es) (?:the only (?:thing )?(?:that )?"
+        r"(?:helps|works|calms me)|lo unico que (?:me )?(?:ayuda|funciona|calma))",
+        r"(?:made|make|making|left) (?:\w+ )?cuts (?:on|in|into) my",
+        r"(?:hacer|hice|hago|haciendo|hacerme|volvi a hacer|vuelvo a hacer) (?:unos |mas )?cortes",
+        r"new (?:cuts|scars|wounds)(?! (?:on|in) (?:the|my) (?:budget|pay|hair))|(?:cuts|cortes)(?: \w+){0,4}"
+        r" (?:making|made|make|haciendo) (?:new ones|mas|otros)",
+        r"(?:starv(?:e|ed|ing)|hurt(?:ing)?|punish(?:ing)?|hit(?:ting)?) (?:myself )?to punish myself",
+        r"(?:me estoy|me sigo|sigo) (?:rasgunando|quemando|golpeando|lastimando|cortando)",
+        r"(?:me )?golpee (?:la cabeza|mi cabeza) contra (?:la|el) (?:pared|piso|puerta)",
+        r"relapsed? (?:on|with|into) (?:self harm|cutting|sh|burning)",
+        r"(?:cut|cutting|hurt|hurting|burn|burning) (?:myself )?(?:again )?(?:so )?(?:so bad|badly)? ?(?:right now"
+        r"|tonight)(?= *(?:$|[.,!]))",
+        r"need to cut",
+        unless=_ACCIDENT,
+        self_subject=True,
+    ),
+    # Harm to others: fire, poison, a weapon in wait, "for good".
+    _rule(
+        "crisis.harm_others",
+        Level.CRISIS,
+        rf"{_HARM_INTENT} (?:\w+ ){{0,2}}?(?:burn|set fire to|torch) (?:down )?(?:his|her|their|the|that|my \w+s?)"
+        r" (?:\w+ )?(?:house|car|place|apartment|home|shop|office)",
+        rf"{_HARM_INTENT} (?:\w+ ){{0,2}}?(?:poison|put (?:something|bleach|rat poison|antifreeze) in) (?:his|her"
+        r"|their|my \w+s?) (?:food|drink|coffee|dinner|meal|water|tea)",
+        rf"waiting (?:for|on) {_PERSON} with (?:a|my|the) (?:bat|knife|gun|weapon|crowbar|hammer|machete|emo_gun"
+        r"|emo_knife)",
+        rf"take care of {_PERSON} (?:for good|permanently|once and for all)",
+        r"(?:lo|la|los|las) (?:estoy esperando|espero|voy a esperar) con (?:un|el|mi|una|la) (?:bat|cuchillo|pistola"
+        r"|arma|machete|tubo|palo|navaja|bate)",
+        r"(?:voy a|quiero|tengo ganas de) (?:quemar|incendiar)(?:le|les)? (?:la|su|el) (?:casa|carro|coche|depa"
+        r"|departamento)",
+        r"(?:le|les) (?:voy a|quiero) (?:enterrar|clavar|meter|dar) (?:un|el|mi|unos) (?:cuchillo|navaja|punal"
+        r"|balazo|balazos|tiro|tiros|plomazo)",
+        r"(?:voy a|quiero) (?:enterrarle|clavarle|meterle|darle) (?:un|el) (?:cuchillo|navaja|balazo|tiro|plomazo)",
+        r"(?:lo|la|los|las) (?:mato|mataria|matare|reviento|apunalo)(?= *(?:$|[.,!]| te lo juro| lo juro| en serio))",
+        r"(?:tengo miedo de|me da miedo|temo|siento que voy a|podria) (?:lastimar|hacerle dano|hacerles dano"
+        r"|golpear|matar|herir) a (?:mi|mis|alguien|mi bebe)",
+        r"(?:les|los) (?:voy a|vamos a) hacer pagar(?! (?:la|el|los|las|lo|un|una|mi|su|por))",
+        rf"make {_PERSON}(?: all)? pay(?= *(?:$|[.,!]| for (?:this|what)| tomorrow| tonight))",
+        unless=_JOKE_THREAT,
+    ),
+    # Explicit ideation in words the rules above miss.
+    _rule(
+        "crisis.ideation.explicit",
+        Level.CRISIS,
+        rf"{_SUICIDE}(?: \w+){{0,2}} (?:is all|is the only thing|is on my mind|keeps? (?:coming|popping) (?:up|into)"
+        r"|all i (?:can )?think about)",
+        rf"all i (?:can )?(?:think|thinking) (?:about|of) is (?:dying|death|{_SUICIDE}|killing myself|ending it"
+        r"|ending my life|not being here)",
+        self_subject=True,
+        unless=_MEDIA,
+    ),
+    # Danger now, by what the other person is doing: chasing, kicking the door in, showing up and staying.
+    _rule(
+        "crisis.danger",
+        Level.CRISIS,
+        rf"{_ABUSER} (?:is |are |keeps |just |has been )?(?:chasing|chased|following|followed) me",
+        r"me (?:esta |viene |anda )?persiguiendo|me persigue",
+        r"(?:kicking|kicked|banging on|pounding on|breaking down|broke down|trying to break(?: down)?|pateando"
+        r"|golpeando) (?:in )?(?:the|my|la|mi) (?:\w+ )?(?:door|window|puerta|ventana)",
+        r"(?:a man|a guy|a stranger|someone|somebody|alguien|un hombre|un tipo|un desconocido) (?:is |esta )?(?:in"
+        r"|outside"
+        r"|at|afuera de|en|by) (?:my|the|mi) (?:backyard|yard|window|windows|porch|house|driveway|patio|ventana|puerta"
+        r"|casa|door)(?: \w+){0,3} (?:looking in|watching me|staring|trying|for (?:an|over an|\w+) hours?|desde hace"
+        r"|mirando|viendome|and will not leave|y no se va)",
+        r"looking in(?:to)? (?:my|the) windows?",
+        rf"{_STALKER}(?: just)? (?:showed up|appeared|turned up|came|aparecio|llego) (?:at|to|en|a) (?:my|mi) (?:work"
+        r"|job|house|door|school|apartment|place|trabajo|casa|puerta|escuela|depa)(?: \w+){0,3} (?:and (?:will not"
+        r"|refuses"
+        r" to) leave|y no se (?:va|quiere ir)|screaming|yelling|gritando)",
+        r"(?:gritando|grita|gritandome|dice|dijo|amenazando|jura|screaming|yelling|saying|says)(?: \w+){0,2} (?:que me"
+        r" (?:va|van|iba) a (?:matar|golpear|pegar|lastimar)|(?:that )?(?:he|she|they) (?:is|are) going to (?:kill|hurt"
+        r"|beat) me)",
+        r"(?:rompio|quito|escondio|tiro|aventó) (?:mi|el|mis|las) (?:telefono|celular|cel|llaves)",
+        unless=re.compile(
+            _LAUGH.pattern + r"|\b(?:dog|cat|perro|gato|drop(?:ping)? off|pick(?:ing)? up|custody|recoger|dejar a"
+            r"|delivery|package|paquete|mail|plumber|landlord|game|tag|kids? (?:are|is)|playing|jugando)\b"
+        ),
+    ),
+    # Back in the same place: a history of risk, then a feeling, plan or event said to be here again or now.
+    _rule(
+        "crisis.attempt",
+        Level.CRISIS,
+        r"(?:siento|sentir|feel|feeling|i am|estoy|ando|planning|planeando|pensando|thinking|happening|pasando|going"
+        r" back|volviendo)(?: \w+){0,3}? (?:otra vez|de nuevo|again|now|ahora|all over again)",
+        r"(?:otra vez|de nuevo|again|now|ahora)(?: \w+){0,3}? (?:siento|feel|feeling|planning|planeando|pensando"
+        r"|thinking about it|happening|pasando|estoy as[ií]|estoy igual)",
+        r"(?:ya )?(?:estoy|ando|me siento) (?:asi|igual) (?:otra vez|de nuevo)",
+        r"(?:siento|feel|feeling) (?:lo mismo|the same)(?= *(?:$|[.,!]| que| as| now| again| otra| de nuevo))",
+        r"(?:that|this|it) is happening (?:now|again)",
+        r"(?:going|heading|falling|slipping|sliding) back (?:to|into) (?:that|the same|the) (?:\w+ )?(?:place|hole|spot"
+        r"|darkness|state)",
+        r"(?:not sure|do not know if|do not think) i (?:want to|would|will) (?:survive|live through) (?:the next"
+        r"|another)",
+        requires=_RISK_HISTORY,
+        past_sensitive=False,
+        unless=re.compile(
+            r"\b(?:great|good|better|happy|happier|grateful|thankful|proud|healthy|stable|fine|okay|strong|clean|sober"
+            r"|celebrat\w*|bien|mejor|feliz|agradecid[oa]|orgullos[oa]|tranquil[oa]|limpi[oa]|sobri[oa]|marathon"
+            r"|thriving|therapy|terapia)\b"
+        ),
+    ),
+    # Wishing not to be here, or picturing the end, in everyday words.
+    _rule(
+        "crisis.ideation.implicit",
+        Level.CRISIS,
+        r"(?:tired|sick|exhausted|cansad[oa]|hart[oa]) of (?:being here|being alive|being around|still being here)"
+        r"|(?:cansad[oa]|hart[oa]) de (?:estar aqui|seguir aqui)",
+        r"(?:easier|better|simpler|kinder|mejor|mas facil) (?:for (?:everyone|everybody|them|my \w+)|para (?:todos"
+        r"|ellos"
+        r"|mi \w+))(?: \w+){0,3} (?:if i|si) (?:just )?(?:did not wake up|never woke up|was not here|were not here"
+        r"|was gone|were gone|no despertara|no estuviera|me fuera|desapareciera|died|disappeared|me muriera)",
+        r"(?:picturing|imagining|i keep picturing|i keep imagining|imagino|me imagino) (?:everyone|everybody|people"
+        r"|my (?:family|kids|mom|parents)|todos|a todos|mi familia)(?: \w+){0,2} (?:at|en) (?:my|mi) (?:funeral|grave"
+        r"|velorio|entierro|tumba)",
+        r"no (?:pienso|planeo|creo) (?:llegar|estar|seguir)(?: viv[oa]| aqui)? (?:a|al|para|hasta|en) (?:mi|el|la"
+        r"|navidad|fin)",
+        r"(?:ojala|quisiera|quiero) (?:me )?(?:durmiera|dormirme|dormir) y (?:ya )?no (?:volver a |volviera a )?"
+        r"despert\w*",
+        r"(?:do not|can not|could not) see myself (?:making it|lasting|surviving|getting) (?:to|until|through|past)",
+        unless=_NOT_HERE_BENIGN,
+    ),
+    # A razor or lighter used on the body; bleeding that will not stop; bruises on purpose.
+    _rule(
+        "crisis.self_harm",
+        Level.CRISIS,
+        r"(?:used|use|using|took|put|ran|dragged|pressed|held|uso)? ?(?:a |the |my |la |el |mi )?"
+        r"(?:razor|blade|lighter|navaja|cuchilla|encendedor|rastrillo)(?: \w+){0,2} (?:on|to|across|into|against|en"
+        r"|sobre|contra) (?:my|mi|mis) (?:stomach|arms?|wrists?|legs?|thighs?|skin|hips?|chest|belly|brazos?|munecas?"
+        r"|piernas?|muslos?|piel|panza|estomago)",
+        r"(?:will not|would not|can not|does not|it will not) stop bleeding|no (?:para|deja) de sangrar",
+        r"hasta (?:tener|dejarme|que (?:me )?(?:salieron|salgan|quedaron|quedaran)) moretones|(?:until|til|till)"
+        r" (?:i|it|they) (?:bruised|had bruises)",
+        r"got (?:the|my) (?:blade|razor|razors|blades) (?:out|back out)",
+        unless=_ACCIDENT,
+    ),
+    # Arming oneself against someone at work or school: "I'll bring my gun in".
+    _rule(
+        "crisis.harm_others",
+        Level.CRISIS,
+        r"(?:i will|i am going to|i might|i swear i will|going to) (?:bring|take|carry) (?:my|a|the|dads|his) (?:gun"
+        r"|rifle|pistol|knife|shotgun|weapon) (?:in|to (?:work|school|class)|with me)(?= *(?:$|[.,!]| tomorrow| tonight"
+        r"| today| if| and))",
+        unless=re.compile(_JOKE_THREAT.pattern + r"|\b(?:hunt\w*|range|camping|fishing|cook\w*|chef|kitchen|show)\b"),
+    ),
+    # Held or threatened at home: "he has me locked in", "if I call anyone he'll kill me", "someone is in my house".
+    _rule(
+        "crisis.danger",
+        Level.CRISIS,
+        rf"{_ABUSER} (?:has|have|got|tiene|tienen) me (?:locked|trapped|tied|shut)",
+        r"if i (?:call|tell|leave|go|text|try|run|report)(?: \w+){0,3}[ ,]+(?:(?:he|she|they) (?:will|is going to"
+        r"|would)|hell|shell|theyll|hed|shed) (?:\w+ )?(?:kill|hurt|beat|shoot|stab) me",
+        r"(?:someone|somebody|a (?:man|guy|stranger)|alguien|un (?:hombre|tipo|desconocido)) (?:is |esta |just )?(?:in"
+        r"|inside|broke into|got into|en|dentro de|adentro de|se metio a|se metio en) (?:my|mi) (?:house|apartment|home"
+        r"|room|casa|depa|cuarto)(?! (?:is|keeps) (?:cooking|eating|cleaning|playing))",
+        unless=re.compile(
+            _LAUGH.pattern + r"|\b(?:cook\w*|bacon|smells?|cleaning|roommate|guest|party|plumber|repair\w*|delivery"
+            r"|cocinando|fiesta|visita)\b"
+        ),
+    ),
+    _rule(
+        "crisis.danger",
+        Level.CRISIS,
+        rf"{_STALKER} (?:is |esta |me esta |me )?(?:waiting (?:for me )?outside|waiting for me|esperandome|esperando)",
+        role=_ANCHOR,
+        past_sensitive=False,
+        unless=_LAUGH,
+    ),
+    # Back there now: on the same bridge, buying pills again, did it again.
+    _rule(
+        "crisis.attempt",
+        Level.CRISIS,
+        r"back (?:on|at|to|in) (?:that|the same) (?:\w+ )?(?:bridge|place|spot|roof|ledge|hole|edge|building|tracks)",
+        rf"(?:bought|got|picked up|buying|compre|consegui|comprando) (?:more |some |new |a |the |mas |unas |las )?"
+        rf"(?:{_PILLS}|rope|razors?|blades?|gun|cuerda|navajas?)(?: today| hoy| again| otra vez| de nuevo| tonight)",
+        r"(?:lo )?(?:volvi|vuelvo|he vuelto) a (?:hacer(?:lo)?|intentar(?:lo)?)|(?:i )?(?:did|done) it again",
+        r"(?:slipping|sliding|falling|going) back (?:into|to) (?:it|that|the same)",
+        requires=_RISK_HISTORY,
+        past_sensitive=False,
+        unless=re.compile(r"\b(?:hik\w*|trail|walk\w*|run\w*|view|sunset|proud|great|grateful|feliz|orgullos[oa])\b"),
+    ),
+    _rule(
+        "crisis.self_harm",
+        Level.CRISIS,
+        r"(?:carv\w*|cut|scratch\w*|burn\w*|etch\w*) (?:\w+ ){1,3}(?:into|on|in) my (?:arms?|wrists?|legs?|thighs?"
+        r"|skin|stomach|hips?|chest|hands?)",
+        r"me (?:estoy|sigo) (?:pegando|golpeando) (?:en )?(?:la cabeza|mi cabeza|las piernas|el estomago|los brazos)",
+        unless=re.compile(_ACCIDENT.pattern + r"|\b(?:pen|marker|tattoo|henna|sharpie|sunscreen|sunburn)\b"),
+    ),
+    _rule(
+        "crisis.ideation.implicit",
+        Level.CRISIS,
+        r"(?:the world|everyone|everything|life|todo|el mundo) (?:would|will|va a|seguiria) (?:keep (?:spinning|going"
+        r"|turning)|go on|be fine|seguir (?:igual|girando)|girando) (?:without me|sin mi)",
+        r"(?:quiero|quisiera|me quiero) (?:irme|desaparecer) y no volver(?: nunca| jamas| mas)?",
+        r"(?:no creo que|dudo que|no se si) (?:llegue|aguante|sobreviva|dure|siga viv[oa]|este aqui) (?:a|al|hasta"
+        r"|la|el|otra|mucho|mas)\b",
+        unless=re.compile(
+            _LAUGH.pattern + r"|\b(?:sin cobrar|dinero|paga|quincena|sueldo|money|paycheck|rent|renta|hambre|cafe"
+            r"|coffee|trabajo|job|work|clase|class|exam\w*|examen)\b"
+        ),
+    ),
 )
 
 # Means, danger and context that only mean crisis together (see the note at the top of this section).
@@ -1529,6 +2017,8 @@ _CONTEXT_RULES: tuple[_Rule, ...] = (
         "crisis.harm_others",
         Level.CRISIS,
         r"make (?:them|him|her|everyone|those \w+|you all|all of them)(?: all)? pay",
+        r"(?:he|she|they|you) (?:will|is going to|are going to) get what is coming(?: to (?:him|her|them|you))?"
+        r"|(?:hell|shell|theyll) get what is coming|(?:me las|me la|se las|se la) (?:va|van) a pagar",
         role=_ANCHOR,
         unless=_JOKE_THREAT,
     ),
@@ -1541,9 +2031,118 @@ _CONTEXT_RULES: tuple[_Rule, ...] = (
         r"(?:will not|does not|is not) let(?:ting)? me (?:leave|go|out)",
         r"(?:someone|somebody|a (?:guy|man|stranger)|alguien|un (?:hombre|tipo)) (?:is |esta )?(?:outside|afuera de"
         r"|fuera de|at) (?:my|mi|the) (?:house|door|window|apartment|casa|puerta|ventana|depa|departamento)",
+        # Someone raging, armed or wrecking the place: "está muy enojado", "he's breaking things".
+        r"(?:el|ella|mi \w+) (?:esta |anda |viene )?(?:muy |bien |super )?(?:borrach[oa]|drogad[oa]|enojad[oa]"
+        r"|furios[oa]|violent[oa])",
+        r"(?:esta|anda|viene) (?:muy |bien |super )?(?:borracho|drogado|enojado|furioso|violento)",
+        r"(?:esta |he is |she is |they are |is |are |keeps )?(?:rompiendo|aventando|destrozando|breaking|smashing"
+        r"|throwing) (?:todo|cosas|las cosas|everything|things|stuff|the (?:tv|walls?|doors?|plates|dishes))",
+        r"(?:(?:el|ella) )?(?:tiene|trae|saco|agarro) (?:un|una|el|la|su) (?:cuchillo|pistola|arma|navaja|machete)",
+        r"(?:took|taken|takes|hid|hidden|smashed|broke|destroyed|me quito|me escondio|me rompio) (?:away )?(?:my|mi|el"
+        r"|las|mis) (?:phone|cell|keys|car keys|telefono|celular|cel|llaves)",
+        r"(?:found|knows|figured out|found out|encontro|sabe|descubrio) (?:where i (?:live|am|work|stay|moved)|my"
+        r" (?:new )?(?:address|location)|donde (?:vivo|estoy|trabajo))",
         role=_ANCHOR,
         past_sensitive=False,
-        unless=_LAUGH,
+        unless=re.compile(
+            _LAUGH.pattern + r"|\b(?:annoying|unfair|curfew|grounded|homework|chores|concert|castigad[oa]|tarea"
+            r"|dog|cat|perro|gato|kids? (?:are|is)|toddler|game|partido|futbol|football|team|equipo|referee)\b"
+        ),
+    ),
+    _rule(
+        "crisis.danger",
+        Level.CRISIS,
+        r"(?:he|she|they|el|ella|my ex|mi ex) (?:is|are|esta|estan) (?:here|aqui|back|outside|afuera)(?= *(?:$|[.,!]))",
+        r"(?:ya )?(?:llego|volvio|regreso)(?= *(?:$|[.,!]))",
+        r"(?:i )?(?:can not|could not) (?:get out|leave|escape|run)(?= *(?:$|[.,!]))",
+        r"no (?:puedo|me deja) (?:salir|escapar|irme)",
+        r"(?:is|he is|she is) coming back",
+        r"coming (?:up the stairs|into my room|to my room|for me)|(?:viene|va) (?:para|a) mi cuarto|subiendo las"
+        r" escaleras",
+        r"(?:can )?hear (?:them|him|her|someone|footsteps)|escucho (?:pasos|a alguien)|los (?:oigo|escucho)",
+        role=_SUPPORT,
+        negatable=False,
+        past_sensitive=False,
+    ),
+    # A relapse next to a blade or pills: "relapsed. blade. again".
+    _rule(
+        "crisis.self_harm",
+        Level.CRISIS,
+        r"relaps\w*|reca[iy]\w*",
+        role=_ANCHOR,
+        unless=re.compile(
+            r"\b(?:smok\w*|cigarettes?|vap\w*|drink\w*|alcohol|beer|diet|sugar|gambl\w*|coffee|junk food|chocolate"
+            r"|fumar|cigarro\w*|tomar|chupe|dieta|azucar|cold|flu|gripa|gripe|resfriado)\b"
+        ),
+    ),
+    # Putting affairs in order: a will, arrangements, accounts closed, things and pets handed on, notes left.
+    _rule(
+        "crisis.goodbye",
+        Level.CRISIS,
+        r"(?:wrote|made|did|finished|updated|signed|write|make|writing|making) (?:out )?(?:my|a) (?:will|testament)"
+        r"(?! (?:power|call))",
+        r"(?:hice|escribi|termine|hacer|haciendo) (?:mi|un) testamento",
+        r"(?:made|making|finished|sorted|hice|he hecho) (?:all )?(?:the |my )?(?:final )?(?:arrangements|preparativos)",
+        r"(?:deje|dejando|tengo|ya esta|esta|ya deje) todo (?:arreglado|listo|en orden|resuelto|organizado|pagado)",
+        r"paid off (?:all )?(?:my )?(?:debts|everything|bills)|pague todas mis deudas",
+        r"(?:everything|all my (?:stuff|things|affairs)) (?:is )?(?:in order|taken care of|sorted)",
+        r"\w+ (?:gets|can have|should get|will get|is getting|keeps|se queda con|se quede con) (?:my|mi|mis) (?:car"
+        r"|stuff|things|guitar|dog|cat|money|savings|jewelry|room|phone|laptop|bike|ring|pets?|carro|coche|cosas"
+        r"|perro|gato|dinero|ahorros|guitarra|cuarto)",
+        r"(?:my |mi )?(?:dog|cat|pets?|perro|perrita|gato|gatita|mascota) (?:is going|goes|will go|se va|se queda|se"
+        r" va a quedar) (?:to|con|with)",
+        r"(?:regale|regalando|he regalado|di|dare|di en adopcion) (?:a )?mi (?:perro|perrita|gato|gatita|mascota)",
+        r"(?:the |my )?(?:keys|llaves|passwords?|contrasenas?|claves)(?: \w+){0,2} (?:are|is|estan|esta) (?:in|on"
+        r"|under|en|sobre|debajo)",
+        r"(?:the|my|las|mis|la|mi) (?:letters?|notes?|cartas?|notas?)(?: (?:for|to|para|a) (?:\w+ ){1,2})? (?:are|is"
+        r"|estan|esta) (?:in|on|under|inside|en|sobre|debajo)",
+        r"(?:deleting|deleted|delete|closing|closed|borrando|borre|cerrando|cerre) (?:all )?(?:of )?(?:my|mis|todas"
+        r" mis) (?:accounts|social media|cuentas|redes|photos|fotos)",
+        r"(?:said|saying|say) (?:my )?goodbyes? to (?:my \w+|everyone|everybody|all)",
+        r"(?:leaving|going away|me voy|irme) (?:for )?(?:a long time|for good|forever|por mucho tiempo)",
+        role=_ANCHOR,
+        unless=re.compile(
+            _GIVEAWAY_BENIGN.pattern + r"|\b(?:vacation|trip|travel\w*|vacaciones|viaje|work|trabajo|office|oficina"
+            r"|surgery|cirugia|baby|bebe|shower|birthday|cumpleanos|new (?:phone|laptop)|hack\w*|password manager"
+            r"|mi (?:mama|papa|abuel[oa])|my (?:mom|dad|grandma|grandpa)s|(?:his|her|their|su) (?:will|testamento))\b"
+        ),
+    ),
+    # Means at hand and the moment chosen: "waiting for everyone to fall asleep", "I know which bridge".
+    _rule(
+        "crisis.plan.means",
+        Level.CRISIS,
+        r"(?:i have|i got|got|ya tengo|tengo) (?:everything|all|todo|what|lo que) (?:i need|ready|listo|necesito"
+        r"|i need for it)(?! (?:for (?:the|my|a) (?:trip|party|class|school|move|weekend)|para (?:el|la) (?:viaje"
+        r"|fiesta)))",
+        r"(?:know|picked|chose|found|decided on|ya se|escogi|elegi|se) (?:exactly )?(?:which|what|cual|que|the)"
+        r" (?:bridge|building|overpass|cliff|roof|puente|edificio)(?! (?:you mean|to take|to cross|we|is closed))",
+        rf"(?:{_PILLS}|frasco|bottle) (?:\w+ )?(?:is |are )?(?:ready|waiting|listas?|listos?)",
+        r"(?:going|heading|driving|voy|manejar|ir|caminar)(?: \w+){0,2} (?:hasta|to|al|a la|hacia) (?:el |la |the )?"
+        r"(?:puente|bridge|edificio|vias|tracks|overpass)",
+        r"(?:left|leaving|wrote down|deje|dejando) (?:all )?(?:my|mis) (?:passwords|account info|contrasenas|claves"
+        r"|cuentas)",
+        role=_ANCHOR,
+        unless=_SAFE_MEANS,
+    ),
+    _rule(
+        "crisis.plan.timing",
+        Level.CRISIS,
+        r"(?:waiting (?:for|until|til)|until|till|once|after|cuando|hasta que|esperando (?:a )?que) (?:everyone"
+        r"|everybody|they|he|she|my \w+|todos|se|mis \w+|mi \w+)(?: is| are| goes| go| to)?(?: fall| falls| gets"
+        r"| get)? (?:asleep|to sleep|to bed|out|leaves?|se duerman|duerman|se vayan|se van|salgan|left)",
+        r"(?:going|doing it|going to do it|heading (?:there|over)|voy|lo hare) (?:after|despues de) (?:work|school"
+        r"|class|dinner|this|el trabajo|la escuela|clases|cenar)(?= *(?:$|[.,!]))",
+        r"(?:no se si|do not know if i should|not sure if i should|should i|deberia) (?:hacerlo|do it|jump|saltar"
+        r"|tirarme|go through with it)",
+        r"(?:just )?(?:sitting|standing|staring|looking) (?:here|down|at the (?:water|drop|cars|traffic|edge))(?= *(?:$"
+        r"|[.,!]))|how (?:high|far down|cold the water)|(?:mirando|viendo) (?:hacia )?abajo",
+        r"(?:is |are |esta |estan )?(?:loaded|cargad[oa]s?)",
+        r"(?:esta |is |it is |so )?(?:muy|so|really|bien|tan) (?:alto|high|far down)",
+        r"(?:picking|pick) (?:it|them) up (?:on |this )?(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday"
+        r"|tomorrow|soon)|waiting period",
+        r"(?:already|ya) (?:have|got|bought|tengo|compre|junte) (?:the|my|las|mis|todas las|all the|all my|enough)",
+        role=_SUPPORT,
+        negatable=False,
     ),
     _rule(
         "crisis.plan.timing",
@@ -1602,6 +2201,12 @@ _CONTEXT_RULES: tuple[_Rule, ...] = (
         r"|blade)",
         r"(?:is|are) (?:in|under|on|next to|beside|by) my (?:car|bag|room|bed|pocket|desk|drawer|nightstand"
         r"|counter|trunk|pillow)",
+        r"(?:put|hid|hidden|left|keep|kept|stashed|tied|hung|set up|guarde|escondi|puse|deje) (?:\w+ ){0,3}(?:in"
+        r"|under|on"
+        r"|en|debajo de) (?:the|my|el|la|mi) (?:garage|closet|basement|attic|trunk|car|bag|room|bed|drawer|nightstand"
+        r"|cochera|garaje|closet|sotano|carro|coche|cuarto|cama|cajon|bano)",
+        r"(?:i )?know where (?:\w+ ){0,2}keeps? (?:his|her|the|their|a|my) (?:gun|rifle|pistol|shotgun|knife|pills"
+        r"|meds|keys)|se donde (?:\w+ )?guarda (?:la|el|su|sus) (?:pistola|arma|rifle|pastillas)",
         rf"(?:bought|got|have|ordered|found|own|picked up|loaded|compre|tengo|consegui|ya tengo) (?:a |the "
         rf"|my |some |una |un |el |la )?(?:\w+s )?{_WEAPON}",
         role=_SUPPORT,
@@ -1622,6 +2227,17 @@ _CONTEXT_RULES: tuple[_Rule, ...] = (
         r"lo siento(?= *(?:$|[.!]))",
         r"emo_wave",
         r"you (?:were|have been) (?:a |the )?(?:good|great|best) (?:coach|friend|person)",
+        r"(?:thanks|thank you|gracias) (?:for|por) (?:everything|todo|trying|intentarlo|tratar|all you did|todo lo que"
+        r" hiciste)",
+        r"(?:it is|its|this is|this was|it was) not (?:anyones|anybodys|your|yalls|any of your) fault"
+        r"|no (?:es|fue) culpa de (?:nadie|ustedes|nadie mas)",
+        r"(?:i am |estoy |finally |por fin )(?:at peace|en paz|tranquil[oa])(?= *(?:$|[.,!]))",
+        r"(?:no one|nobody|nadie) (?:will|is going to|would|va a|tendra que) (?:have to |need to |tener que )?(?:deal"
+        r" with|worry about|take care of|clean up|pay|preocuparse|encargarse|lidiar)",
+        r"make sure (?:they|he|she|my \w+|everyone) (?:gets?|reads?|finds?) (?:them|it|this|these)",
+        r"where i am going|a donde voy",
+        r"(?:before|antes de) (?:i go|irme|me vaya)(?= *(?:$|[.,!]))",
+        r"take care(?: sam| coach| of yourself| everyone| all)?(?= *(?:$|[.!]))|cuidense",
         role=_SUPPORT,
         negatable=False,
     ),
@@ -1630,7 +2246,8 @@ _CONTEXT_RULES: tuple[_Rule, ...] = (
         Level.CRISIS,
         r"please help",
         r"help me(?! (?:with|to|out|figure|understand|plan|find|pick|decide|get|choose|remember))",
-        r"send help",
+        r"send (?:help|someone|somebody|the police|the cops)|(?:manden|mande|envien) (?:a )?(?:alguien|ayuda"
+        r"|la policia)",
         r"call (?:911|the police|the cops|someone)",
         r"ayuda(?:me)?",
         r"auxilio",
@@ -1647,6 +2264,27 @@ _CONTEXT_RULES: tuple[_Rule, ...] = (
         negatable=False,
         past_sensitive=False,
     ),
+    # Support for danger: the other person will not leave, or has been there for hours.
+    _rule(
+        "crisis.danger",
+        Level.CRISIS,
+        r"(?:and )?(?:will not|refuses to|would not) leave(?= *(?:$|[.,!]))|y no se (?:va|quiere ir)",
+        r"for (?:an|over an|\d+|two|three|a couple of) hours?(?= *(?:$|[.,!]))|desde hace (?:una|\d+|dos|tres|rato"
+        r"|mucho)(?: horas?)?",
+        role=_SUPPORT,
+        negatable=False,
+        past_sensitive=False,
+    ),
+    _rule(
+        "crisis.plan.timing",
+        Level.CRISIS,
+        r"(?:tonight|today|this) is the (?:night|day)|(?:hoy|esta noche) es (?:la noche|el dia)",
+        r"(?:the )?water (?:looks|is|seems) (?:calm|cold|deep|peaceful|dark)|el agua (?:se ve|esta|parece)",
+        r"(?:so i would|so i will|para) (?:have|tener) (?:extra|more|enough|suficientes|mas)",
+        r"despues del? (?:trabajo|la escuela|clases|cenar)(?: y ya)?(?= *(?:$|[.,!]))",
+        role=_SUPPORT,
+        negatable=False,
+    ),
 )
 
 _IDIOMS = _rx(
@@ -1657,8 +2295,8 @@ _IDIOMS = _rx(
     r"|game|bug|spider|process|app|battery|buzz|plants?)",
     r"(?:would|could|i would) kill for",
     r"kill for (?:a|an|some)",
-    r"dying (?:to|for)",
-    r"to die for",
+    r"dying (?:to|for(?! real))",
+    r"to die for(?! real)",
     r"(?:die|dying|died|dead) laughing",
     r"(?:is|was|are|were|it is) killing me",
     r"killing me softly",
@@ -1708,7 +2346,8 @@ _PAST = re.compile(
     r"|after|desde)"
     r"|history of|in recovery|survivor|recovered|(?:in|back in) (?:19|20)\d\d|before(?= *(?:$|[,.;!?]| and\b"
     r"| but\b))"
-    r"|hace (?:\w+ )?(?:anos|meses|tiempo|mucho)|de (?:joven|nina|nino|adolescente)|cuando (?:era|tenia"
+    r"|hace (?:\w+ )?(?:anos|meses|tiempo|mucho)|de (?:joven|nina|nino|adolescente)|en (?:19|20)\d\d"
+    r"|(?:ya )?lo (?:supere|he superado)|ya paso|quedo atras|(?:all |way )?behind me|cuando (?:era|tenia"
     r"|estaba en)|en el pasado|antes(?! de)|solia|(?:anos|meses) (?:limpi[oa]|sin)|el ano pasado)"
 )
 _PRESENT_OVERRIDE = re.compile(
@@ -1830,6 +2469,52 @@ def _context_findings(
     return []
 
 
+# Farewell words that mean little alone but together read as a goodbye: "gracias por todo, cuida a los demás,
+# yo ya me voy". Two strong ones, or three of any kind, with no sign the conversation goes on and no good mood.
+_FAREWELLS_STRONG = tuple(
+    re.compile(p)
+    for p in (
+        r"\b(?:thanks|thank you|gracias) (?:for|por) (?:everything|todo|trying|intentarlo|all you did)\b",
+        r"\b(?:i love you all|love you all|los quiero(?: a todos| mucho)?|les quiero|los amo|te quiero mucho)\b",
+        r"\b(?:sorry for (?:everything|being (?:such )?a (?:burden|mess|disappointment))|forgive me|perdon(?:en)? por"
+        r" (?:todo|ser (?:una carga|un estorbo))|perdonenme)\b",
+        r"\b(?:(?:was not|is not|it was not|it is not|no (?:es|fue)) (?:your|their|his|her|anyones|anybodys|culpa de"
+        r" (?:nadie|ustedes|ellos|mis \w+)) ?(?:fault)?)\b",
+        r"\b(?:take care of (?:yourself|yourselves|each other|everyone|my \w+)|cuida(?:n|te|nse)? (?:a |de )?(?:los"
+        r" demas|mi \w+|mis \w+|todos|ustedes)|cuidense)\b",
+        r"\b(?:do not|please do not|no me|no) (?:wait for me|look for me|come looking|esperen|busquen)\b",
+        r"\b(?:tell|dile|diles|diganle|diganles) (?:a )?(?:my|mi|mis) \w+ (?:that |que )?",
+        r"\b(?:sin que (?:lo )?(?:supiera|sepa|sepan|supieran)|(?:does not|do not|did not) know it)\b",
+    )
+)
+_FAREWELLS_WEAK = tuple(
+    re.compile(p)
+    for p in (
+        r"\b(?:goodbye|bye|adios|emo_wave)\b",
+        r"\b(?:ya me voy|me voy ya|i am going now|i have to go now|i am leaving now)\b",
+        r"\b(?:sorry|lo siento)\b",
+        r"\b(?:you were|fuiste) (?:a |the |un |una )?(?:good|great|best|buen|buena|gran)\b",
+    )
+)
+_CONTINUES = re.compile(
+    r"\b(?:see you|see ya|nos vemos|talk (?:soon|later|tomorrow)|hasta (?:luego|pronto|manana|la proxima)|next"
+    r" (?:week|time|check ?in)|la proxima|ttyl|until next|tomorrow|manana|party|fiesta|trip|viaje|vacation"
+    r"|vacaciones|graduat\w*|retir\w*|moving|new job|wedding|boda)\b"
+)
+_FAREWELL_MOOD_MAX = 4.5
+
+
+def _farewell_findings(norm: _Text, mood: float | None) -> list[_Finding]:
+    if (mood is not None and mood > _FAREWELL_MOOD_MAX) or _CONTINUES.search(norm.text):
+        return []
+    strong = [m for m in (p.search(norm.text) for p in _FAREWELLS_STRONG) if m]
+    weak = [m for m in (p.search(norm.text) for p in _FAREWELLS_WEAK) if m]
+    if len(strong) >= 2 or (strong and len(strong) + len(weak) >= 3):
+        first = min(strong, key=lambda m: m.start())
+        return [_Finding(Level.CRISIS, Reason("crisis.goodbye", norm.source(first.start(), first.end())))]
+    return []
+
+
 # --------------------------------------------------------------------------------------------------
 # Mood, baseline and negative wording
 # --------------------------------------------------------------------------------------------------
@@ -1913,6 +2598,7 @@ def assess_reply(text: str, history: Sequence[float | None] = ()) -> Assessment:
     mood_findings = _mood_findings(mood, history)
     very_low = any(f.reason.rule == "mood.very_low" for f in mood_findings)
     findings += _context_findings(norm, idioms, has_text_risk=text_risk, has_other_risk=text_risk or very_low)
+    findings += _farewell_findings(norm, mood)
     findings += mood_findings
     if mood is None:
         findings += _apply([_NEGATIVE_WORDS], norm, idioms)[0]
