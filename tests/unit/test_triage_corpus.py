@@ -9,6 +9,12 @@ tuned on. Each line is one SMS reply with the level and mood a careful clinician
 
 "dev" lines may be looked at while tuning the rules; "holdout" lines should not be. The thresholds apply
 to the whole corpus. `pytest -s tests/unit/test_triage_corpus.py` prints the figures per split.
+
+History, for honest reading: the rules were first tuned on "dev" only, and scored crisis recall 0.870
+on "holdout". Later rounds used the whole corpus, so its figures are now fitted. The generalisation
+estimate comes from tests/data/triage_blind.jsonl (220 replies, split "blind"), written by someone who
+never saw the rules and never read by anyone writing them: its failures print ids and categories only,
+never the text, so it stays blind. Its floors guard against regressions; they are not the goal.
 """
 
 from __future__ import annotations
@@ -25,6 +31,10 @@ import pytest
 from moodline.triage import Level, assess_reply
 
 CORPUS_PATH = Path(__file__).resolve().parents[1] / "data" / "triage_corpus.jsonl"
+BLIND_PATH = CORPUS_PATH.with_name("triage_blind.jsonl")
+# Measured when the blind set was first scored with the current rule families: crisis recall 0.789,
+# page recall 0.848, false pages 0.011, mood accuracy 1.000. A floor a little below each.
+BLIND_FLOORS = {"crisis_recall": 0.75, "page_recall": 0.80, "false_page_rate": 0.05, "mood_accuracy": 0.95}
 
 MIN_CRISIS_RECALL = 0.97
 MIN_PAGE_RECALL = 0.95
@@ -126,10 +136,10 @@ def _share(hits: int, total: int, empty: float) -> float:
     return hits / total if total else empty
 
 
-def compute_figures(outcomes: Sequence[Outcome]) -> dict[str, Figures]:
+def compute_figures(outcomes: Sequence[Outcome], splits: Sequence[str] = SPLITS) -> dict[str, Figures]:
     """Crisis recall, page recall, false-page rate and mood accuracy for "dev", "holdout" and "all"."""
     figures: dict[str, Figures] = {}
-    for split in (*SPLITS, "all"):
+    for split in (*splits, "all"):
         rows = [o for o in outcomes if split in ("all", o.case.split)]
         crisis = [o for o in rows if o.case.level == "crisis"]
         paged = [o for o in rows if o.case.level in PAGED]
@@ -333,3 +343,40 @@ def test_mood_accuracy(figures: dict[str, Figures]) -> None:
     assert f.mood_accuracy >= MIN_MOOD_ACCURACY, _failure(
         "mood accuracy", f.mood_accuracy, f">= {MIN_MOOD_ACCURACY}", f.mood_errors
     )
+
+
+@pytest.fixture(scope="module")
+def blind_figures() -> Figures:
+    cases = load_corpus(BLIND_PATH)
+    results = []
+    for case in cases:
+        assessment = assess_reply(case.text, case.history)
+        results.append(Outcome(case, Level(assessment.level).value,
+                               None if assessment.mood is None else float(assessment.mood)))
+    figures = compute_figures(results, splits=("blind",))
+    print(_table({"blind": figures["blind"]}))
+    return figures["blind"]
+
+
+def _blind_misses(misses: Iterable[Outcome]) -> str:
+    # Ids and categories only: the texts stay unread so the set keeps measuring generalisation.
+    return ", ".join(f"{o.case.id}[{o.case.category}: {o.case.level}->{o.level}]" for o in misses)
+
+
+def test_blind_set_is_intact_and_independent() -> None:
+    # Given the blind set
+    cases = load_corpus(BLIND_PATH)
+    # Then it is the size it was written at, all "blind", sharing only a few very short texts with the corpus
+    assert len(cases) == 220 and {c.split for c in cases} == {"blind"}
+    assert Counter(c.level for c in cases) == {"crisis": 90, "high": 35, "moderate": 30, "low": 65}
+    shared = {c.text for c in cases} & {c.text for c in load_corpus()}
+    assert len(shared) <= 10 and all(len(text) <= 20 for text in shared)
+
+
+def test_blind_generalisation_does_not_regress(blind_figures: Figures) -> None:
+    """Given replies nobody tuning the rules has read, When triaged, Then no figure falls below its floor."""
+    f = blind_figures
+    assert f.crisis_recall >= BLIND_FLOORS["crisis_recall"], _blind_misses(f.missed_crisis)
+    assert f.page_recall >= BLIND_FLOORS["page_recall"], _blind_misses(f.missed_pages)
+    assert f.false_page_rate <= BLIND_FLOORS["false_page_rate"], _blind_misses(f.false_pages)
+    assert f.mood_accuracy >= BLIND_FLOORS["mood_accuracy"], _blind_misses(f.mood_errors)
