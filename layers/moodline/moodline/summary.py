@@ -521,7 +521,7 @@ def render_weekly_email(
             _DayCell("4–5", "", *_MOOD_BANDS[1][1:]),
             _DayCell("6–7", "", *_MOOD_BANDS[2][1:]),
             _DayCell("8–10", "", *_MOOD_BANDS[3][1:]),
-            _DayCell("no reply", "", *_NO_MOOD_COLOURS),
+            _DayCell("no rating", "", *_NO_MOOD_COLOURS),
         ],
         "footer": FOOTER,
     }
