@@ -184,3 +184,37 @@ def test_a_stale_write_cannot_overwrite_an_acknowledgement(stack, clock):
     _minute(stack, CRISIS_AT + timedelta(minutes=5))
     fresh = store.get_alert(alert.alert_id)
     assert (fresh.status, fresh.acknowledged_by, fresh.pending) == ("acknowledged", "c1", None)
+
+
+def test_a_risky_reply_after_an_acknowledgement_retriggers_the_alert(stack, clock):
+    # Given a crisis alert that Casey acknowledged but has not resolved
+    casey, jordan, _ = _setup(stack)
+    alert = _crisis(stack, clock)
+    acknowledge_alert(alert.alert_id, by="c1", via="sms", at=CRISIS_AT + timedelta(minutes=2))
+    casey.pages()
+
+    # When the client sends crisis language again an hour later
+    clock.now = CRISIS_AT + timedelta(hours=1)
+    stack.twilio.post_inbound(stack.inbound_url, to=OUR_NUMBER, from_="+15550100002", body="pills in my hand now")
+    stack.settle()
+
+    # Then the alert is open again, Casey is paged again, and without an ack it escalates again
+    fresh = store.get_alert(alert.alert_id)
+    assert fresh.status == "open" and fresh.timeline[-2].event == "retriggered"
+    assert _targets(casey) == ["c1"]
+    _minute(stack, CRISIS_AT + timedelta(hours=1, minutes=5))
+    assert _targets(jordan) == ["c2"]
+
+
+def test_cloudwatch_alarms_on_the_alerts_topic_reach_every_coach(stack):
+    # Given two coaches' pagers, filtered on coach_id
+    casey, jordan = add_coach_with_pager(stack, "c1"), add_coach_with_pager(stack, "c2")
+
+    # When CloudWatch publishes an alarm (no message attributes) to the alerts topic
+    import boto3
+
+    boto3.client("sns").publish(TopicArn=stack.resource("AlertsTopic").arn, Subject="ALARM: ScoringDLQAlarm",
+                                Message='{"AlarmName": "ScoringDLQAlarm", "NewStateValue": "ALARM"}')
+
+    # Then both coaches get it: a filter must not drop the alarm that says a reply was not scored
+    assert len(casey.pages()) == 1 and len(jordan.pages()) == 1

@@ -135,3 +135,22 @@ def test_schedule_event_from_events_folder_drives_the_scheduler(stack):
 
     # Then one probe is queued for the slot
     assert result["queued"] == 1 and result["slot_end"] == "2026-11-30T14:15:00.000Z"
+
+
+def test_a_twilio_configuration_error_alarms_but_never_unenrols_the_client(stack):
+    # Given a client due now, and Twilio refusing our credentials once (error 20003)
+    add_coach_with_pager(stack, "c1")
+    client = enrol(stack, name="Ana", phone="+15550100001", coach="c1", now=MONDAY)
+    stack.twilio.fail_next(401, 20003, "Authenticate")
+
+    # When the slot fires and the queue is drained
+    stack.fire_schedules(MONDAY.replace(hour=14))
+    stack.settle()
+
+    # Then nothing was sent and the client is still active (the request stays queued for a retry)
+    assert _probes_to(stack, "+15550100001") == []
+    assert store.get_client(client.client_id).status == store.ACTIVE
+
+    # And once the credentials work again, the retry sends the probe
+    stack.settle()
+    assert len(_probes_to(stack, "+15550100001")) == 1

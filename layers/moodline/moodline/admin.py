@@ -97,13 +97,18 @@ def add_coach(coach_id: str, name: str, email: str, *, phone: str | None = None,
 
 def subscribe_pager(coach_id: str, *, topic_arn: str, protocol: str, endpoint: str,
                     sns: SNSClient | None = None) -> str:
-    """Subscribe a coach's pager (sms, email, https, sqs…) to pages for them and for the whole team."""
+    """Subscribe a coach's pager (sms, email, https, sqs…) to pages for them and for the whole team.
+
+    Messages with no ``coach_id`` at all are CloudWatch alarms (scoring DLQ, escalation errors):
+    they go to every coach too, or a filter would drop them silently.
+    """
     client = sns or boto3.client("sns")
+    policy = {"$or": [{"coach_id": [coach_id, TEAM]}, {"coach_id": [{"exists": False}]}]}
     response = client.subscribe(
         TopicArn=topic_arn,
         Protocol=protocol,
         Endpoint=endpoint,
-        Attributes={"FilterPolicy": json.dumps({"coach_id": [coach_id, TEAM]})},
+        Attributes={"FilterPolicy": json.dumps(policy)},
         ReturnSubscriptionArn=True,
     )
     return response["SubscriptionArn"]

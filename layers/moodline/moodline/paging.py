@@ -114,14 +114,16 @@ class AlertDesk:
 
     def record_risk(
         self, client: store.Client, reply_key: str, assessment: Assessment, at: datetime
-    ) -> tuple[store.Alert, str]:
-        """Open an alert for the client's episode, or append the reply to the open one.
+    ) -> tuple[store.Alert, str, str]:
+        """Open an alert for the client's episode, or add the reply to the current one.
 
-        Returns the alert and what happened: ``raised``, ``raised_severity`` or ``appended``.
-        Severity may rise within an episode but never silently falls.
+        Returns the alert, what happened (``raised``, ``raised_severity``, ``retriggered`` or
+        ``appended``) and the page step this reply calls for. Severity may rise within an episode
+        but never silently falls; a risky reply after an acknowledgement re-triggers the alert
+        (pages again and escalates), as a pager would, until a coach resolves it.
         """
-        alert = store.get_alert(client.open_alert_id) if client.open_alert_id else None
-        if alert is None or alert.status == "resolved":
+        current = store.get_alert(client.open_alert_id) if client.open_alert_id else None
+        if current is None or current.status == "resolved":
             level = assessment.level.value
             alert = store.Alert(
                 alert_id=store.new_id("al", at),
@@ -136,29 +138,39 @@ class AlertDesk:
                 pending=store.PENDING,
                 escalate_at=to_iso(at + self.policy.delay(level)),
             )
-            if store.open_alert(alert, client.client_id):
+            if store.open_alert(alert, client.client_id, replacing=client.open_alert_id):
                 metrics.add_metric(name=f"Alerts{level.title()}", unit="Count", value=1)
-                return alert, "raised"
-            # Another delivery opened the episode first: append to that one instead.
+                return alert, "raised", level
+            # Another delivery opened the episode first: add to that one instead.
             refreshed = store.get_client(client.client_id)
-            alert = store.get_alert(refreshed.open_alert_id) if refreshed and refreshed.open_alert_id else None
-            if alert is None:
+            current = store.get_alert(refreshed.open_alert_id) if refreshed and refreshed.open_alert_id else None
+            if current is None or current.status == "resolved":
                 raise RuntimeError("alert episode changed concurrently; retry")
-        if reply_key in alert.replies:
-            return alert, "appended"  # a redelivered stream record: already on the timeline
+        alert = current
+        if reply_key in alert.replies:  # a redelivered stream record: same step as the first time
+            return alert, "appended", self._step_for(alert, reply_key)
         event = "appended"
         alert.replies = [*alert.replies, reply_key]
         alert.reasons = sorted(set(alert.reasons) | set(_rule_ids(assessment)))
         if assessment.level.rank > Level(alert.level).rank:
             alert.level = assessment.level.value
             event = "raised_severity"
-            if alert.pending and alert.escalate_at:
-                # A rise to crisis shortens the wait before escalation; it never lengthens it.
-                sooner = at + self.policy.delay(alert.level)
-                alert.escalate_at = min(alert.escalate_at, to_iso(sooner))
+        if alert.status == "acknowledged":
+            alert.status, alert.escalation_step = "open", 0
+            alert.pending, alert.escalate_at = store.PENDING, to_iso(at + self.policy.delay(alert.level))
+            alert.retriggers = [*alert.retriggers, reply_key]
+            event = "retriggered"
+        elif event == "raised_severity" and alert.pending and alert.escalate_at:
+            # A rise to crisis shortens the wait before escalation; it never lengthens it.
+            alert.escalate_at = min(alert.escalate_at, to_iso(at + self.policy.delay(alert.level)))
         alert.timeline = [*alert.timeline, _entry(at, event, assessment.level.value)]
-        alert.save()
-        return alert, event
+        alert.save()  # versioned: a concurrent acknowledgement makes this fail and the record retry
+        return alert, event, self._step_for(alert, reply_key)
+
+    @staticmethod
+    def _step_for(alert: store.Alert, reply_key: str) -> str:
+        # One page per severity of the episode, plus one per reply that re-triggered it.
+        return f"retrigger:{reply_key}" if reply_key in alert.retriggers else alert.level
 
     # --- paging -----------------------------------------------------------------------------
 
@@ -207,8 +219,10 @@ class AlertDesk:
             f"Acknowledge: text ACK {alert.ack_code}",
         ]
         if self._public_base_url and self._link_key is not None:
-            link = AlertLink.for_page("ack", alert.alert_id, coach_id, at)
-            lines.append(f"or open {link.url(self._public_base_url, self._link_key())}")
+            key = self._link_key()
+            ack = AlertLink.for_page("ack", alert.alert_id, coach_id, at).url(self._public_base_url, key)
+            resolve = AlertLink.for_page("resolve", alert.alert_id, coach_id, at).url(self._public_base_url, key)
+            lines += [f"or open {ack}", f"Resolve (after speaking with the client): {resolve}"]
         lines += [f"Details: moodline alert show {alert.alert_id}", f"Their own coach is {client.coach_id}."]
         return "\n".join(lines)
 
@@ -225,29 +239,47 @@ class AlertDesk:
         The page goes out first (idempotent on its step), then the alert moves on: a failure in
         between re-runs the same step next minute instead of skipping it.
         """
-        escalated = []
+        escalated: list[tuple[str, str]] = []
+        failures = 0
         for alert in store.find_due_escalations(now):
-            client = store.get_client(alert.client_id)
-            if client is None or alert.status != "open":
-                store.update_alert(alert.alert_id, _stop_escalating)
+            # One bad alert must not hold back the escalation of every alert behind it.
+            try:
+                target = self._escalate(alert, now)
+            except Exception:
+                logger.exception("escalation failed", alert_id=alert.alert_id)
+                metrics.add_metric(name="EscalationFailed", unit="Count", value=1)
+                failures += 1
                 continue
-            step = int(alert.escalation_step) + 1
-            target = escalation_target(step, resolve_on_call(now))
-            why = _entry(now, "escalated", f"step {step}: {target}, not acknowledged")
-            self.page(alert, client, now, step=f"escalation-{step}", coach_id=target, why=why)
-
-            def advance(fresh: store.Alert, step: int = step) -> bool:
-                if fresh.status != "open" or int(fresh.escalation_step) >= step:
-                    return False  # acknowledged meanwhile, or another run advanced it
-                due_at = from_iso(fresh.escalate_at or to_iso(now))
-                fresh.escalation_step = step
-                fresh.escalate_at = to_iso(max(due_at, now) + self.policy.delay(fresh.level))
-                return True
-
-            store.update_alert(alert.alert_id, advance)
-            metrics.add_metric(name="AlertsEscalated", unit="Count", value=1)
-            escalated.append((alert.alert_id, target))
+            if target is not None:
+                escalated.append((alert.alert_id, target))
+        if failures:
+            raise RuntimeError(f"{failures} escalation(s) failed; the next run retries them")
         return escalated
+
+    def _escalate(self, alert: store.Alert, now: datetime) -> str | None:
+        """Page the next step of one overdue alert, then move its clock on; returns the coach paged."""
+        client = store.get_client(alert.client_id)
+        if client is None or alert.status != "open":
+            store.update_alert(alert.alert_id, _stop_escalating)
+            return None
+        step = int(alert.escalation_step) + 1
+        target = escalation_target(step, resolve_on_call(now))
+        why = _entry(now, "escalated", f"step {step}: {target}, not acknowledged")
+        # A re-triggered alert starts its escalation again: the step key names the round.
+        round_key = len(alert.retriggers)
+        self.page(alert, client, now, step=f"escalation-{round_key}-{step}", coach_id=target, why=why)
+
+        def advance(fresh: store.Alert) -> bool:
+            if fresh.status != "open" or int(fresh.escalation_step) >= step:
+                return False  # acknowledged meanwhile, or another run advanced it
+            due_at = from_iso(fresh.escalate_at or to_iso(now))
+            fresh.escalation_step = step
+            fresh.escalate_at = to_iso(max(due_at, now) + self.policy.delay(fresh.level))
+            return True
+
+        store.update_alert(alert.alert_id, advance)
+        metrics.add_metric(name="AlertsEscalated", unit="Count", value=1)
+        return target
 
 
 def _stop_escalating(alert: store.Alert) -> bool:

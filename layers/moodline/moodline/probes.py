@@ -164,8 +164,10 @@ class ProbeSender:
         try:
             sent = self._sms.send(client.phone_e164, text_for("probe", client.locale, name=client.display_name))
         except SmsSendError as exc:
-            if exc.retryable:
-                raise  # the idempotency record is released; SQS redelivers after the visibility timeout
+            if not exc.recipient:
+                # Throttling or an outage (retryable), or our own configuration (bad token, bad
+                # sender): the idempotency record is released, SQS redelivers, and the DLQ alarms.
+                raise
             status = store.STOPPED if exc.code == 21610 else store.UNREACHABLE
             store.set_client_status(client, status, now=from_iso(request.due_at), shards=self._shards)
             logger.warning("probe refused permanently", client_id=client.client_id, twilio_code=exc.code)

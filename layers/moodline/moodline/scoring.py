@@ -64,20 +64,22 @@ class ReplyScorer:
         assessment = assess_reply(reply.body or "", history)
         metrics.add_metric(name=f"Replies{assessment.level.value.title()}", unit="Count", value=1)
 
+        alert_id = paged = None
+        if assessment.level.pages:
+            alert, _, step = self._desk.record_risk(client, reply.at, assessment, at)
+            alert_id = alert.alert_id
+            # One page per alert and severity (a rise to crisis pages again, more of the same does
+            # not), and one per reply that re-triggers an acknowledged alert.
+            paged = self._desk.page(alert, client, at, step=step)
         resources_sent = False
         if assessment.level is Level.CRISIS and reply.reply_sent != "crisis":
             # The webhook answers crisis language with resources itself; this covers a reply whose
-            # answer was something else (e.g. history made it crisis) so the client always gets them.
+            # answer was something else, so the client always gets them. After the page: a human
+            # first, whatever Twilio does.
             resources_sent = self._send_resources(reply={"sid": reply.sid, "client_id": client.client_id})[
                 "sent"
             ]
 
-        alert_id = paged = None
-        if assessment.level.pages:
-            alert, _ = self._desk.record_risk(client, reply.at, assessment, at)
-            alert_id = alert.alert_id
-            # One page per alert and severity: a rise to crisis pages again, more of the same does not.
-            paged = self._desk.page(alert, client, at, step=alert.level)
         store.save_assessment(
             reply,
             mood=assessment.mood,
@@ -96,8 +98,8 @@ class ReplyScorer:
         try:
             self._sms.send(client.phone_e164, self._settings.crisis_text(client.locale))
         except SmsSendError as exc:
-            if exc.retryable:
-                raise
+            if not exc.recipient:
+                raise  # an outage or our configuration: retry, and the DLQ alarms if it persists
             # Opted out at the carrier: resources cannot reach them by SMS; the page still goes out.
             logger.warning("crisis resources refused", client_id=client.client_id, twilio_code=exc.code)
             return {"sent": False}

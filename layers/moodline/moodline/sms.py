@@ -11,14 +11,16 @@ from moodline.credentials import TwilioCredentials
 if TYPE_CHECKING:  # twilio.rest costs ~120 ms to import: only functions that send SMS pay for it
     from twilio.rest import Client as TwilioClient
 
-# Twilio error codes that will fail again however often we retry (the number, not the moment).
-PERMANENT_CODES = {
+# Twilio error codes that say this *recipient* cannot take our SMS: retrying will not help, and
+# the client's status should change. Any other refusal (bad credentials 20003, bad sender 21606,
+# region not enabled 21408) is our configuration: it must alarm, never unenrol clients.
+RECIPIENT_CODES = {
     21211: "invalid 'To' number",
-    21408: "region not enabled",
     21610: "recipient opted out",
     21612: "unreachable carrier route",
     21614: "not a mobile number",
 }
+HTTP_TIMEOUT_SECONDS = 10  # the twilio client has no timeout of its own; a hung send would hold the batch
 # Throttling and queue pressure: worth retrying after a pause (RapidPro marks these retryable too).
 RETRYABLE_CODES = {20429, 30001, 63018}
 
@@ -31,20 +33,24 @@ class SentSms:
 
 
 class SmsSendError(Exception):
-    """Twilio refused a message. ``retryable`` says whether sending it again later can succeed."""
+    """Twilio refused a message. ``retryable`` says whether sending it again later can succeed;
+    ``recipient`` whether the refusal is about the number (opted out, invalid), not our setup."""
 
     def __init__(self, message: str, *, status: int | None, code: int | None, retryable: bool) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.retryable = retryable
+        self.recipient = code in RECIPIENT_CODES
 
 
 def build_twilio_client(credentials: TwilioCredentials, *, api_base_url: str = "") -> TwilioClient:
     """The real twilio ``Client``; ``api_base_url`` points it elsewhere (the offline stand-in)."""
+    from twilio.http.http_client import TwilioHttpClient  # noqa: PLC0415
     from twilio.rest import Client as TwilioClient  # noqa: PLC0415 - only senders pay its import time
 
-    client = TwilioClient(credentials.account_sid, credentials.auth_token)
+    client = TwilioClient(credentials.account_sid, credentials.auth_token,
+                          http_client=TwilioHttpClient(timeout=HTTP_TIMEOUT_SECONDS))
     if api_base_url:
         client.api.base_url = api_base_url.rstrip("/")
     return client
@@ -93,11 +99,11 @@ class TwilioSms:
             message = self._twilio().messages.create(to=to, body=body, **sender, **extra)
         except TwilioRestException as exc:
             code = exc.code if isinstance(exc.code, int) else None
-            retryable = code not in PERMANENT_CODES and (
+            retryable = code not in RECIPIENT_CODES and (
                 code in RETRYABLE_CODES or exc.status == 429 or exc.status >= 500
             )
             raise SmsSendError(
-                PERMANENT_CODES.get(code or 0, f"Twilio refused the message (HTTP {exc.status})"),
+                RECIPIENT_CODES.get(code or 0, f"Twilio refused the message (HTTP {exc.status})"),
                 status=exc.status,
                 code=code,
                 retryable=retryable,

@@ -205,6 +205,7 @@ class Alert(Model):
     timeline = ListAttribute[TimelineEntry](of=TimelineEntry, default=list)
     paged_to = UnicodeAttribute(null=True)
     paged_steps = ListAttribute[str](of=UnicodeAttribute, default=list)  # type: ignore[arg-type]
+    retriggers = ListAttribute[str](of=UnicodeAttribute, default=list)  # type: ignore[arg-type]
     pending = UnicodeAttribute(null=True)  # PENDING while unacknowledged: the escalation index key
     escalate_at = UnicodeAttribute(null=True)
     escalation_step = NumberAttribute(default=0)
@@ -415,15 +416,22 @@ def get_alert(alert_id: str) -> Alert | None:
         return None
 
 
-def open_alert(alert: Alert, client_id: str) -> bool:
-    """Create ``alert`` as the client's one open episode; False if another episode is already open."""
+def open_alert(alert: Alert, client_id: str, *, replacing: str | None = None) -> bool:
+    """Create ``alert`` as the client's one open episode; False if another episode is already open.
+
+    ``replacing`` is a resolved alert the client still points at (a resolve that died before it
+    released the pointer): the new episode may take its place.
+    """
+    free = Client.open_alert_id.does_not_exist()
+    if replacing is not None:
+        free = free | (Client.open_alert_id == replacing)
     try:
         with TransactWrite(connection=Connection()) as transaction:
             transaction.save(alert, condition=Alert.alert_id.does_not_exist())
             transaction.update(
                 Client(client_id=client_id),
                 actions=[Client.open_alert_id.set(alert.alert_id)],
-                condition=Client.open_alert_id.does_not_exist(),
+                condition=free,
             )
     except TransactWriteError as exc:
         if "ConditionalCheckFailed" in str(exc.cause_response_code) or "TransactionCanceled" in str(
