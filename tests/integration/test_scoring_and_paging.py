@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import boto3
 
 from moodline import admin, store
+from moodline.cli import main
 from moodline.store import Message
 from tests.conftest import load_event
 from tests.integration.roster import add_coach_with_pager, enrol
@@ -178,12 +179,13 @@ def test_a_scoring_failure_is_retried_and_then_lands_in_the_dlq(stack, clock, mo
     assert len(dlq) == 1
     assert '"startSequenceNumber"' in dlq[0]["Body"]
 
-    # And when SNS is back and the batch is redriven, the page goes out (once): a retry after a
-    # half-done attempt (alert opened, page failed) must still page
+    # And when SNS is back and ops run the redrive (`moodline rescore`), the page goes out once: a
+    # retry after a half-done attempt (alert opened, page failed) must still page
     monkeypatch.undo()
-    [dead] = stack.runtime.dead_letters
-    stack.runtime.invoke("ScoreReplyFunction", {"Records": dead["records"]})
-    stack.runtime.invoke("ScoreReplyFunction", {"Records": dead["records"]})
+    for name, value in stack.runtime.functions["ScoreReplyFunction"].environment.items():
+        monkeypatch.setenv(name, value)
+    assert main(["rescore"]) == 0
+    assert main(["rescore"]) == 0  # run twice: the second finds the reply scored and pages nobody
     [page] = casey.pages()
     assert page["MessageAttributes"]["severity"]["Value"] == "crisis"
 

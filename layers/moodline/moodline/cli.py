@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import warnings
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import IO, Any
@@ -106,6 +107,28 @@ def _replay() -> int:
     return 0
 
 
+def _rescore(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime, timedelta
+
+    from moodline.scoring import ReplyScorer
+    from moodline.settings import ALERTS_TOPIC_ARN, APP_SECRET_ID, TWILIO_SECRET_ID, SettingsError
+    from moodline.wiring import alert_desk, load_settings, twilio_sms
+
+    try:
+        settings = load_settings(ALERTS_TOPIC_ARN, TWILIO_SECRET_ID, APP_SECRET_ID)
+    except SettingsError as exc:
+        raise SystemExit(f"moodline: {exc} (see README: Operations)") from None
+    # Outside Lambda there is no remaining time to give Powertools; its in-progress records then
+    # simply use their default expiry.
+    warnings.filterwarnings("ignore", message="Couldn't determine the remaining time left")
+    scorer = ReplyScorer(settings=settings, desk=alert_desk(settings), sms=twilio_sms(settings))
+    outcomes = scorer.rescore_unscored(datetime.now(UTC) - timedelta(hours=args.since_hours))
+    for outcome in outcomes:
+        print(json.dumps({"level": outcome.level, "alert_id": outcome.alert_id, "paged": outcome.paged}))
+    print(json.dumps({"rescored": len(outcomes), "paged": sum(1 for o in outcomes if o.paged)}))
+    return 0
+
+
 def _alert(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
@@ -162,6 +185,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     score.add_argument("--replay", action="store_true",
                        help="re-score stored replies of resolved alerts; precision per rule against outcomes")
     score.set_defaults(run=_score)
+    rescore = commands.add_parser("rescore", help="score stored replies that have no level yet (after a DLQ alarm)")
+    rescore.add_argument("--since-hours", type=float, default=48, help="how far back to look (default: 48)")
+    rescore.set_defaults(run=_rescore)
     alert = commands.add_parser("alert", help="show, acknowledge or resolve an alert")
     alert_commands = alert.add_subparsers(dest="alert_command", required=True)
     show = alert_commands.add_parser("show", help="the alert, its timeline and the replies that raised it")

@@ -10,6 +10,7 @@ from moodline import store
 from moodline.idempotency import once_per_key
 from moodline.observability import logger, metrics
 from moodline.paging import AlertDesk
+from moodline.schedule import to_iso
 from moodline.settings import Settings
 from moodline.sms import SmsSendError, TwilioSms
 from moodline.triage import Level, assess_reply
@@ -90,6 +91,19 @@ class ReplyScorer:
         logger.info("reply scored", client_id=client.client_id, message_sid=reply.sid,
                     triage_level=assessment.level.value, alert_id=alert_id)
         return ScoreOutcome(assessment.level.value, assessment.mood, alert_id, paged, resources_sent)
+
+    def rescore_unscored(self, since: datetime) -> list[ScoreOutcome]:
+        """Score every stored reply since ``since`` that has no level yet: the redrive after a DLQ alarm.
+
+        Lambda's on-failure record for a stream names only shard and sequence numbers (and stream
+        records expire after 24 h), so the replies themselves are the source of truth. A scan:
+        for ops, after an incident, never on a hot path. Scoring is idempotent, so a reply scored
+        meanwhile is simply skipped or re-scored without a second page.
+        """
+        unscored = store.Message.scan(
+            (store.Message.kind == "reply") & store.Message.level.does_not_exist() & (store.Message.at >= to_iso(since))
+        )
+        return [self.score(reply, reply.received_at) for reply in unscored]
 
     def _send_resources_once(self, reply: dict[str, Any]) -> dict[str, Any]:
         client = store.get_client(reply["client_id"])
