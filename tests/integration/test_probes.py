@@ -154,3 +154,18 @@ def test_a_twilio_configuration_error_alarms_but_never_unenrols_the_client(stack
     # And once the credentials work again, the retry sends the probe
     stack.settle()
     assert len(_probes_to(stack, "+15550100001")) == 1
+
+
+def test_a_probe_delayed_into_the_clients_night_is_not_sent(stack, clock):
+    # Given a client at 20:45 New York time whose probe request is delivered late, at 23:40 local
+    add_coach_with_pager(stack, "c1")
+    client = enrol(stack, name="Ana", phone="+15550100001", coach="c1", checkin="20:45", now=MONDAY)
+    request = {"client_id": client.client_id, "local_date": "2026-11-30", "due_at": "2026-12-01T01:45:00.000Z"}
+    boto3.client("sqs").send_message(QueueUrl=stack.resource("ProbesQueue").url, MessageBody=json.dumps(request))
+    clock.now = datetime(2026, 12, 1, 4, 40, tzinfo=UTC)
+
+    # When it is processed
+    stack.settle()
+
+    # Then nothing is sent: a check-in at 23:40 is worse than none
+    assert _probes_to(stack, "+15550100001") == []

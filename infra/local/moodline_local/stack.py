@@ -114,6 +114,9 @@ class LocalStack:
         self.runtime = LocalRuntime(self.template, self.root, {"TWILIO_API_BASE_URL": self.twilio.url})
         with self.quiet():
             self.runtime.load()
+        # The one place a function reads the clock rather than its event (sending hours are about
+        # the moment of sending): locally that moment is the simulation's.
+        self.runtime.functions["SendProbeFunction"].module.SENDER.use_clock(lambda: self.clock())  # noqa: PLW0108 - self.clock is reassigned later
         if self.log_stream is not None:
             from moodline.observability import logger
 

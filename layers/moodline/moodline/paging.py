@@ -77,6 +77,14 @@ def _entry(at: datetime, event: str, detail: str = "") -> store.TimelineEntry:
     return store.TimelineEntry(at=to_iso(at), event=event, detail=detail)
 
 
+def _unused_ack_code() -> str:
+    """Six digits no other waiting alert uses, so ``ACK <code>`` always names exactly one alert."""
+    taken = {alert.ack_code for alert in store.pending_alerts()}
+    while (code := f"{secrets.randbelow(10**6):06d}") in taken:
+        pass
+    return code
+
+
 def _rule_ids(assessment: Assessment) -> list[str]:
     return sorted({reason.rule for reason in assessment.reasons})
 
@@ -131,7 +139,7 @@ class AlertDesk:
                 coach_id=client.coach_id,
                 level=level,
                 opened_at=to_iso(at),
-                ack_code=f"{secrets.randbelow(10**6):06d}",
+                ack_code=_unused_ack_code(),
                 reasons=_rule_ids(assessment),
                 replies=[reply_key],
                 timeline=[_entry(at, "raised", f"{level}: {', '.join(_rule_ids(assessment))}")],

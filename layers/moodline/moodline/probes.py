@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -14,7 +14,16 @@ import boto3
 from moodline import store
 from moodline.idempotency import once_per_key
 from moodline.observability import logger, metrics
-from moodline.schedule import MAX_LATENESS, CheckinTime, InvalidSchedule, from_iso, is_stale, slot_end, to_iso
+from moodline.schedule import (
+    MAX_LATENESS,
+    CheckinTime,
+    InvalidSchedule,
+    from_iso,
+    is_stale,
+    slot_end,
+    to_iso,
+    within_sending_hours,
+)
 from moodline.sms import SmsSendError, TwilioSms
 from moodline.texts import text_for
 
@@ -142,8 +151,10 @@ class ProbeScheduler:
 class ProbeSender:
     """Sends one probe SMS per client per local day, however often the request is delivered."""
 
-    def __init__(self, *, sms: TwilioSms, idempotency_table: str, retention_days: int, shards: int) -> None:
+    def __init__(self, *, sms: TwilioSms, idempotency_table: str, retention_days: int, shards: int,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self._sms = sms
+        self._now = clock
         self._retention_days = retention_days
         self._shards = shards
         self.send_probe = once_per_key(
@@ -155,12 +166,22 @@ class ProbeSender:
             expires_after_seconds=PROBE_KEY_SECONDS,
         )
 
+    def use_clock(self, clock: Callable[[], datetime]) -> None:
+        """Replace the wall clock (the offline stack runs on simulated time)."""
+        self._now = clock
+
     def _send_probe(self, probe: dict[str, Any]) -> dict[str, Any]:
         request = ProbeRequest(**probe)
         client = store.get_client(request.client_id)
         if client is None or not client.probing:
             # Opted out or paused after the tick queued it: the latest state wins.
             return {"outcome": "skipped"}
+        if not within_sending_hours(client.timezone, self._now()):
+            # Retries or a backlog pushed it into the client's night: a check-in at 23:40 is worse
+            # than none. The next day's probe is already scheduled.
+            logger.info("probe skipped: outside sending hours", client_id=client.client_id)
+            metrics.add_metric(name="ProbesSkippedQuietHours", unit="Count", value=1)
+            return {"outcome": "quiet_hours"}
         try:
             sent = self._sms.send(client.phone_e164, text_for("probe", client.locale, name=client.display_name))
         except SmsSendError as exc:

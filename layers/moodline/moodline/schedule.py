@@ -77,6 +77,12 @@ def local_date_in(timezone: str, instant: datetime) -> date:
     return instant.astimezone(ZoneInfo(timezone)).date()
 
 
+def within_sending_hours(timezone: str, instant: datetime) -> bool:
+    """Whether ``instant`` is between 08:00 and 21:00 in ``timezone`` (US rules for texting)."""
+    local = instant.astimezone(ZoneInfo(timezone)).time()
+    return QUIET_HOURS_END <= local < QUIET_HOURS_START
+
+
 def slot_start(instant: datetime) -> datetime:
     """The start of the 15-minute UTC slot containing ``instant``."""
     instant = instant.astimezone(UTC)

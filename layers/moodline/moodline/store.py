@@ -146,6 +146,7 @@ class Message(Model):
     local_date = UnicodeAttribute()
     body = UnicodeAttribute(null=True)  # inbound text only
     status = UnicodeAttribute(null=True)  # Twilio delivery status of outbound messages
+    status_rank = NumberAttribute(null=True)  # position of ``status`` in Twilio's lifecycle (never goes back)
     error_code = NumberAttribute(null=True)
     reply_sent = UnicodeAttribute(null=True)  # what the webhook answered: "ack" | "resources" | ...
     mood = NumberAttribute(null=True)
@@ -385,13 +386,24 @@ _STATUS_ORDER = {"accepted": 0, "queued": 1, "sending": 2, "sent": 3, "delivered
 
 
 def update_delivery_status(message: Message, status: str, error_code: int | None) -> bool:
-    """Record a delivery status unless it would move the message backwards; returns whether it changed."""
-    if _STATUS_ORDER.get(status, -1) <= _STATUS_ORDER.get(message.status or "", -1):
+    """Record a delivery status unless it would move the message backwards; returns whether it changed.
+
+    Conditional on the stored rank, so two callbacks racing ("sent" and "delivered" arrive together)
+    cannot leave the earlier status last.
+    """
+    rank = _STATUS_ORDER.get(status, -1)
+    if rank <= _STATUS_ORDER.get(message.status or "", -1):
         return False
-    actions: list[Any] = [Message.status.set(status)]
+    actions: list[Any] = [Message.status.set(status), Message.status_rank.set(rank)]
     if error_code is not None:
         actions.append(Message.error_code.set(error_code))
-    message.update(actions=actions)
+    try:
+        message.update(actions=actions,
+                       condition=Message.status_rank.does_not_exist() | (Message.status_rank < rank))
+    except UpdateError as exc:
+        if _conditional_failure(exc):
+            return False
+        raise
     return True
 
 
