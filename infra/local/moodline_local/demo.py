@@ -156,8 +156,9 @@ class WeekSimulation:
                 current_day = day
                 print(f"— {day:%A %d %B} —", file=self.out)
             self.stack.clock = lambda: self.now
-            paged = False
+            paged = queued = False
             for name, result in self.stack.fire_schedules(self.now):
+                queued = queued or bool(isinstance(result, dict) and result.get("queued"))
                 if name.startswith("WeeklySummary"):
                     self.iso_week = str(result["iso_week"])
                     self.timeline.line(self.now, "America/New_York", "weekly",
@@ -167,7 +168,10 @@ class WeekSimulation:
                     paged = True
                     self.timeline.line(self.now, "America/New_York", "ESCALATE",
                                        f"no acknowledgement: {escalation['paged']} paged")
-            self.stack.settle()
+            if queued or paged:
+                # Only a tick that queued probes or paged has anything to deliver; a reply settles
+                # the stack itself (the simulation's shortcut, not the product's behaviour).
+                self.stack.settle()
             if paged:
                 self._show_pages(self.now, "America/New_York")
             self._collect_probes()

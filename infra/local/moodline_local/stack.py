@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
-import logging
 import os
 import socket
+import subprocess
+import sys
 import threading
+import time
+import urllib.request
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, redirect_stdout
@@ -88,13 +91,7 @@ class LocalStack:
         # Powertools warns when an invocation emitted no metric (a status callback, say): noise here.
         warnings.filterwarnings("ignore", message="No application metrics to publish")
         if self.aws == "server":
-            from moto.server import ThreadedMotoServer
-
-            logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no request lines on the terminal
-            port = free_port()
-            self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-            self._moto.start()
-            self.moto_url = f"http://127.0.0.1:{port}"
+            self.moto_url = self._start_moto_server()
             os.environ["AWS_ENDPOINT_URL"] = self.moto_url  # boto3 and PynamoDB both follow it
         self.twilio.start()
         # A new stack is a new container: drop clients and cached secrets of a previous one.
@@ -126,13 +123,37 @@ class LocalStack:
         self._start_http()
         return self
 
+    def _start_moto_server(self) -> str:
+        # Its own process, so emulating AWS does not compete with the functions for one GIL.
+        port = free_port()
+        self._moto = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"{url}/moto-api/data.json", timeout=1):
+                    return url
+            except OSError:
+                if self._moto.poll() is not None:
+                    raise RuntimeError("moto server exited at start-up") from None
+                time.sleep(0.1)
+        self._moto.kill()
+        raise RuntimeError("moto server did not start within 30 s")
+
     def stop(self) -> None:
         if self._http is not None:
             self._http.shutdown()
             self._http.server_close()
         self.twilio.stop()
         if self._moto is not None:
-            self._moto.stop()
+            self._moto.terminate()
+            try:
+                self._moto.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._moto.kill()
             os.environ.pop("AWS_ENDPOINT_URL", None)
 
     def __enter__(self) -> LocalStack:
