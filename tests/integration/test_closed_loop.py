@@ -72,3 +72,29 @@ def test_cli_refuses_a_bad_outcome_and_an_unknown_alert(stack, monkeypatch, caps
     assert bad_outcome.value.code == 2
     assert main(["alert", "ack", "al_missing", "--by", "c1"]) == 2
     assert "no such alert" in capsys.readouterr().err
+
+
+def test_a_client_can_be_exported_then_erased_completely(stack, clock, capsys, monkeypatch):
+    # Given a client with replies and an alert
+    add_coach_with_pager(stack, "c1")
+    for env_name, value in stack.runtime.functions["ScoreReplyFunction"].environment.items():
+        monkeypatch.setenv(env_name, value)
+    client = enrol(stack, name="Ben", phone="+15550100002", coach="c1", now=MONDAY)
+    for text in ("6 ok", "i want to die"):
+        clock.now += timedelta(minutes=5)
+        stack.twilio.post_inbound(stack.inbound_url, to=OUR_NUMBER, from_="+15550100002", body=text)
+        stack.settle()
+
+    # When ops export the client, then erase them (erase refuses without --yes)
+    assert main(["client", "export", client.client_id]) == 0
+    exported = json.loads(capsys.readouterr().out)
+    assert main(["client", "erase", client.client_id]) == 2
+    assert main(["client", "erase", client.client_id, "--yes"]) == 0
+
+    # Then the export held their data (not the lookup hash), and nothing of theirs remains
+    assert exported["client"]["display_name"] == "Ben" and "phone_hash" not in exported["client"]
+    assert [m["body"] for m in exported["messages"]] == ["6 ok", "i want to die"]
+    assert len(exported["alerts"]) == 1
+    assert store.get_client(client.client_id) is None
+    assert list(store.Message.query(client.client_id)) == []
+    assert list(store.Alert.scan()) == []

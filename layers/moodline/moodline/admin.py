@@ -6,7 +6,7 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import boto3
 
@@ -128,3 +128,34 @@ def set_shift(rota: str, *, starts_at: datetime, ends_at: datetime, primary: str
                               primary_coach_id=primary, backup_coach_id=backup)
     shift.save()
     return shift
+
+
+def export_client(client_id: str) -> dict[str, Any]:
+    """Everything Moodline holds about one client, as JSON-ready data (a subject-access request)."""
+    client = store.get_client(client_id)
+    if client is None:
+        raise RosterError("no such client")
+    messages = list(store.Message.query(client_id))
+    alerts = list(store.Alert.by_client.query(client_id))
+    return {
+        "client": {k: v for k, v in client.attribute_values.items() if k != "phone_hash"},
+        "messages": [m.attribute_values | {"expires_at": str(m.expires_at)} for m in messages],
+        "alerts": [a.to_simple_dict() for a in alerts],
+    }
+
+
+def erase_client(client_id: str) -> dict[str, int]:
+    """Delete a client, their messages and their alerts (the right to erasure); returns what was deleted."""
+    client = store.get_client(client_id)
+    if client is None:
+        raise RosterError("no such client")
+    messages = list(store.Message.query(client_id))
+    alerts = [store.get_alert(a.alert_id) for a in store.Alert.by_client.query(client_id)]
+    with store.Message.batch_write() as batch:
+        for message in messages:
+            batch.delete(message)
+    for alert in alerts:
+        if alert is not None:
+            alert.delete()
+    client.delete()
+    return {"messages": len(messages), "alerts": len(alerts), "clients": 1}

@@ -129,6 +129,24 @@ def _rescore(args: argparse.Namespace) -> int:
     return 0
 
 
+def _client(args: argparse.Namespace) -> int:
+    from moodline import admin
+
+    _ops_settings()
+    try:
+        if args.client_command == "export":
+            print(json.dumps(admin.export_client(args.client_id), indent=1, default=str, ensure_ascii=False))
+        elif not args.yes:
+            print("moodline: erasing is permanent; add --yes to confirm", file=sys.stderr)
+            return 2
+        else:
+            print(json.dumps(admin.erase_client(args.client_id)))
+    except admin.RosterError as exc:
+        print(f"moodline: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def _alert(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
@@ -188,6 +206,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     rescore = commands.add_parser("rescore", help="score stored replies that have no level yet (after a DLQ alarm)")
     rescore.add_argument("--since-hours", type=float, default=48, help="how far back to look (default: 48)")
     rescore.set_defaults(run=_rescore)
+    client = commands.add_parser("client", help="export or erase everything held about one client")
+    client_commands = client.add_subparsers(dest="client_command", required=True)
+    export = client_commands.add_parser("export", help="print the client, their messages and alerts as JSON")
+    export.add_argument("client_id")
+    erase = client_commands.add_parser("erase", help="delete the client, their messages and their alerts")
+    erase.add_argument("client_id")
+    erase.add_argument("--yes", action="store_true", help="confirm: this cannot be undone")
+    client.set_defaults(run=_client)
     alert = commands.add_parser("alert", help="show, acknowledge or resolve an alert")
     alert_commands = alert.add_subparsers(dest="alert_command", required=True)
     show = alert_commands.add_parser("show", help="the alert, its timeline and the replies that raised it")
