@@ -79,7 +79,7 @@ def _entry(at: datetime, event: str, detail: str = "") -> store.TimelineEntry:
 
 def _unused_ack_code() -> str:
     """Six digits no other waiting alert uses, so ``ACK <code>`` always names exactly one alert."""
-    taken = {alert.ack_code for alert in store.pending_alerts()}
+    taken = store.pending_ack_codes()
     while (code := f"{secrets.randbelow(10**6):06d}") in taken:
         pass
     return code
@@ -323,10 +323,11 @@ def acknowledge_alert(alert_id: str, *, by: str, via: str, at: datetime) -> stor
 
 def acknowledge_by_code(code: str, *, by: str, at: datetime) -> store.Alert:
     """Acknowledge the pending alert whose page carried ``code`` (a coach texting ``ACK 123456``)."""
-    matches = [a for a in store.pending_alerts() if hmac.compare_digest(a.ack_code.encode(), code.encode())]
+    matches = [alert_id for pending, alert_id in store.pending_ack_codes().items()
+               if hmac.compare_digest(pending.encode(), code.encode())]
     if len(matches) != 1:
         raise AlertError(f"no open alert with code {code}")
-    return acknowledge_alert(matches[0].alert_id, by=by, via="sms", at=at)
+    return acknowledge_alert(matches[0], by=by, via="sms", at=at)
 
 
 def resolve_alert(alert_id: str, *, by: str, outcome: str, at: datetime, note: str = "") -> store.Alert:

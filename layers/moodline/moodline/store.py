@@ -178,11 +178,14 @@ class AlertsByClient(GlobalSecondaryIndex["Alert"]):
 
 
 class PendingEscalation(GlobalSecondaryIndex["Alert"]):
-    """Sparse: only alerts waiting for an acknowledgement carry ``pending`` / ``escalate_at``."""
+    """Sparse: only alerts waiting for an acknowledgement carry ``pending`` / ``escalate_at``.
+
+    The ACK code is projected so ``ACK <code>`` and a new alert's code are answered from the index.
+    """
 
     class Meta:
         index_name = "pending_escalation"
-        projection = KeysOnlyProjection()
+        projection = IncludeProjection(["ack_code"])
 
     pending = UnicodeAttribute(hash_key=True)
     escalate_at = UnicodeAttribute(range_key=True)
@@ -482,9 +485,9 @@ def find_due_escalations(now: datetime) -> list[Alert]:
     return [alert for key in keys if (alert := get_alert(key.alert_id)) is not None]
 
 
-def pending_alerts() -> list[Alert]:
-    """Every alert still waiting for an acknowledgement."""
-    return [alert for key in Alert.pending_escalation.query(PENDING) if (alert := get_alert(key.alert_id))]
+def pending_ack_codes() -> dict[str, str]:
+    """The ACK code of every alert still waiting for an acknowledgement: code → alert id (one query)."""
+    return {alert.ack_code: alert.alert_id for alert in Alert.pending_escalation.query(PENDING)}
 
 
 def close_episode(alert: Alert) -> None:
