@@ -189,3 +189,21 @@ def test_a_scoring_failure_is_retried_and_then_lands_in_the_dlq(stack, clock, mo
     [page] = casey.pages()
     assert page["MessageAttributes"]["severity"]["Value"] == "crisis"
 
+
+
+def test_a_real_page_has_the_shape_of_the_sns_event_in_events_folder(stack, clock):
+    # Given the SNS event a pager integration receives (events/sns_page.json), and a real crisis page
+    sample = load_event("sns_page.json")["Records"][0]["Sns"]
+    casey = add_coach_with_pager(stack, "c1")
+    enrol(stack, name="Ben", phone="+15550100002", coach="c1", now=MONDAY)
+    _reply(stack, clock, MONDAY.replace(hour=20), "+15550100002", "took 30 pills tonight")
+
+    # When the page arrives at the coach's subscription
+    [page] = casey.pages()
+
+    # Then it carries the same attributes, of the same types, as the documented event
+    assert set(page["MessageAttributes"]) == set(sample["MessageAttributes"])
+    assert {k: v["Type"] for k, v in page["MessageAttributes"].items()} == {
+        k: v["Type"] for k, v in sample["MessageAttributes"].items()}
+    assert page["Subject"].startswith("Moodline CRISIS alert") and sample["Subject"].startswith("Moodline CRISIS alert")
+    assert page["Message"].splitlines()[0].startswith("CRISIS: Ben (client ")
