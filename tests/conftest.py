@@ -13,6 +13,12 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
+from hypothesis import settings
+
+# Property tests assert behaviour, not speed: no per-example deadline (a loaded CI machine would
+# turn a slow first example - a jinja2 template compile, say - into a false failure).
+settings.register_profile("moodline", deadline=None, print_blob=True)
+settings.load_profile("moodline")
 
 ROOT = Path(__file__).resolve().parent.parent
 
