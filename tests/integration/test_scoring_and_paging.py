@@ -184,8 +184,8 @@ def test_a_scoring_failure_is_retried_and_then_lands_in_the_dlq(stack, clock, mo
     monkeypatch.undo()
     for name, value in stack.runtime.functions["ScoreReplyFunction"].environment.items():
         monkeypatch.setenv(name, value)
-    assert main(["rescore"]) == 0
-    assert main(["rescore"]) == 0  # run twice: the second finds the reply scored and pages nobody
+    assert main(["rescore", "--since", "2026-11-30T00:00:00Z"]) == 0
+    assert main(["rescore", "--since", "2026-11-30T00:00:00Z"]) == 0  # again: the reply is scored, no page
     [page] = casey.pages()
     assert page["MessageAttributes"]["severity"]["Value"] == "crisis"
 

@@ -110,6 +110,7 @@ def _replay() -> int:
 def _rescore(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime, timedelta
 
+    from moodline.schedule import from_iso
     from moodline.scoring import ReplyScorer
     from moodline.settings import ALERTS_TOPIC_ARN, APP_SECRET_ID, TWILIO_SECRET_ID, SettingsError
     from moodline.wiring import alert_desk, load_settings, twilio_sms
@@ -122,7 +123,11 @@ def _rescore(args: argparse.Namespace) -> int:
     # simply use their default expiry.
     warnings.filterwarnings("ignore", message="Couldn't determine the remaining time left")
     scorer = ReplyScorer(settings=settings, desk=alert_desk(settings), sms=twilio_sms(settings))
-    outcomes = scorer.rescore_unscored(datetime.now(UTC) - timedelta(hours=args.since_hours))
+    try:
+        since = from_iso(args.since) if args.since else datetime.now(UTC) - timedelta(hours=args.since_hours)
+    except ValueError:
+        raise SystemExit("moodline: --since must be ISO-8601 with a timezone, e.g. 2026-11-30T00:00Z") from None
+    outcomes = scorer.rescore_unscored(since)
     for outcome in outcomes:
         print(json.dumps({"level": outcome.level, "alert_id": outcome.alert_id, "paged": outcome.paged}))
     print(json.dumps({"rescored": len(outcomes), "paged": sum(1 for o in outcomes if o.paged)}))
@@ -204,7 +209,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                        help="re-score stored replies of resolved alerts; precision per rule against outcomes")
     score.set_defaults(run=_score)
     rescore = commands.add_parser("rescore", help="score stored replies that have no level yet (after a DLQ alarm)")
-    rescore.add_argument("--since-hours", type=float, default=48, help="how far back to look (default: 48)")
+    window = rescore.add_mutually_exclusive_group()
+    window.add_argument("--since-hours", type=float, default=48, help="how far back to look (default: 48)")
+    window.add_argument("--since", help="from this instant instead, ISO-8601 with a timezone (e.g. 2026-11-30T00:00Z)")
     rescore.set_defaults(run=_rescore)
     client = commands.add_parser("client", help="export or erase everything held about one client")
     client_commands = client.add_subparsers(dest="client_command", required=True)
