@@ -92,11 +92,8 @@ def _stack(**kwargs: Any) -> Any:
 
 def _enrol(stack: Any, count: int, *, checkin: str = "09:00", coach: str = "c1", start: int = 0) -> None:
     from moodline import admin
-    from moodline.credentials import app_keys
-    from moodline.settings import Settings
 
-    settings = Settings.from_env(stack.runtime.functions["IngestSmsFunction"].environment)
-    key = app_keys(settings).phone_hash_key
+    settings, key = stack.settings(), stack.phone_key()
     for i in range(start, start + count):
         admin.enroll_client(admin.Enrolment(coach, f"C{i}", f"+1555{i:07d}", "America/New_York", checkin),
                             phone_key=key, now=MONDAY, shards=settings.due_shards)

@@ -10,7 +10,6 @@ from typing import Any
 import boto3
 
 from moodline import admin, store
-from moodline.credentials import app_keys
 from moodline.settings import Settings
 
 
@@ -32,7 +31,13 @@ class Pager:
 
 
 def settings_of(stack: Any) -> Settings:
-    return Settings.from_env(stack.runtime.functions["IngestSmsFunction"].environment)
+    return stack.settings()
+
+
+def use_function_env(stack: Any, monkeypatch: Any, function: str = "ScoreReplyFunction") -> None:
+    """Run the CLI in-process as ops would: with a function's environment exported."""
+    for name, value in stack.runtime.functions[function].environment.items():
+        monkeypatch.setenv(name, value)
 
 
 def add_coach_with_pager(stack: Any, coach_id: str, email: str | None = None) -> Pager:
@@ -49,5 +54,5 @@ def enrol(stack: Any, *, name: str, phone: str, coach: str, timezone: str = "Ame
     settings = settings_of(stack)
     return admin.enroll_client(
         admin.Enrolment(coach, name, phone, timezone, checkin, locale),
-        phone_key=app_keys(settings).phone_hash_key, now=now, shards=settings.due_shards,
+        phone_key=stack.phone_key(), now=now, shards=settings.due_shards,
     )

@@ -10,7 +10,7 @@ import pytest
 from moodline import store
 from moodline.cli import main
 from moodline.replay import ReplayCase, replay
-from tests.integration.roster import add_coach_with_pager, enrol
+from tests.integration.roster import add_coach_with_pager, enrol, use_function_env
 
 MONDAY = datetime(2026, 11, 30, tzinfo=UTC)
 OUR_NUMBER = "+15005550006"
@@ -34,8 +34,7 @@ def test_replay_counts_outcomes_per_rule_and_reports_changed_levels():
 def test_coach_resolves_from_the_cli_and_replay_reports_precision(stack, clock, capsys, monkeypatch):
     # Given two alerts raised through the real pipeline
     add_coach_with_pager(stack, "c1")
-    for env_name, value in stack.runtime.functions["ScoreReplyFunction"].environment.items():
-        monkeypatch.setenv(env_name, value)
+    use_function_env(stack, monkeypatch)
     enrol(stack, name="Ben", phone="+15550100002", coach="c1", now=MONDAY)
     enrol(stack, name="Eli", phone="+15550100005", coach="c1", now=MONDAY)
     for phone, text in (("+15550100002", "took 30 pills, this is goodbye"), ("+15550100005", "2")):
@@ -65,8 +64,7 @@ def test_coach_resolves_from_the_cli_and_replay_reports_precision(stack, clock, 
 
 
 def test_cli_refuses_a_bad_outcome_and_an_unknown_alert(stack, monkeypatch, capsys):
-    for env_name, value in stack.runtime.functions["ScoreReplyFunction"].environment.items():
-        monkeypatch.setenv(env_name, value)
+    use_function_env(stack, monkeypatch)
     with pytest.raises(SystemExit) as bad_outcome:
         main(["alert", "resolve", "al_x", "--by", "c1", "--outcome", "maybe"])
     assert bad_outcome.value.code == 2
@@ -77,8 +75,7 @@ def test_cli_refuses_a_bad_outcome_and_an_unknown_alert(stack, monkeypatch, caps
 def test_a_client_can_be_exported_then_erased_completely(stack, clock, capsys, monkeypatch):
     # Given a client with replies and an alert
     add_coach_with_pager(stack, "c1")
-    for env_name, value in stack.runtime.functions["ScoreReplyFunction"].environment.items():
-        monkeypatch.setenv(env_name, value)
+    use_function_env(stack, monkeypatch)
     client = enrol(stack, name="Ben", phone="+15550100002", coach="c1", now=MONDAY)
     for text in ("6 ok", "i want to die"):
         clock.now += timedelta(minutes=5)

@@ -9,9 +9,8 @@ import pytest
 from pynamodb.exceptions import PutError
 
 from moodline import admin, store
-from moodline.credentials import app_keys
 from moodline.paging import acknowledge_alert, resolve_alert
-from tests.integration.roster import add_coach_with_pager, enrol, settings_of
+from tests.integration.roster import add_coach_with_pager, enrol
 
 MONDAY = datetime(2026, 11, 30, tzinfo=UTC)
 CRISIS_AT = MONDAY.replace(hour=22)
@@ -59,7 +58,7 @@ def test_an_unacknowledged_crisis_escalates_to_the_backup_then_the_team_until_ac
     # When Jordan acknowledges by texting the code from the page
     clock.now = CRISIS_AT + timedelta(minutes=16)
     admin.add_coach("c2", "Jordan", "c2@practice.example", phone="+15550200002",
-                    phone_key=app_keys(settings_of(stack)).phone_hash_key)
+                    phone_key=stack.phone_key())
     status, body = stack.twilio.post_inbound(stack.inbound_url, to=OUR_NUMBER, from_="+15550200002",
                                              body=f"ack {alert.ack_code}")
 

@@ -10,7 +10,7 @@ from moodline import admin, store
 from moodline.cli import main
 from moodline.store import Message
 from tests.conftest import load_event
-from tests.integration.roster import add_coach_with_pager, enrol
+from tests.integration.roster import add_coach_with_pager, enrol, use_function_env
 
 MONDAY = datetime(2026, 11, 30, tzinfo=UTC)
 OUR_NUMBER = "+15005550006"
@@ -182,8 +182,7 @@ def test_a_scoring_failure_is_retried_and_then_lands_in_the_dlq(stack, clock, mo
     # And when SNS is back and ops run the redrive (`moodline rescore`), the page goes out once: a
     # retry after a half-done attempt (alert opened, page failed) must still page
     monkeypatch.undo()
-    for name, value in stack.runtime.functions["ScoreReplyFunction"].environment.items():
-        monkeypatch.setenv(name, value)
+    use_function_env(stack, monkeypatch)
     assert main(["rescore", "--since", "2026-11-30T00:00:00Z"]) == 0
     assert main(["rescore", "--since", "2026-11-30T00:00:00Z"]) == 0  # again: the reply is scored, no page
     [page] = casey.pages()

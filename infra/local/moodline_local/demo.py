@@ -25,7 +25,6 @@ from moodline_local.template import REGION
 WEEK_START = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
 # It runs on to the next Monday morning, when the weekly e-mails go out (08:00 New York).
 SIM_END = datetime(2026, 12, 7, 13, 30, tzinfo=UTC)
-TICK = timedelta(minutes=15)
 DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
@@ -117,11 +116,8 @@ class WeekSimulation:
 
     def enrol(self) -> None:
         from moodline import admin
-        from moodline.credentials import app_keys
-        from moodline.settings import Settings
 
-        settings = Settings.from_env(self.stack.runtime.functions["IngestSmsFunction"].environment)  # type: ignore[union-attr]
-        key = app_keys(settings).phone_hash_key
+        settings, key = self.stack.settings(), self.stack.phone_key()
         sqs = boto3.client("sqs", region_name=REGION)
         topic = self.stack.resource("AlertsTopic").arn
         for coach_id, name, email, phone in COACHES:

@@ -7,7 +7,7 @@ import json
 import os
 import threading
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -92,7 +92,6 @@ class LocalRuntime:
         self.root = root
         self.env_overrides = dict(env_overrides or {})
         self.functions: dict[str, LocalFunction] = {}
-        self.dead_letters: list[dict[str, Any]] = []
         self._lock = threading.RLock()
         self._iterators: dict[str, list[str]] = {}
         self._queue_urls: dict[str, str] = {}
@@ -271,9 +270,7 @@ class LocalRuntime:
                 "startSequenceNumber": batch[0]["dynamodb"]["SequenceNumber"],
                 "endSequenceNumber": batch[-1]["dynamodb"]["SequenceNumber"],
             },
-            "records": batch,  # local convenience: Lambda sends only the batch info
         }
-        self.dead_letters.append(info)
         if destination:
             self._sqs.send_message(QueueUrl=self._queue_url(destination), MessageBody=json.dumps(info))
 
@@ -351,5 +348,3 @@ def build_api_event(method: str, path: str, resource: str, *, headers: Mapping[s
         "isBase64Encoded": False,
     }
 
-
-Clock = Callable[[], datetime]

@@ -19,12 +19,8 @@ from moodline_local.stack import DEFAULT_AUTH_TOKEN, LOCAL_FROM_NUMBER, LocalSta
 def seed(stack: LocalStack, now: datetime) -> None:
     """Enrol the demo roster (coaches can text ACK from their numbers) and put Casey on call for a week."""
     from moodline import admin
-    from moodline.credentials import app_keys
-    from moodline.settings import Settings
 
-    assert stack.runtime is not None
-    settings = Settings.from_env(stack.runtime.functions["IngestSmsFunction"].environment)
-    key = app_keys(settings).phone_hash_key
+    settings, key = stack.settings(), stack.phone_key()
     for coach_id, name, email, phone in COACHES:
         admin.add_coach(coach_id, name, email, phone=phone, phone_key=key)
     for p in PERSONAS:

@@ -21,6 +21,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import boto3
 
+from moodline.settings import Settings
 from moodline_local.provision import provision
 from moodline_local.runtime import LocalRuntime
 from moodline_local.template import REGION, Template
@@ -173,6 +174,17 @@ class LocalStack:
                 yield
 
     # --- shortcuts over the runtime -------------------------------------------------------------
+
+    def settings(self, function: str = "IngestSmsFunction") -> Settings:
+        """The settings one function sees (its template environment), for roster and ops code."""
+        assert self.runtime is not None
+        return Settings.from_env(self.runtime.functions[function].environment)
+
+    def phone_key(self) -> bytes:
+        """The phone-hash key from the stack's own secret, as enrolment needs it."""
+        from moodline.credentials import app_keys
+
+        return app_keys(self.settings()).phone_hash_key
 
     def resource(self, logical_id: str) -> Any:
         assert self.template is not None

@@ -150,12 +150,11 @@ def erase_client(client_id: str) -> dict[str, int]:
     if client is None:
         raise RosterError("no such client")
     messages = list(store.Message.query(client_id))
-    alerts = [store.get_alert(a.alert_id) for a in store.Alert.by_client.query(client_id)]
+    alerts = list(store.Alert.by_client.query(client_id))  # ALL projection: whole, versioned items
     with store.Message.batch_write() as batch:
         for message in messages:
             batch.delete(message)
     for alert in alerts:
-        if alert is not None:
-            alert.delete()
+        alert.delete()
     client.delete()
     return {"messages": len(messages), "alerts": len(alerts), "clients": 1}

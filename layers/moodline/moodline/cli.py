@@ -83,12 +83,12 @@ def _score(args: argparse.Namespace) -> int:
     return 1 if score_lines(sys.stdin, sys.stdout) else 0
 
 
-def _ops_settings() -> Any:
+def _ops_settings(*require: str) -> Any:
     from moodline.settings import SettingsError
     from moodline.wiring import load_settings
 
     try:
-        return load_settings()
+        return load_settings(*require)
     except SettingsError as exc:
         raise SystemExit(f"moodline: {exc} (export the table names from the stack outputs; see README)") from None
 
@@ -112,13 +112,10 @@ def _rescore(args: argparse.Namespace) -> int:
 
     from moodline.schedule import from_iso
     from moodline.scoring import ReplyScorer
-    from moodline.settings import ALERTS_TOPIC_ARN, APP_SECRET_ID, TWILIO_SECRET_ID, SettingsError
-    from moodline.wiring import alert_desk, load_settings, twilio_sms
+    from moodline.settings import ALERTS_TOPIC_ARN, APP_SECRET_ID, TWILIO_SECRET_ID
+    from moodline.wiring import alert_desk, twilio_sms
 
-    try:
-        settings = load_settings(ALERTS_TOPIC_ARN, TWILIO_SECRET_ID, APP_SECRET_ID)
-    except SettingsError as exc:
-        raise SystemExit(f"moodline: {exc} (see README: Operations)") from None
+    settings = _ops_settings(ALERTS_TOPIC_ARN, TWILIO_SECRET_ID, APP_SECRET_ID)
     # Outside Lambda there is no remaining time to give Powertools; its in-progress records then
     # simply use their default expiry.
     warnings.filterwarnings("ignore", message="Couldn't determine the remaining time left")

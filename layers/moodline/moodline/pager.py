@@ -24,11 +24,6 @@ class Page:
     subject: str
     body: str
 
-    @property
-    def dedupe_key(self) -> str:
-        """A page is unique per alert and escalation step: retries never page twice for one step."""
-        return f"{self.alert_id}#{self.step}"
-
 
 class SnsPager:
     """Publishes pages with the attributes subscription filter policies match on."""

@@ -5,12 +5,10 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
 
 from moodline import store
 from moodline.triage import assess_reply
 
-BASELINE_DAYS = 14
 # A follow-up was still a reason to call the client: it counts with true alarms for precision.
 USEFUL = {"true_alarm", "follow_up"}
 
@@ -79,8 +77,5 @@ def resolved_cases() -> Iterator[ReplayCase]:
             reply = next(iter(store.Message.query(alert.client_id, store.Message.at == key)), None)
             if reply is None or reply.body is None:
                 continue  # expired by TTL or erased
-            before = store.messages_between(alert.client_id, reply.received_at - timedelta(days=BASELINE_DAYS),
-                                            reply.received_at)
-            history = [float(m.mood) for m in before if m.direction == "inbound" and m.mood is not None
-                       and m.at != reply.at]
-            yield ReplayCase(alert.alert_id, reply.body, history, alert.outcome or "", reply.level)
+            yield ReplayCase(alert.alert_id, reply.body, store.mood_history(reply), alert.outcome or "",
+                             reply.level)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from moodline import store
@@ -15,7 +15,6 @@ from moodline.settings import Settings
 from moodline.sms import SmsSendError, TwilioSms
 from moodline.triage import Level, assess_reply
 
-BASELINE_DAYS = 14
 RESOURCES_KEY_SECONDS = 7 * 24 * 3600
 
 
@@ -57,12 +56,7 @@ class ReplyScorer:
         if client is None:
             logger.warning("reply of an erased client skipped", message_sid=reply.sid)
             return ScoreOutcome("low", None, None, None, False)
-        history = [
-            float(m.mood)
-            for m in store.messages_between(client.client_id, at - timedelta(days=BASELINE_DAYS), at)
-            if m.direction == "inbound" and m.mood is not None and m.at != reply.at
-        ]
-        assessment = assess_reply(reply.body or "", history)
+        assessment = assess_reply(reply.body or "", store.mood_history(reply))
         metrics.add_metric(name=f"Replies{assessment.level.value.title()}", unit="Count", value=1)
 
         alert_id = paged = None

@@ -45,7 +45,6 @@ from moodline.settings import Settings
 
 ACTIVE = "active"
 STOPPED = "stopped"  # texted STOP (or Twilio reported 21610): no probes until START
-PAUSED = "paused"  # paused by the coach
 UNREACHABLE = "unreachable"  # the number cannot receive SMS (Twilio 21211 / 21614)
 
 
@@ -261,9 +260,6 @@ class Coach(Model):
     by_phone = CoachByPhone()
 
 
-MODELS: tuple[type[Model], ...] = (Client, Message, Alert, OnCallShift, Coach)
-
-
 def bind_tables(settings: Settings) -> None:
     """Point every model at the table names from ``settings`` (called once at cold start)."""
     names = {
@@ -371,6 +367,19 @@ def record_message(message: Message, *, retention_days: int) -> Message:
 def messages_between(client_id: str, start: datetime, end: datetime) -> list[Message]:
     """A client's messages with ``start <= at < end``, oldest first (pattern 3)."""
     return list(Message.query(client_id, Message.at.between(to_iso(start), to_iso(end) + "~")))
+
+
+BASELINE_DAYS = 14
+
+
+def mood_history(reply: Message, *, days: int = BASELINE_DAYS) -> list[float]:
+    """The client's rated moods in the ``days`` before ``reply``, oldest first: the triage baseline."""
+    at = reply.received_at
+    return [
+        float(m.mood)
+        for m in messages_between(reply.client_id, at - timedelta(days=days), at)
+        if m.direction == "inbound" and m.mood is not None and m.at != reply.at
+    ]
 
 
 def find_message_by_sid(sid: str) -> Message | None:
