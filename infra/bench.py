@@ -166,7 +166,7 @@ def fan_out() -> list[tuple[int, int, int, float]]:
 
 def triage_throughput() -> tuple[int, float]:
     """Replies per second through moodline.triage.assess_reply, in-process, over the labelled corpus."""
-    from moodline.triage import assess_reply
+    from moodline.triage.engine import assess_reply
 
     corpus = [json.loads(line) for line in (ROOT / "tests/data/triage_corpus.jsonl").read_text().splitlines()]
     items = [(c["text"], c.get("history") or []) for c in corpus]

@@ -7,7 +7,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from moodline.triage import Assessment, Level, Reason, assess_adherence, assess_reply, parse_mood
+from moodline.triage.adherence import assess_adherence
+from moodline.triage.engine import assess_reply, parse_mood
+from moodline.triage.model import Assessment, Level, Reason
 
 PROBE = (
     "Hi Sam, how's your mood today, 1-10? Reply with a number and a few words if you like. "
@@ -41,7 +43,12 @@ def test_assessment_serialises_to_plain_json() -> None:
     # When it is serialised
     payload = assessment.to_json()
     # Then it is plain JSON with the level value, the mood and every reason
-    assert payload == {"level": "high", "mood": 2.0, "reasons": [{"rule": "mood.very_low", "matched": "mood 2"}]}
+    assert payload == {
+        "level": "high",
+        "mood": 2.0,
+        "reasons": [{"rule": "mood.very_low", "matched": "mood 2"}],
+        "review": False,
+    }
     assert json.loads(json.dumps(payload)) == payload
 
 

@@ -28,7 +28,8 @@ from pathlib import Path
 
 import pytest
 
-from moodline.triage import Level, assess_reply
+from moodline.triage.engine import assess_reply
+from moodline.triage.model import Level
 
 CORPUS_PATH = Path(__file__).resolve().parents[1] / "data" / "triage_corpus.jsonl"
 BLIND_PATH = CORPUS_PATH.with_name("triage_blind.jsonl")

@@ -16,7 +16,7 @@ def score_lines(lines: Iterable[str], out: IO[str]) -> int:
 
     A bad line gets ``{"error": ...}`` in its place (nothing is skipped); returns how many were bad.
     """
-    from moodline.triage import assess_reply
+    from moodline.triage.engine import assess_reply
 
     errors = 0
     for number, line in enumerate(lines, start=1):

@@ -17,7 +17,8 @@ from moodline.phones import InvalidPhoneNumber, normalize_e164, phone_hash
 from moodline.schedule import from_iso, local_date_in, to_iso
 from moodline.settings import Settings
 from moodline.texts import keyword_of, text_for
-from moodline.triage import Level, assess_reply
+from moodline.triage.engine import assess_reply
+from moodline.triage.model import Level
 from moodline.webhook import InboundSms, StatusUpdate
 
 INBOUND_KEY_SECONDS = 24 * 3600  # Twilio retries within minutes; a day is ample

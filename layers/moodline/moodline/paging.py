@@ -22,7 +22,7 @@ from moodline.links import AlertLink
 from moodline.observability import logger, metrics
 from moodline.pager import TEAM, Page, SnsPager
 from moodline.schedule import from_iso, to_iso
-from moodline.triage import Assessment, Level
+from moodline.triage.model import Assessment, Level
 
 PAGE_KEY_SECONDS = 7 * 24 * 3600
 # Rotas in the order they win: an override (swap, sick day) beats the regular rota.

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from moodline import store
-from moodline.triage import assess_reply
+from moodline.triage.engine import assess_reply
 
 # A follow-up was still a reason to call the client: it counts with true alarms for precision.
 USEFUL = {"true_alarm", "follow_up"}

@@ -13,7 +13,8 @@ from moodline.paging import AlertDesk
 from moodline.schedule import to_iso
 from moodline.settings import Settings
 from moodline.sms import SmsSendError, TwilioSms
-from moodline.triage import Level, assess_reply
+from moodline.triage.engine import assess_reply
+from moodline.triage.model import Level
 
 RESOURCES_KEY_SECONDS = 7 * 24 * 3600
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import jinja2
 
-from moodline.triage import assess_adherence
+from moodline.triage.adherence import assess_adherence
 
 __all__ = [
     "ALERT_LEVELS",

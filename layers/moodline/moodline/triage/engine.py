@@ -5,56 +5,8 @@ import statistics
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 
-# --------------------------------------------------------------------------------------------------
-# Public types
-# --------------------------------------------------------------------------------------------------
-
-
-class Level(StrEnum):
-    """Triage level, ordered by severity."""
-
-    LOW = "low"
-    MODERATE = "moderate"
-    HIGH = "high"
-    CRISIS = "crisis"
-
-    @property
-    def rank(self) -> int:
-        """Severity rank: low=0 .. crisis=3."""
-        return list(Level).index(self)
-
-    @property
-    def pages(self) -> bool:
-        """Whether this level pages a human coach."""
-        return self.rank >= Level.HIGH.rank
-
-
-@dataclass(frozen=True)
-class Reason:
-    """One rule that fired, with the text (or value) that triggered it."""
-
-    rule: str
-    matched: str
-
-
-@dataclass(frozen=True)
-class Assessment:
-    """The triage outcome for one reply (or for a run of missed replies)."""
-
-    level: Level
-    mood: float | None
-    reasons: tuple[Reason, ...]
-
-    def to_json(self) -> dict[str, object]:
-        """Plain-JSON form for storage and the coach dashboard."""
-        return {
-            "level": self.level.value,
-            "mood": self.mood,
-            "reasons": [{"rule": r.rule, "matched": r.matched} for r in self.reasons],
-        }
-
+from moodline.triage.model import Assessment, Level, Reason
 
 # --------------------------------------------------------------------------------------------------
 # Normalisation that remembers where every character came from
@@ -2605,22 +2557,3 @@ def assess_reply(text: str, history: Sequence[float | None] = ()) -> Assessment:
     level = max((f.level for f in findings), key=lambda lvl: lvl.rank, default=Level.LOW)
     ordered = sorted(findings, key=lambda f: -f.level.rank)
     return Assessment(level, mood, _one_per_rule([f.reason for f in ordered] + past))
-
-
-_ADHERENCE_MISSED = 3
-_ADHERENCE_LOOKBACK = 5
-_ADHERENCE_MIN_ANSWERED = 3
-
-
-def assess_adherence(answered: Sequence[bool]) -> Assessment | None:
-    """Flag a client who was replying regularly and has now missed the last three check-ins in a row."""
-    if len(answered) < _ADHERENCE_MISSED or any(answered[-_ADHERENCE_MISSED:]):
-        return None
-    before = answered[-_ADHERENCE_MISSED - _ADHERENCE_LOOKBACK : -_ADHERENCE_MISSED]
-    if sum(bool(a) for a in before) < _ADHERENCE_MIN_ANSWERED:
-        return None
-    return Assessment(
-        level=Level.MODERATE,
-        mood=None,
-        reasons=(Reason("adherence.missed", f"{_ADHERENCE_MISSED} missed check-ins in a row"),),
-    )
