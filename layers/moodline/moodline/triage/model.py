@@ -6,6 +6,7 @@ e-mail, the workspace) never pays for compiling them at cold start.
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Protocol
 
 
 class Level(StrEnum):
@@ -53,3 +54,25 @@ class Assessment:
             "reasons": [{"rule": r.rule, "matched": r.matched} for r in self.reasons],
             "review": self.review,
         }
+
+
+@dataclass(frozen=True)
+class SemanticOpinion:
+    """What the semantic second opinion makes of one reply (it may raise a level, never lower one)."""
+
+    # The level the model would raise the reply to (HIGH or CRISIS), or None below its page threshold.
+    level: Level | None
+    # Between the model's review and page thresholds: a coach should read it today.
+    review: bool
+    # The model's probability that the reply needs a human now, 0..1.
+    score: float
+    # Up to three of the closest labelled examples, shown to the coach as the model's "why".
+    neighbours: tuple[str, ...] = ()
+
+
+class SemanticJudge(Protocol):
+    """The port the rules engine asks for a second opinion; the shipped model and test fakes implement it."""
+
+    def judge(self, text: str) -> SemanticOpinion:
+        """The model's opinion of one reply's text."""
+        ...
