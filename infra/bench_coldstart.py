@@ -444,10 +444,13 @@ def attribute(entries: Sequence[ImportEntry], baseline: frozenset[str] = frozens
             row[1] += extra[i]
     if baseline:
         totals[BOTO3_ROW] = [sum(e.self_us for e in entries if e.module in baseline) / 1000] * 2
+        totals[EXTRA_ROW] = [sum(e.self_us for e in entries if e.module not in baseline) / 1000] * 2
     return {g: (s, c) for g, (s, c) in totals.items()}
 
 
 BOTO3_ROW = "(boto3 baseline)"
+EXTRA_ROW = "(everything beyond boto3)"
+_SUMMARY_ROWS = (EXTRA_ROW, BOTO3_ROW)
 
 # Counts the botocore sessions and clients a handler builds at import, and the CPU they take.
 _CLIENTS_CHILD = """\
@@ -503,8 +506,8 @@ def explain(root: Path, handler: str, *, repeats: int = 3, top: int = 12,
     names = set().union(*runs)
     merged = [(g, statistics.median(r.get(g, (0.0, 0.0))[0] for r in runs),
                statistics.median(r.get(g, (0.0, 0.0))[1] for r in runs)) for g in names]
-    ranked = sorted((m for m in merged if m[0] != BOTO3_ROW), key=lambda row: row[1], reverse=True)[:top]
-    ranked += [m for m in merged if m[0] == BOTO3_ROW]
+    ranked = sorted((m for m in merged if m[0] not in _SUMMARY_ROWS), key=lambda row: row[1], reverse=True)[:top]
+    ranked += sorted((m for m in merged if m[0] in _SUMMARY_ROWS), key=lambda row: _SUMMARY_ROWS.index(row[0]))
     done = subprocess.run([python, "-X", "frozen_modules=on", "-c", _CLIENTS_CHILD], cwd=root, env=env,
                           capture_output=True, text=True, check=False)
     counts: dict[str, Any] = {"sessions": 0, "clients": [], "ms": 0.0}

@@ -185,3 +185,4 @@ def test_attribution_leaves_out_what_import_boto3_loads_anyway():
     assert groups["t"] == pytest.approx((0.15, 0.15))
     assert "u" not in groups
     assert groups[bc.BOTO3_ROW] == pytest.approx((0.4, 0.4))
+    assert groups[bc.EXTRA_ROW] == pytest.approx((0.15, 0.15))
