@@ -2,16 +2,17 @@
 
 Method (issue 10, "Fix the bench method"):
 
-* Every round runs, in a random order, one fresh ``python -X frozen_modules=on`` process per target: ``pass``,
-  ``import boto3`` and ``import app`` for each handler found in ``functions/*/app.py``. A handler's process sees
+* Every round runs, in a random order, fresh ``python -X frozen_modules=on`` processes: one ``pass``, and for
+  each handler found in ``functions/*/app.py`` an adjacent pair, ``import app`` and its own ``import boto3``
+  (which of the two goes first is random). A handler's process sees
   ``functions/<name>`` and the layer on its path, as Lambda does, and the environment its function gets from
   ``template.yaml`` (Globals plus its own ``Environment.Variables``), intrinsics replaced by well-formed
   placeholders, so the cold-start settings validation passes without AWS.
 * The child times its own import with ``time.process_time()`` (CPU) and ``time.perf_counter()`` (wall). The
   parent also reads the child's rusage (user + sys) as a cross-check that covers interpreter start-up and exit.
 * The first round warms the OS file cache and the bytecode caches (a deployed package ships them) and is
-  dropped. The figure per handler is the median over rounds of the *paired* ratio handler / boto3 of the same
-  round: a noisy, shared machine slows both sides of a pair alike, while absolute milliseconds drift.
+  dropped. The figure per handler is the median over rounds of the *paired* ratio handler / its adjacent boto3:
+  a noisy, shared machine slows both sides of a pair alike, while absolute milliseconds drift.
 
 The headline ``ratio`` is CPU, in the child, of the import statement alone: it is the work the handler's init
 does, free of the scheduler's waits that wall time on a loaded host adds, and free of the interpreter's own
@@ -300,19 +301,37 @@ def measure(root: Path = ROOT, *, runs: int = DEFAULT_RUNS, only: Iterable[str] 
     if failures:
         raise ExceptionGroup("handlers that cannot be imported", failures)
     rounds = Rounds()
-    for i in range(runs):
-        order = targets[:]
-        rng.shuffle(order)
-        for target in order:
-            rounds.add(target, run_child(target, envs[target], root, python=python))
+    for i, plan in enumerate(schedule(handlers, runs, rng)):
+        for target, key in plan:
+            rounds.add(key, run_child(target, envs[target], root, python=python))
         if progress:
             print(f"  round {i + 1}/{runs}", file=sys.stderr, flush=True)
     return [figure(h, rounds, runs) for h in handlers], rounds
 
 
+def schedule(handlers: Sequence[str], runs: int, rng: random.Random) -> list[list[tuple[str, str]]]:
+    """Each round's processes as (target, sample key), in a random order.
+
+    Every handler runs right next to its own ``import boto3`` (which goes first is random too), so a pair is
+    seconds apart at most and shares the machine's load; one ``pass`` per round sits somewhere in between.
+    """
+    rounds = []
+    for _ in range(runs):
+        pairs: list[list[tuple[str, str]]] = []
+        for handler in handlers:
+            pair = [(handler, handler), ("boto3", f"boto3:{handler}")]
+            rng.shuffle(pair)
+            pairs.append(pair)
+        pairs.append([("pass", "pass")])
+        rng.shuffle(pairs)
+        rounds.append([step for pair in pairs for step in pair])
+    return rounds
+
+
 def figure(name: str, rounds: Rounds, runs: int) -> Figure:
-    """Reduce one handler's rounds to medians of paired ratios."""
-    h, b, p = rounds.samples[name], rounds.samples["boto3"], rounds.samples["pass"]
+    """Reduce one handler's rounds to medians of paired ratios (against its adjacent boto3 when there is one)."""
+    h, p = rounds.samples[name], rounds.samples["pass"]
+    b = rounds.samples.get(f"boto3:{name}") or rounds.samples["boto3"]
     cpu_ratios = paired_ratios([s.cpu_ms for s in h], [s.cpu_ms for s in b])
     proc_h = [s.proc_cpu_ms - q.proc_cpu_ms for s, q in zip(h, p, strict=True)]
     proc_b = [s.proc_cpu_ms - q.proc_cpu_ms for s, q in zip(b, p, strict=True)]

@@ -186,3 +186,31 @@ def test_attribution_leaves_out_what_import_boto3_loads_anyway():
     assert "u" not in groups
     assert groups[bc.BOTO3_ROW] == pytest.approx((0.4, 0.4))
     assert groups[bc.EXTRA_ROW] == pytest.approx((0.15, 0.15))
+
+
+def test_each_round_runs_every_handler_next_to_its_own_boto3_and_one_pass():
+    import random
+
+    plan = bc.schedule(["a", "b", "c"], 4, random.Random(1))
+    assert len(plan) == 4
+    orders = set()
+    for steps in plan:
+        keys = [key for _, key in steps]
+        assert sorted(keys) == sorted(["a", "boto3:a", "b", "boto3:b", "c", "boto3:c", "pass"])
+        for handler in ("a", "b", "c"):
+            i, j = keys.index(handler), keys.index(f"boto3:{handler}")
+            assert abs(i - j) == 1, (handler, keys)
+        assert all(target == ("boto3" if key.startswith("boto3:") else key) for target, key in steps)
+        orders.add(tuple(keys))
+    assert len(orders) > 1  # randomised between rounds
+
+
+def test_a_handler_is_paired_with_its_adjacent_boto3_run():
+    rounds = bc.Rounds()
+    for scale in (1.0, 3.0):
+        rounds.add("pass", bc.Sample(0.0, 0.0, 10.0))
+        rounds.add("boto3:x", bc.Sample(100.0 * scale, 100.0 * scale, 110.0 * scale))
+        rounds.add("x", bc.Sample(140.0 * scale, 150.0 * scale, 150.0 * scale))
+    fig = bc.figure("x", rounds, runs=2)
+    assert fig.ratio == pytest.approx(1.4)
+    assert fig.wall_ratio == pytest.approx(1.5)
