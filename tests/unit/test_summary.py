@@ -13,13 +13,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from moodline.summary import (
+    DAY_KINDS,
     FOOTER,
     AlertBrief,
     ClientWeekInput,
     ClientWeekSummary,
     DayCheckin,
+    HandledPage,
     iso_week_bounds,
     render_weekly_email,
+    should_send,
     summarize_client_week,
 )
 
@@ -103,7 +106,7 @@ def text_rows(text: str) -> list[list[str]]:
 
 
 def text_moods(text: str) -> list[list[str]]:
-    return [line.split(":", 1)[1].split() for line in text.splitlines() if "Moods Mon–Sun:" in line]
+    return [line.split(":", 1)[1].split() for line in text.splitlines() if "Days Mon–Sun:" in line]
 
 
 # --------------------------------------------------------------------------- counts
@@ -310,12 +313,12 @@ def test_text_and_html_agree_on_the_figures() -> None:
 
 
 def test_text_has_sparkline_and_email_has_header_footer() -> None:
-    # Given moods spanning the scale with a missing day
+    # Given moods spanning the scale with a missed day and a day without a probe
     subject, html, text = render(client("Sky", (1, 10, None, ABSENT, 5.5, 8, 3)))
 
     # Then the text row carries a sparkline, both bodies carry the footer, and the HTML stays e-mail-safe
-    assert text_rows(text)[0][1] == "▁█··▅▆▃"
-    assert text_moods(text) == [["1", "10", "–", "–", "5.5", "8", "3"]]
+    assert text_rows(text)[0][1] == "▁█×·▅▆▃"
+    assert text_moods(text) == [["1", "10", "×", "·", "5.5", "8", "3"]]
     assert FOOTER in text
     assert FOOTER in html
     assert subject in text
@@ -487,3 +490,286 @@ def test_a_regular_replier_gone_quiet_is_flagged_for_the_coach() -> None:
     # Then only the first gets the triage's moderate adherence flag
     assert "Went quiet after replying regularly (moderate)" in quiet.flags
     assert "Went quiet after replying regularly (moderate)" not in never.flags
+
+
+
+# --------------------------------------------------------------------------- day kinds and alert days
+
+
+def day(offset: int, *, probe: bool = True, replied: bool = True, mood: float | None = None,
+        level: str | None = None) -> DayCheckin:
+    return DayCheckin(MONDAY + timedelta(days=offset), probe, replied, mood, level)
+
+
+def one_of_each_week(name: str = "Ana") -> ClientWeekInput:
+    """Mon crisis reply without a number, Tue high reply rated 2, Wed a 7, Thu a reply without a
+    number, Fri missed, Sat no probe, Sun a moderate reply rated 5 (moderate does not page)."""
+    return ClientWeekInput(
+        client_id=f"id-{name.lower()}",
+        display_name=name,
+        checkins=[
+            day(0, level="crisis"),
+            day(1, mood=2, level="high"),
+            day(2, mood=7, level="low"),
+            day(3),
+            day(4, replied=False),
+            day(6, mood=5, level="moderate"),
+        ],
+        alerts=[],
+        previous_moods=[6, 6],
+    )
+
+
+def html_day_cells(html: str) -> list[tuple[str, str, str]]:
+    """(title, background, value) of every day cell, in order."""
+    return [
+        (html_lib.unescape(title), bg, html_lib.unescape(value))
+        for title, bg, value in re.findall(
+            r'height="34" align="center" title="([^"]*)" style="[^"]*background:([^;]+);[^"]*">([^<]*)</td>', html
+        )
+    ]
+
+
+def test_every_kind_of_day_is_told_apart_in_the_summary() -> None:
+    # Given one day of each kind
+    summary = summarize(one_of_each_week())
+
+    # Then each day gets its own kind, an alert day keeps its rating, and moderate is an ordinary day
+    assert summary.day_kinds == ("crisis", "high", "mood", "no_number", "missed", "no_probe", "mood")
+    assert summary.moods == (None, 2, 7, None, None, None, 5)
+    assert (summary.probes_sent, summary.replies) == (6, 5)
+
+
+def test_a_crisis_day_no_longer_looks_like_a_missed_day() -> None:
+    # Given a crisis reply without a number on Monday and a missed check-in on Friday
+    _, html, text = render(one_of_each_week())
+
+    # When the e-mail is read, Then every kind of day has its own symbol and colour in HTML ...
+    cells = html_day_cells(html)
+    values = [value for _, _, value in cells]
+    assert values == ["!", "!2", "7", "✓", "×", "·", "5"]
+    backgrounds = {kind: bg for kind, (_, bg, _) in zip(("crisis", "high", "mood", "no_number", "missed",
+                                                           "no_probe"), cells, strict=False)}
+    assert len(set(backgrounds.values())) == 6
+    # ... says it in words to screen readers and on hover ...
+    assert cells[0][0] == "Mon: crisis alert"
+    assert cells[1][0] == "Tue: mood 2, high alert"
+    assert cells[3][0] == "Thu: replied without a number"
+    assert cells[4][0] == "Fri: missed"
+    assert cells[5][0] == "Sat: no check-in sent"
+    # ... and the text body shows the same marks, plus the alert days in words (not colour alone)
+    assert text_moods(text) == [values]
+    assert text_rows(text)[0][1] == "!!▆✓×·▄"
+    assert "! Alert days: Mon crisis, Tue high" in text
+    assert "Alert days: Mon crisis, Tue high" in html
+
+
+def test_the_legend_explains_every_mark_in_html_and_text() -> None:
+    # Given any client, When rendered
+    _, html, text = render(one_of_each_week())
+    visible = " ".join(html_lib.unescape(re.sub(r"<[^>]+>", " ", html)).split())
+
+    # Then the HTML legend pairs each symbol with its meaning, and the text body spells them out
+    for symbol, words in (("!", "crisis alert that day"), ("!", "high alert that day"),
+                          ("✓", "replied, no number"), ("×", "missed: no reply"), ("·", "no check-in sent")):
+        assert f"{symbol} {words}" in visible
+    for band in ("1–3", "4–5", "6–7", "8–10"):
+        assert band in visible
+    assert "! = a reply raised a high or crisis alert" in text
+    assert "✓ = replied without a number; × = missed (no reply); · = no check-in sent." in text
+
+
+def test_an_alert_day_ranks_the_client_first_even_without_the_alert_record() -> None:
+    # Given a crisis reply on a day whose alert was opened (and counted) in an earlier week
+    weeks = [client("Abe"), replace(one_of_each_week("Zoe"), previous_moods=[])]
+
+    # When rendered, Then that client comes first
+    _, html, _ = render(*weeks)
+    assert html_names(html) == ["Zoe", "Abe"]
+
+
+def test_unknown_triage_level_on_a_day_is_refused_and_an_unanswered_day_is_not_an_alert_day() -> None:
+    # Given a level triage never writes, When summarised, Then it fails loudly
+    with pytest.raises(ValueError, match="triage level"):
+        summarize(replace(client("X"), checkins=[day(0, mood=5, level="severe")]))
+    # Given a level on a day without a reply, Then the day is missed, not an alert day
+    assert summarize(replace(client("X"), checkins=[day(0, replied=False, level="crisis")])).day_kinds[0] == "missed"
+
+
+# --------------------------------------------------------------------------- pages the coach handled
+
+ACK_AT = datetime(2026, 11, 25, 22, 4, tzinfo=UTC)
+
+
+def pages() -> list[HandledPage]:
+    return [
+        HandledPage("cl_ali", "Ali", "crisis", ACK_AT + timedelta(days=1), outcome=None, alert_id="al_2"),
+        HandledPage("cl_bea", "Bea", "high", ACK_AT, outcome="true_alarm", alert_id="al_1", own_client=True),
+    ]
+
+
+def test_on_call_coach_sees_the_pages_they_handled_and_never_reads_no_alerts() -> None:
+    # Given an on-call coach whose own clients had a calm week, who handled two pages (one for
+    # another coach's client, still unresolved)
+    email = render_weekly_email(coach_name="Sam", iso_week=WEEK, summaries=[summarize(client("Tom"))],
+                                handled_pages=pages(), timezone="Europe/Madrid")
+
+    # Then subject, overview and both bodies say they handled pages, and none of them says "no alerts"
+    assert email.subject == f"Moodline weekly — {WEEK}: 1 client, 2 pages you handled"
+    for body in (email.html, email.text):
+        assert "no alerts" not in body
+        assert "Pages you handled (2)" in body
+    # And each page shows the client, severity, when it was acknowledged (practice time), the outcome,
+    # and whose client it was, oldest first
+    assert (
+        "- Bea: high, your client. Acknowledged Wed 25 Nov 23:04 CET; resolved: true alarm.\n"
+        "- Ali: crisis, another coach's client. Acknowledged Thu 26 Nov 23:04 CET; not resolved yet.\n"
+    ) in email.text
+    visible = " ".join(html_lib.unescape(re.sub(r"<[^>]+>", " ", email.html)).split())
+    assert "high Bea (your client) Acknowledged Wed 25 Nov 23:04 CET · resolved: true alarm" in visible
+    assert "crisis Ali (another coach's client) Acknowledged Thu 26 Nov 23:04 CET · not resolved yet" in visible
+
+
+def test_a_coach_without_clients_who_handled_pages_gets_them_listed() -> None:
+    # Given an on-call-only coach with no clients, When rendered
+    email = render_weekly_email(coach_name="Sam", iso_week=WEEK, summaries=[], handled_pages=pages()[:1])
+
+    # Then the e-mail is about the page, with UTC times by default
+    assert email.subject == f"Moodline weekly — {WEEK}: no clients, 1 page you handled"
+    for body in (email.html, email.text):
+        assert "Ali" in body
+        assert "Thu 26 Nov 22:04 UTC" in body
+        assert "no alerts" not in body
+
+
+def test_a_coach_with_no_alerts_and_no_pages_still_reads_no_alerts() -> None:
+    subject, html, text = render(client("Tom"))
+    assert subject.endswith("1 client, no alerts")
+    assert "no alerts" in html
+    assert "no alerts" in text
+    assert "Pages you handled" not in html + text
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        HandledPage("c", "C", "urgent", ACK_AT),
+        HandledPage("c", "C", "high", ACK_AT, outcome="closed"),
+        HandledPage("c", "C", "high", datetime(2026, 11, 25, 9, 0)),  # naive: which timezone?
+    ],
+)
+def test_malformed_handled_pages_are_refused(bad: HandledPage) -> None:
+    with pytest.raises(ValueError, match=r"."):
+        render_weekly_email(coach_name="Sam", iso_week=WEEK, summaries=[], handled_pages=[bad])
+
+
+def test_unknown_timezone_is_refused() -> None:
+    with pytest.raises(ValueError, match="timezone"):
+        render_weekly_email(coach_name="Sam", iso_week=WEEK, summaries=[], timezone="Mars/Olympus")
+
+
+# --------------------------------------------------------------------------- whether to send at all
+
+
+def test_first_monday_of_a_new_deployment_sends_nothing() -> None:
+    # Given coaches whose clients were enrolled but never probed, and a coach with no clients
+    never_probed = [summarize(client("New", [ABSENT] * 7)), summarize(client("Newer", [ABSENT] * 7))]
+
+    # Then no e-mail goes out to either
+    assert should_send(never_probed) is False
+    assert should_send([]) is False
+
+
+@pytest.mark.parametrize(
+    ("summaries", "handled"),
+    [
+        ([summarize(client("A", (None, ABSENT, ABSENT, ABSENT, ABSENT, ABSENT, ABSENT)))], []),  # one missed probe
+        ([summarize(client("A", [ABSENT] * 7, alerts=[alert("high")]))], []),  # an alert without a probe
+        ([summarize(replace(client("A"), checkins=[day(2, probe=False, mood=6)]))], []),  # an unprompted reply
+        ([], pages()[:1]),  # no clients, but handled a page
+        ([summarize(client("A", [ABSENT] * 7))], pages()[:1]),  # clients never probed, but handled a page
+    ],
+)
+def test_a_week_with_anything_to_read_is_sent(summaries: list[ClientWeekSummary], handled: list[HandledPage]) -> None:
+    assert should_send(summaries, handled) is True
+
+
+# --------------------------------------------------------------------------- links to the workspace
+
+BASE = "https://moodline.example.org/Prod"
+
+
+def test_links_go_to_the_workspace_client_pages_alerts_and_handled_alerts() -> None:
+    # Given a workspace URL with a trailing slash
+    email = render_weekly_email(coach_name="Sam", iso_week=WEEK, summaries=[summarize(client("Ana"))],
+                                handled_pages=pages(), workspace_url=BASE + "/")
+
+    # Then the HTML links the client, the open alerts and each handled page's alert ...
+    hrefs = re.findall(r'href="([^"]*)"', email.html)
+    assert sorted(hrefs) == sorted([
+        f"{BASE}/coach/alerts",
+        f"{BASE}/coach/alerts/al_1",
+        f"{BASE}/coach/alerts/al_2",
+        f"{BASE}/coach/clients/id-ana",
+    ])
+    # ... and the text body carries the same addresses
+    for href in hrefs:
+        assert href in email.text
+    assert f"Open alerts: {BASE}/coach/alerts" in email.text
+
+
+def test_a_handled_page_without_alert_id_links_the_client_and_ids_are_url_quoted() -> None:
+    page = HandledPage("c/1 ?x", "Cy", "high", ACK_AT)
+    email = render_weekly_email(coach_name="Sam", iso_week=WEEK, summaries=[], handled_pages=[page],
+                                workspace_url=BASE)
+    assert f'href="{BASE}/coach/clients/c%2F1%20%3Fx"' in email.html
+
+
+def test_without_a_workspace_url_there_are_no_links_and_no_ids() -> None:
+    # Given no workspace URL (the default), When rendered with clients and handled pages
+    email = render_weekly_email(coach_name="Sam", iso_week=WEEK,
+                                summaries=[summarize(client("Ana", client_id="cid-0001"))], handled_pages=pages())
+
+    # Then there are no anchors, no empty hrefs, no URLs and no ids in either body
+    for body in (email.html, email.text):
+        assert "href" not in body
+        assert "http" not in body
+        assert "cid-" not in body
+        assert "al_" not in body
+        assert "cl_" not in body
+        assert "/coach/" not in body
+
+
+@pytest.mark.parametrize(
+    "bad",
+    ["javascript:alert(1)", "ftp://x.org", "moodline.example.org", "https://", 'https://x.org/"onmouseover=1',
+     "https://x.org/?next=evil", "https://x.org/#top", "https://x .org"],
+)
+def test_a_workspace_url_that_is_not_a_plain_http_base_is_refused(bad: str) -> None:
+    with pytest.raises(ValueError, match="workspace_url"):
+        render_weekly_email(coach_name="Sam", iso_week=WEEK, summaries=[], workspace_url=bad)
+
+
+def test_links_do_not_leak_phones_or_message_text() -> None:
+    # Given clients with linked cards and handled pages
+    email = render_weekly_email(coach_name="Sam", iso_week=WEEK, summaries=[summarize(w) for w in sample_week()],
+                                handled_pages=pages(), workspace_url=BASE)
+
+    # Then ids appear only inside workspace links, and nothing phone-like appears anywhere
+    outside_links = re.sub(r'href="[^"]*"', "", email.html)
+    assert "/coach/clients/" not in outside_links
+    for body in (email.html, email.text, email.subject):
+        assert not re.search(r"\+\d{6,}|\b\d{3}[-. ]\d{3}[-. ]\d{4}\b", body)
+
+
+@given(week=week_strategy, levels=st.lists(st.sampled_from([None, "low", "moderate", "high", "crisis"]),
+                                           min_size=7, max_size=7))
+def test_day_kinds_agree_with_moods(week: ClientWeekInput, levels: list[str | None]) -> None:
+    week = replace(week, checkins=[replace(c, alert_level=levels[c.local_date.weekday()]) for c in week.checkins])
+    summary = summarize(week)
+    assert len(summary.day_kinds) == 7
+    assert set(summary.day_kinds) <= set(DAY_KINDS)
+    for kind, mood in zip(summary.day_kinds, summary.moods, strict=True):
+        assert (kind == "mood") == (mood is not None and kind not in ("crisis", "high"))
+        if kind in ("no_number", "missed", "no_probe"):
+            assert mood is None

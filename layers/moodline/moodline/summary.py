@@ -10,6 +10,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from urllib.parse import quote, urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import jinja2
 
@@ -18,18 +20,28 @@ from moodline.triage.adherence import assess_adherence
 __all__ = [
     "ALERT_LEVELS",
     "ALERT_STATUSES",
+    "DAY_KINDS",
+    "OUTCOMES",
     "AlertBrief",
     "ClientWeekInput",
     "ClientWeekSummary",
     "DayCheckin",
+    "HandledPage",
     "WeeklyEmail",
     "iso_week_bounds",
     "render_weekly_email",
+    "should_send",
     "summarize_client_week",
 ]
 
 ALERT_LEVELS: tuple[str, ...] = ("crisis", "high", "moderate")  # most severe first; drives display order
 ALERT_STATUSES: tuple[str, ...] = ("open", "acknowledged", "resolved")
+TRIAGE_LEVELS: tuple[str, ...] = ("low", "moderate", "high", "crisis")  # a reply's triage level
+ALERT_DAY_LEVELS: tuple[str, ...] = ("crisis", "high")  # a reply at these levels pages: an alert day
+OUTCOMES: tuple[str, ...] = ("true_alarm", "false_alarm", "follow_up")
+# What one local day was, most urgent first. "mood": a reply with a rating; "no_number": a reply
+# without one; "missed": a probe went out and nothing came back; "no_probe": nothing was sent.
+DAY_KINDS: tuple[str, ...] = ("crisis", "high", "mood", "no_number", "missed", "no_probe")
 
 MOOD_MIN = 1.0
 MOOD_MAX = 10.0
@@ -45,8 +57,32 @@ _WEEK_RE = re.compile(r"([0-9]{4})-W([0-9]{2})")  # [0-9], not \d: \d also match
 _DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")  # fixed English, not locale-dependent strftime
 _MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _SPARKS = "▁▂▃▄▅▆▇█"
-_NO_MOOD_SPARK = "·"
-_NO_MOOD_CELL = "–"
+_NO_MOOD_CELL = "–"  # an empty figure (mean, low), never a day: days carry their own marks
+_ALERT_MARK = "!"
+# A day that is not a plain rating is told apart by its symbol first (text, screen readers, colour
+# blindness) and by its colours second. Each symbol is one column wide so the text table aligns.
+# kind: (symbol, background, text colour, legend words); pairs meet WCAG AA contrast.
+_DAY_MARKS: dict[str, tuple[str, str, str, str]] = {
+    "crisis": (_ALERT_MARK, "#991b1b", "#ffffff", "crisis alert that day"),
+    "high": (_ALERT_MARK, "#c2410c", "#ffffff", "high alert that day"),
+    "no_number": ("✓", "#dbeafe", "#1e3a8a", "replied, no number"),
+    "missed": ("×", "#e5e7eb", "#374151", "missed: no reply"),
+    "no_probe": ("·", "#ffffff", "#4b5563", "no check-in sent"),
+}
+_NO_PROBE_BORDER = "1px dashed #9ca3af"  # a white cell on a white card needs an outline to be seen
+_DAY_WORDS = {
+    "crisis": "crisis alert",
+    "high": "high alert",
+    "no_number": "replied without a number",
+    "missed": "missed",
+    "no_probe": "no check-in sent",
+}
+_OUTCOME_TEXT = {
+    "true_alarm": "resolved: true alarm",
+    "false_alarm": "resolved: false alarm",
+    "follow_up": "resolved: follow-up needed",
+}
+_UNRESOLVED_TEXT = "not resolved yet"
 _TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 _NAME_WIDTH_CAP = 18  # longer names go on their own line so the text columns stay narrow
 _TREND_TEXT = {"up": "↑ up", "down": "↓ down", "steady": "→ steady", "unknown": "· n/a"}
@@ -58,7 +94,6 @@ _MOOD_BANDS: tuple[tuple[float, str, str], ...] = (
     (8.0, "#fef08a", "#713f12"),  # 6–7
     (math.inf, "#bbf7d0", "#14532d"),  # 8–10
 )
-_NO_MOOD_COLOURS = ("#e5e7eb", "#6b7280")
 _ALERT_COLOURS = {
     "crisis": ("#b91c1c", "#ffffff"),
     "high": ("#c2410c", "#ffffff"),
@@ -74,6 +109,9 @@ class DayCheckin:
     probe_sent: bool
     replied: bool
     mood: float | None  # None when no reply or no parseable rating
+    # The most severe triage level among the day's replies ("low" | "moderate" | "high" | "crisis"),
+    # None when unknown or no reply. "high" or "crisis" marks the day as an alert day.
+    alert_level: str | None = None
 
 
 @dataclass(frozen=True)
@@ -83,6 +121,19 @@ class AlertBrief:
     raised_at: datetime  # aware UTC
     level: str  # "crisis" | "high" | "moderate"
     status: str  # "open" | "acknowledged" | "resolved"
+
+
+@dataclass(frozen=True)
+class HandledPage:
+    """A page this coach acknowledged or resolved in the week; the client may be another coach's."""
+
+    client_id: str
+    client_name: str  # the client's display name (first name or initials)
+    level: str  # "crisis" | "high" | "moderate"
+    acknowledged_at: datetime  # aware
+    outcome: str | None = None  # "true_alarm" | "false_alarm" | "follow_up"; None while unresolved
+    alert_id: str = ""  # when given, the workspace link opens the alert rather than the client
+    own_client: bool = False  # whether the client is this coach's own
 
 
 @dataclass(frozen=True)
@@ -108,6 +159,7 @@ class ClientWeekSummary:
     replies: int
     response_rate: float | None  # replies / probes_sent, None if no probes
     moods: tuple[float | None, ...]  # one per day Mon..Sun of the week (None = no mood that day)
+    day_kinds: tuple[str, ...]  # one of DAY_KINDS per day Mon..Sun
     mean_mood: float | None
     low_mood: float | None
     trend: str  # "up" | "down" | "steady" | "unknown"
@@ -181,6 +233,16 @@ def _longest_missed_run(days: Sequence[DayCheckin | None]) -> int:
     return longest
 
 
+def _day_kind(day: DayCheckin | None, mood: float | None) -> str:
+    if day is not None and day.replied and day.alert_level in ALERT_DAY_LEVELS:
+        return str(day.alert_level)
+    if mood is not None:
+        return "mood"
+    if day is not None and day.replied:
+        return "no_number"
+    return "missed" if day is not None and day.probe_sent else "no_probe"
+
+
 def _plural(count: int, singular: str, plural: str | None = None) -> str:
     return f"{count} {singular if count == 1 else (plural or singular + 's')}"
 
@@ -209,6 +271,10 @@ def summarize_client_week(week: ClientWeekInput, *, week_start: date) -> ClientW
         if by_offset[offset] is not None:
             raise ValueError(f"two check-ins for {checkin.local_date.isoformat()}")
         by_offset[offset] = checkin
+
+    for day in by_offset:
+        if day is not None and day.alert_level is not None and day.alert_level not in TRIAGE_LEVELS:
+            raise ValueError(f"unknown triage level {day.alert_level!r} on {day.local_date.isoformat()}")
 
     probed = [day for day in by_offset if day is not None and day.probe_sent]
     probes_sent = len(probed)
@@ -264,6 +330,7 @@ def summarize_client_week(week: ClientWeekInput, *, week_start: date) -> ClientW
         replies=replies,
         response_rate=response_rate,
         moods=moods,
+        day_kinds=tuple(_day_kind(day, mood) for day, mood in zip(by_offset, moods, strict=True)),
         mean_mood=_mean(week_moods),
         low_mood=min(week_moods) if week_moods else None,
         trend=_trend(week_moods, previous),
@@ -274,8 +341,9 @@ def summarize_client_week(week: ClientWeekInput, *, week_start: date) -> ClientW
 
 
 def _concern_key(summary: ClientWeekSummary) -> tuple[int, int, int, float, str, str]:
-    crisis = summary.alerts_by_level.get("crisis", 0)
-    high = summary.alerts_by_level.get("high", 0)
+    # An alert day counts even if the alert itself was opened (and listed) in another week.
+    crisis = max(summary.alerts_by_level.get("crisis", 0), summary.day_kinds.count("crisis"))
+    high = max(summary.alerts_by_level.get("high", 0), summary.day_kinds.count("high"))
     mean = summary.mean_mood if summary.mean_mood is not None else math.inf
     if crisis or high:
         tier = 0
@@ -326,17 +394,34 @@ def _fmt_mean(mood: float | None) -> str:
     return _NO_MOOD_CELL if mood is None else f"{mood:.1f}"
 
 
-def _spark(mood: float | None) -> str:
-    if mood is None:
-        return _NO_MOOD_SPARK
+def _spark(kind: str, mood: float | None) -> str:
+    if kind != "mood" or mood is None:
+        return _DAY_MARKS[kind][0] if kind in _DAY_MARKS else _DAY_MARKS["no_probe"][0]
     index = round((mood - MOOD_MIN) / (MOOD_MAX - MOOD_MIN) * (len(_SPARKS) - 1))
     return _SPARKS[min(max(index, 0), len(_SPARKS) - 1)]
 
 
-def _mood_colours(mood: float | None) -> tuple[str, str]:
-    if mood is None:
-        return _NO_MOOD_COLOURS
-    return next((bg, fg) for upper, bg, fg in _MOOD_BANDS if mood < upper)
+def _day_value(kind: str, mood: float | None) -> str:
+    """What a day's cell says, the same in HTML and text: a rating, "!" (with the rating if any), or a mark."""
+    if kind in ALERT_DAY_LEVELS:
+        return _ALERT_MARK + ("" if mood is None else _fmt_mood(mood))
+    if kind == "mood" and mood is not None:
+        return _fmt_mood(mood)
+    return _DAY_MARKS.get(kind, _DAY_MARKS["no_probe"])[0]
+
+
+def _day_colours(kind: str, mood: float | None) -> tuple[str, str]:
+    if kind == "mood" and mood is not None:
+        return next((bg, fg) for upper, bg, fg in _MOOD_BANDS if mood < upper)
+    _, bg, fg, _ = _DAY_MARKS.get(kind, _DAY_MARKS["no_probe"])
+    return bg, fg
+
+
+def _day_title(label: str, kind: str, mood: float | None) -> str:
+    words = [f"mood {_fmt_mood(mood)}"] if mood is not None else []
+    if kind != "mood":
+        words.append(_DAY_WORDS.get(kind, kind))
+    return f"{label}: {', '.join(words)}"
 
 
 def _answered(summary: ClientWeekSummary) -> str:
@@ -355,6 +440,13 @@ def _alerts_text(summary: ClientWeekSummary) -> str:
     return ", ".join(parts) + opened
 
 
+def _alert_days_text(summary: ClientWeekSummary) -> str:
+    """"Thu crisis, Fri high": the alert days in words, so the "!" never relies on colour alone."""
+    return ", ".join(
+        f"{name} {kind}" for name, kind in zip(_DAY_NAMES, summary.day_kinds, strict=False) if kind in ALERT_DAY_LEVELS
+    )
+
+
 def _day_label(day: date) -> str:
     return f"{_DAY_NAMES[day.weekday()]} {day.day} {_MONTH_NAMES[day.month - 1]}"
 
@@ -363,14 +455,68 @@ def _alert_totals(summaries: Sequence[ClientWeekSummary]) -> dict[str, int]:
     return {level: sum(s.alerts_by_level.get(level, 0) for s in summaries) for level in ALERT_LEVELS}
 
 
-def _subject(iso_week: str, summaries: Sequence[ClientWeekSummary]) -> str:
-    prefix = f"Moodline weekly — {iso_week}: "
-    if not summaries:
-        return prefix + "no clients"
+def _alert_phrases(summaries: Sequence[ClientWeekSummary], handled: Sequence[HandledPage]) -> list[str]:
+    """The alert part of the subject and overview. "no alerts" only when there were none at all:
+    an on-call coach who handled pages for others' clients must not read that nothing happened."""
     totals = _alert_totals(summaries)
-    alerts = [_plural(totals[level], f"{level} alert") for level in ALERT_LEVELS if totals[level]]
+    parts = [_plural(totals[level], f"{level} alert") for level in ALERT_LEVELS if totals[level]]
+    if handled:
+        parts.append(_plural(len(handled), "page") + " you handled")
+    return parts or ["no alerts"]
+
+
+def _subject(iso_week: str, summaries: Sequence[ClientWeekSummary], handled: Sequence[HandledPage]) -> str:
+    prefix = f"Moodline weekly — {iso_week}: "
+    clients = _plural(len(summaries), "client") if summaries else "no clients"
+    if not summaries and not handled:
+        return prefix + clients
     # Names never go in the subject: it shows on lock screens and in mail-server logs.
-    return prefix + ", ".join([_plural(len(summaries), "client"), *(alerts or ["no alerts"])])
+    return prefix + ", ".join([clients, *_alert_phrases(summaries, handled)])
+
+
+def should_send(summaries: Sequence[ClientWeekSummary], handled_pages: Sequence[HandledPage] = ()) -> bool:
+    """Whether a coach's week is worth an e-mail: their clients were probed, replied or raised an
+    alert, or they handled a page (for anyone's client).
+
+    False for a coach whose clients had none of that and who handled no page, so the first Monday of
+    a new deployment, or a coach without clients, sends nothing.
+    """
+    return bool(handled_pages) or any(
+        any(kind != "no_probe" for kind in s.day_kinds) or any(s.alerts_by_level.values()) for s in summaries
+    )
+
+
+def _workspace_base(workspace_url: str) -> str:
+    """The workspace's base URL without a trailing slash, or "" for no links; raise on anything but http(s)."""
+    url = workspace_url.strip()
+    if not url:
+        return ""
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.netloc or parts.query or parts.fragment or any(
+        ch.isspace() or ch in "\"'<>" for ch in url
+    ):
+        raise ValueError(f"workspace_url must be an http(s) base URL like 'https://example.org/Prod', got {url!r}")
+    return url.rstrip("/")
+
+
+def _link(base: str, *parts: str) -> str:
+    if not base:
+        return ""
+    return base + "/coach/" + "/".join(quote(part, safe="") for part in parts)
+
+
+def _zone(timezone: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown timezone {timezone!r}") from exc
+
+
+def _fmt_when(at: datetime, zone: ZoneInfo) -> str:
+    if at.tzinfo is None:
+        raise ValueError(f"a handled page's time must be timezone-aware, got {at.isoformat()}")
+    local = at.astimezone(zone)
+    return f"{_day_label(local.date())} {local:%H:%M} {local.tzname() or ''}".rstrip()
 
 
 @dataclass(frozen=True)
@@ -379,6 +525,8 @@ class _DayCell:
     value: str
     bg: str
     fg: str
+    title: str = ""
+    border: str = ""  # "" = a solid border in the background colour, so every cell has the same size
 
 
 @dataclass(frozen=True)
@@ -391,6 +539,7 @@ class _AlertBadge:
 @dataclass(frozen=True)
 class _ClientView:
     name: str
+    href: str
     days: tuple[_DayCell, ...]
     answered: str
     mean: str
@@ -398,6 +547,7 @@ class _ClientView:
     trend_text: str
     trend_colour: str
     alerts: str
+    alert_days: str
     badges: tuple[_AlertBadge, ...]
     flags: tuple[str, ...]
     sparkline: str
@@ -406,7 +556,19 @@ class _ClientView:
     name_on_own_line: bool
 
 
-def _client_views(summaries: Sequence[ClientWeekSummary]) -> tuple[list[_ClientView], str, str]:
+@dataclass(frozen=True)
+class _PageView:
+    name: str
+    href: str
+    badge: _AlertBadge
+    acknowledged: str
+    outcome: str
+    whose: str
+
+
+def _client_views(
+    summaries: Sequence[ClientWeekSummary], base: str = ""
+) -> tuple[list[_ClientView], str, str]:
     """Build per-client view models plus the text table's header and rule lines.
 
     Both templates render from the same view models, so HTML and text cannot disagree on a figure.
@@ -428,12 +590,15 @@ def _client_views(summaries: Sequence[ClientWeekSummary]) -> tuple[list[_ClientV
 
     views: list[_ClientView] = []
     for summary, name in zip(ordered, names, strict=True):
-        if len(summary.moods) != 7:
-            raise ValueError(f"a summary needs 7 daily moods, got {len(summary.moods)}")
+        if len(summary.moods) != 7 or len(summary.day_kinds) != 7:
+            raise ValueError(f"a summary needs 7 daily moods and kinds, got {len(summary.moods)}")
+        if unknown := set(summary.day_kinds) - set(DAY_KINDS):
+            raise ValueError(f"unknown day kinds {sorted(unknown)!r}")
+        days = list(zip(summary.day_kinds, summary.moods, strict=True))
         own_line = _width(name) > name_width
         cells = (
             "" if own_line else name,
-            "".join(_spark(m) for m in summary.moods),
+            "".join(_spark(kind, mood) for kind, mood in days),
             _answered(summary),
             _fmt_mean(summary.mean_mood),
             _fmt_mood(summary.low_mood),
@@ -446,9 +611,16 @@ def _client_views(summaries: Sequence[ClientWeekSummary]) -> tuple[list[_ClientV
         views.append(
             _ClientView(
                 name=name,
+                href=_link(base, "clients", summary.client_id),
                 days=tuple(
-                    _DayCell(label, _fmt_mood(mood), *_mood_colours(mood))
-                    for label, mood in zip(_DAY_NAMES, summary.moods, strict=True)
+                    _DayCell(
+                        label,
+                        _day_value(kind, mood),
+                        *_day_colours(kind, mood),
+                        title=_day_title(label, kind, mood),
+                        border=_NO_PROBE_BORDER if kind == "no_probe" else "",
+                    )
+                    for label, (kind, mood) in zip(_DAY_NAMES, days, strict=True)
                 ),
                 answered=_answered(summary),
                 mean=_fmt_mean(summary.mean_mood),
@@ -456,6 +628,7 @@ def _client_views(summaries: Sequence[ClientWeekSummary]) -> tuple[list[_ClientV
                 trend_text=_TREND_TEXT.get(summary.trend, _TREND_TEXT["unknown"]),
                 trend_colour=_TREND_COLOUR.get(summary.trend, _TREND_COLOUR["unknown"]),
                 alerts=_alerts_text(summary),
+                alert_days=_alert_days_text(summary),
                 badges=tuple(
                     _AlertBadge(f"{summary.alerts_by_level[level]} {level}", *_ALERT_COLOURS[level])
                     for level in ALERT_LEVELS
@@ -463,12 +636,43 @@ def _client_views(summaries: Sequence[ClientWeekSummary]) -> tuple[list[_ClientV
                 ),
                 flags=tuple(_clean(flag) for flag in summary.flags),
                 sparkline=cells[1],
-                mood_numbers=" ".join(_fmt_mood(m) for m in summary.moods),
+                mood_numbers=" ".join(_day_value(kind, mood) for kind, mood in days),
                 text_row=row,
                 name_on_own_line=own_line,
             )
         )
     return views, header, rule
+
+
+def _page_views(handled: Sequence[HandledPage], base: str, zone: ZoneInfo) -> list[_PageView]:
+    for page in handled:
+        if page.level not in ALERT_LEVELS:
+            raise ValueError(f"unknown alert level {page.level!r}")
+        if page.outcome is not None and page.outcome not in OUTCOMES:
+            raise ValueError(f"unknown outcome {page.outcome!r}")
+    ordered = sorted(handled, key=lambda page: (page.acknowledged_at, page.client_id, page.alert_id))
+    return [
+        _PageView(
+            name=_clean(page.client_name) or "Unnamed client",
+            href=_link(base, "alerts", page.alert_id) if page.alert_id else _link(base, "clients", page.client_id),
+            badge=_AlertBadge(page.level, *_ALERT_COLOURS[page.level]),
+            acknowledged=_fmt_when(page.acknowledged_at, zone),
+            outcome=_OUTCOME_TEXT[page.outcome] if page.outcome else _UNRESOLVED_TEXT,
+            whose="your client" if page.own_client else "another coach's client",
+        )
+        for page in ordered
+    ]
+
+
+def _legend() -> tuple[list[_DayCell], list[_DayCell]]:
+    """(mood bands, day marks) for the HTML legend; the text body spells the same out in words."""
+    band_labels = ("1–3", "4–5", "6–7", "8–10")
+    bands = [_DayCell(label, "", bg, fg) for label, (_, bg, fg) in zip(band_labels, _MOOD_BANDS, strict=True)]
+    marks = [
+        _DayCell(words, symbol, bg, fg, border=_NO_PROBE_BORDER if kind == "no_probe" else "")
+        for kind, (symbol, bg, fg, words) in _DAY_MARKS.items()
+    ]
+    return bands, marks
 
 
 @functools.cache
@@ -487,24 +691,35 @@ def _environment() -> jinja2.Environment:
 
 
 def render_weekly_email(
-    *, coach_name: str, iso_week: str, summaries: Sequence[ClientWeekSummary]
+    *,
+    coach_name: str,
+    iso_week: str,
+    summaries: Sequence[ClientWeekSummary],
+    handled_pages: Sequence[HandledPage] = (),
+    workspace_url: str = "",
+    timezone: str = "UTC",
 ) -> WeeklyEmail:
     """Render one coach's weekly e-mail, clients ordered most concerning first.
 
-    Only display names, moods, counts and alert levels appear: no client ids, phone numbers or
-    message texts. Raises ValueError for a malformed ``iso_week`` or a summary without 7 daily moods.
+    ``handled_pages`` are the pages this coach acknowledged or resolved in the week (any client's);
+    ``workspace_url`` is the base the workspace is served under (links go to ``/coach/...`` below it;
+    "" means no links); ``timezone`` is where the handled pages' times are shown.
+
+    Only display names, moods, counts and alert levels appear: no phone numbers or message texts,
+    and client or alert ids only inside workspace links. Raises ValueError for a malformed
+    ``iso_week``, ``workspace_url`` or ``timezone``, a summary without 7 days, or a bad handled page.
     """
     monday, sunday = iso_week_bounds(iso_week)
-    views, header, rule = _client_views(summaries)
-    totals = _alert_totals(summaries)
+    base = _workspace_base(workspace_url)
+    views, header, rule = _client_views(summaries, base)
+    pages = _page_views(handled_pages, base, _zone(timezone))
     probes = sum(s.probes_sent for s in summaries)
     replies = sum(s.replies for s in summaries)
-    alert_parts = [_plural(totals[level], f"{level} alert") for level in ALERT_LEVELS if totals[level]]
     overview = " · ".join(
         [
             _plural(len(summaries), "client"),
             f"{replies} of {_plural(probes, 'check-in')} answered",
-            ", ".join(alert_parts) or "no alerts",
+            ", ".join(_alert_phrases(summaries, handled_pages)),
         ]
     )
     context = {
@@ -513,20 +728,17 @@ def render_weekly_email(
         "week_label": f"{_day_label(monday)} – {_day_label(sunday)} {sunday.year}",
         "overview": overview,
         "clients": views,
+        "pages": pages,
+        "alerts_href": _link(base, "alerts"),
         "text_header": header,
         "text_rule": rule,
         "text_indent": " " * (len(rule.split("  ")[0]) + 2),
-        "legend": [
-            _DayCell("1–3", "", *_MOOD_BANDS[0][1:]),
-            _DayCell("4–5", "", *_MOOD_BANDS[1][1:]),
-            _DayCell("6–7", "", *_MOOD_BANDS[2][1:]),
-            _DayCell("8–10", "", *_MOOD_BANDS[3][1:]),
-            _DayCell("no rating", "", *_NO_MOOD_COLOURS),
-        ],
+        "legend_moods": _legend()[0],
+        "legend_marks": _legend()[1],
         "footer": FOOTER,
     }
     env = _environment()
-    subject = _subject(iso_week, summaries)
+    subject = _subject(iso_week, summaries, handled_pages)
     return WeeklyEmail(
         subject=subject,
         html=env.get_template("weekly.html.j2").render(subject=subject, **context),
