@@ -61,7 +61,8 @@ def test_the_messages_stream_and_ttl_match_what_scoring_and_retention_rely_on():
 # Declared in template.yaml for the code to adopt (issue 8 §1, §10); settings.py does not read them yet.
 PENDING_ENV = {
     "TWILIO_REST_SECRET_ID": "send_probe/score_reply must send with the Twilio API key in this secret",
-    "SES_CONFIGURATION_SET": "the mailer must pass ConfigurationSetName (the identity's default set covers it meanwhile)",
+    "SES_CONFIGURATION_SET":
+        "the mailer must pass ConfigurationSetName (the identity's default set covers it meanwhile)",
 }
 
 
