@@ -4,6 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PIP_QUIET := --quiet --disable-pip-version-check
+# checkov pins boto3==1.35.49, packaging<24 and networkx<2.7, which would drag the project's own
+# environment back (pytest 9 needs packaging>=24): it gets a venv of its own, inside .venv.
+CHECKOV_VERSION := 3.3.30
+CHECKOV := $(VENV)/checkov/bin/checkov
 
 .PHONY: help install demo serve test lint typecheck unit bench build deploy clean
 
@@ -29,12 +33,20 @@ demo: $(STAMP)
 serve: $(STAMP)
 	$(BIN)/moodline serve
 
-lint: $(STAMP)
+$(CHECKOV): | $(STAMP)
+	$(PYTHON) -m venv $(VENV)/checkov
+	$(VENV)/checkov/bin/python -m pip install $(PIP_QUIET) checkov==$(CHECKOV_VERSION) 2>&1 | grep -v "^WARNING: Location" || true
+	$(CHECKOV) --version >/dev/null
+
+lint: $(STAMP) $(CHECKOV)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/cfn-lint template.yaml
 	$(BIN)/python infra/sam_translate.py template.yaml --out build/template.cfn.json
 	$(BIN)/cfn-lint build/template.cfn.json
+	@# checkov reads .checkov.yaml from here; any unsuppressed finding fails the build.
+	$(CHECKOV) -f template.yaml
+	$(CHECKOV) -f build/template.cfn.json
 
 test: lint
 	$(BIN)/pytest

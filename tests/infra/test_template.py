@@ -58,14 +58,32 @@ def test_the_messages_stream_and_ttl_match_what_scoring_and_retention_rely_on():
                        "dynamodb": {"NewImage": {"direction": {"S": ["inbound"]}, "kind": {"S": ["reply"]}}}}
 
 
+# Declared in template.yaml for the code to adopt (issue 8 §1, §10); settings.py does not read them yet.
+PENDING_ENV = {
+    "TWILIO_REST_SECRET_ID": "send_probe/score_reply must send with the Twilio API key in this secret",
+    "SES_CONFIGURATION_SET":
+        "the mailer must pass ConfigurationSetName (the identity's default set covers it meanwhile)",
+}
+
+
+def _settings_names() -> set[str]:
+    return {v for k, v in vars(settings_module).items() if k.isupper() and isinstance(v, str) and k == v}
+
+
 def test_every_environment_variable_a_function_gets_is_one_the_code_reads():
     # Settings names each variable once; a typo in the template must not pass silently.
-    known = {v for k, v in vars(settings_module).items() if k.isupper() and isinstance(v, str) and k == v}
+    known = _settings_names() | set(PENDING_ENV)
     known |= {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_LOG_LEVEL"}
     declared = set(TEMPLATE["Globals"]["Function"]["Environment"]["Variables"])
     for function in FUNCTIONS.values():
         declared |= set(function["Properties"].get("Environment", {}).get("Variables", {}))
     assert declared <= known, declared - known
+
+
+@pytest.mark.parametrize("variable", sorted(PENDING_ENV))
+def test_the_code_reads_the_variables_the_template_added_for_it(variable):
+    if variable not in _settings_names():
+        pytest.xfail(f"code change pending: {PENDING_ENV[variable]}")
 
 
 def test_no_secret_is_a_plain_environment_variable():
@@ -89,7 +107,7 @@ def test_each_function_has_code_its_own_policy_and_a_log_group_with_retention(lo
 def test_every_failure_path_ends_in_a_dlq_that_has_an_alarm():
     alarmed = {a["Properties"]["Dimensions"][0]["Value"]["Fn::GetAtt"][0]
                for a in RESOURCES.values()
-               if a["Type"] == "AWS::CloudWatch::Alarm" and a["Properties"]["Namespace"] == "AWS/SQS"}
+               if a["Type"] == "AWS::CloudWatch::Alarm" and a["Properties"].get("Namespace") == "AWS/SQS"}
     dlqs = set()
     for resource in RESOURCES.values():
         if resource["Type"] == "AWS::SQS::Queue" and "RedrivePolicy" in resource["Properties"]:
