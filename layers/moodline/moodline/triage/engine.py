@@ -36,6 +36,11 @@ REVIEW_NO_RATING = "review.no_rating"
 REVIEW_NEGATIVE = "review.negative_words"
 REVIEW_ANCHOR = "review.means_alone"
 REVIEW_SEMANTIC = "review.semantic"
+# A rating above this settles how the client is; below it, negative words or a lone means still want a reader.
+_REVIEW_MOOD_MAX = 5.0
+_SMALL_TALK_MAX_WORDS = 12
+# Emoji that read as good news or a joke (risky ones are tokens, see normalise.EMOJI_TOKENS).
+_POSITIVE_EMOJI = frozenset("😊🙂😀😃😄😁😆🥰😍🤩😎🥳🎉🙌👍💪✨❤💕🙏😌☺🤗")
 
 
 @dataclass(frozen=True)
@@ -64,10 +69,8 @@ class Engine:
         self.strong = tuple(lexicon.compile(n) for n in names if n.startswith(_STRONG))
         self.weak = tuple(lexicon.compile(n) for n in names if n.startswith(_WEAK))
         self.continues = lexicon.compile("continues")
-        trivial: set[str] = set()
-        for profile in lexicon.profiles.values():
-            trivial |= profile.trivial
-        self.trivial = frozenset(trivial)
+        self.trivial = frozenset().union(*(p.trivial for p in lexicon.profiles.values()))
+        self.small_talk = frozenset().union(*(p.positive | p.logistics for p in lexicon.profiles.values()))
 
     # --- rules ----------------------------------------------------------------------------------------
 
@@ -185,13 +188,26 @@ class Engine:
         detection: Detection = self.detector.detect(folded)
         if not detection.covered:
             found.append(Reason(REVIEW_LANGUAGE, f"{detection.known_share:.0%} of words in a covered language"))
-        if negative:
+        unsure_mood = mood is None or mood <= _REVIEW_MOOD_MAX
+        if negative and unsure_mood:
             found.append(Reason(REVIEW_NEGATIVE, negative[0].reason.matched))
-        if anchors:
+        small_talk = self._is_small_talk(norm)
+        if anchors and unsure_mood and not (small_talk and not negative):
             found.append(Reason(REVIEW_ANCHOR, anchors[0].reason.matched))
-        if mood is None and not self._is_trivial(folded):
+        if mood is None and not negative and not small_talk:
             found.append(Reason(REVIEW_NO_RATING, norm.source(0, len(folded))))
         return found
+
+    def _is_small_talk(self, norm: Text) -> bool:
+        """Trivial words only, or good news, laughter or scheduling: a reply a coach need not read today."""
+        words = re.findall(r"[a-z]+", norm.text)
+        if all(w in self.trivial for w in words):
+            return True
+        if len(words) > _SMALL_TALK_MAX_WORDS:
+            return False  # a long reply says more than its one cheerful word
+        if any(w in self.small_talk for w in words):
+            return True
+        return any(ch in _POSITIVE_EMOJI for ch in norm.original)
 
 
 def _one_per_rule(reasons: Iterable[Reason]) -> tuple[Reason, ...]:

@@ -107,6 +107,8 @@ class LanguageProfile:
     name: str
     common: frozenset[str]
     trivial: frozenset[str]
+    positive: frozenset[str] = frozenset()
+    logistics: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -256,7 +258,12 @@ def load(root: Path = RULES_DIR) -> Lexicon:
         languages.append(lang)
         profile = _read(folder / "language.toml")
         profiles[lang] = LanguageProfile(
-            lang, str(profile["name"]), _words(profile["common"]), _words(profile["trivial"])
+            lang,
+            str(profile["name"]),
+            _words(profile["common"]),
+            _words(profile["trivial"]),
+            _words(profile.get("positive", "")),
+            _words(profile.get("logistics", "")),
         )
         for special in ("lexicon.toml", "normalise.toml"):
             path = folder / special
