@@ -52,6 +52,8 @@ class Guards:
         self._idiom = bytearray(len(text) + 1)
         for m in words.idioms.finditer(text):
             self._idiom[m.start() : m.end()] = b"\x01" * (m.end() - m.start())
+        self._third: dict[int, list[tuple[int, int]]] = {}
+        self._first: dict[int, list[tuple[int, int]]] = {}
         self._present_override: bool | None = None
         self._past_sentences: dict[tuple[int, int], bool] = {}
 
@@ -117,9 +119,29 @@ class Guards:
 
     def is_about_someone_else(self, start: int) -> bool:
         """Whether the nearest subject before the phrase is someone else, as in "my friend is suicidal"."""
-        before = self.text[self.clause_start(start) : start]
-        third = [m.end() for m in self.words.third_party.finditer(before)]
-        if not third:
+        low = self.clause_start(start)
+        third = self._last_end(self.words.third_party, self._third, low, start)
+        if third < 0:
             return False
-        first = [m.end() for m in self.words.first_person.finditer(before)]
-        return not first or max(third) > max(first)
+        first = self._last_end(self.words.first_person, self._first, low, start)
+        return first < 0 or third > first
+
+    def _last_end(
+        self, pattern: re.Pattern[str], cache: dict[int, list[tuple[int, int]]], low: int, start: int
+    ) -> int:
+        """Where the last match of ``pattern`` in text[low:start] ends (-1 if none), scanning each clause once.
+
+        The clause's matches are found once; a phrase inside the clause sees those that end before it. A match
+        that runs across the phrase's start is cut there, as it would be in the slice, by rescanning it alone.
+        """
+        spans = cache.get(low)
+        if spans is None:
+            spans = cache[low] = [(m.start(), m.end()) for m in pattern.finditer(self.text, low, self.clause_end(low))]
+        i = bisect.bisect_left(spans, (start, -1))
+        best = -1
+        if i and spans[i - 1][1] > start:
+            best = max((m.end() for m in pattern.finditer(self.text, spans[i - 1][0], start)), default=-1)
+            i -= 1
+        if best < 0 and i:
+            best = spans[i - 1][1]
+        return best
