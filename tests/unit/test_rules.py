@@ -19,8 +19,12 @@ RULES = LEXICON.rules
 
 # Words that belong to one language only: a rule file of the other language must not spell them out.
 # ("he", "se", "me", "no" are words in both, and named patterns like {pills} may carry either.)
-ONLY_EN = frozenset("the my you your is are was to of and with for not do it this that she they myself want will would".split())
-ONLY_ES = frozenset("que de la el los las mi mis yo con por para una un estoy quiero voy lo le ya nada todo".split())
+ONLY_EN = frozenset(
+    re.findall(r"\w+", "the my you your is are was to of and with for not do it this that she they myself want will")
+)
+ONLY_ES = frozenset(
+    re.findall(r"\w+", "que de la el los las mi mis yo con por para una un estoy quiero voy lo le ya nada todo")
+)
 
 
 def _examples() -> list[tuple[str, str, bool]]:

@@ -155,7 +155,8 @@ class Engine:
         mood = read_mood(text, self.before_rating)
         rated = [_Finding(level, reason, reason.rule, "risk") for level, reason in mood_reasons(mood, history)]
         very_low = any(f.reason.rule == "mood.very_low" for f in rated)
-        counted, lone_anchors = self._context(norm, guards, has_text_risk=text_risk, has_other_risk=text_risk or very_low)
+        other_risk = text_risk or very_low
+        counted, lone_anchors = self._context(norm, guards, has_text_risk=text_risk, has_other_risk=other_risk)
         findings += counted
         findings += self._farewell(norm, mood)
         findings += rated
@@ -181,7 +182,9 @@ class Engine:
                 review_reasons.append(Reason(REVIEW_SEMANTIC, f"semantic {opinion.score:.2f}"))
         return Assessment(level, mood, _one_per_rule(reasons + review_reasons), review=bool(review_reasons))
 
-    def _review(self, norm: Text, mood: float | None, negative: list[_Finding], anchors: list[_Finding]) -> list[Reason]:
+    def _review(
+        self, norm: Text, mood: float | None, negative: list[_Finding], anchors: list[_Finding]
+    ) -> list[Reason]:
         """Why a coach should read a reply that does not page: what the rules cannot settle alone."""
         folded = norm.text
         found: list[Reason] = []

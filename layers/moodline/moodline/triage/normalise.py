@@ -56,7 +56,7 @@ _LEET = dict(zip("0134579!|@$", "oieastgiias", strict=True))
 # scan than its 1,600 characters.
 _EMOJI_PERIODS = 12
 _EMOJI_RUN = re.compile(r"(?<![\w])((?:emo_[a-z]+ ){1,3}?)\1{" + str(_EMOJI_PERIODS) + ",}")
-DRUG_TOKEN = "drug_name"
+DRUG_TOKEN = "drug_name"  # noqa: S105 - a word the rules read, not a secret
 
 
 @dataclass(frozen=True)
