@@ -52,20 +52,30 @@ def _best(call: Callable[[], object], runs: int = 3) -> float:
     return best
 
 
-@pytest.fixture(scope="module")
-def baseline() -> float:
+def _baselines(text: str, attempts: int = 3) -> float:
+    """The cost of assessing ``text`` in ordinary replies, measured side by side; the best of a few attempts.
+
+    A busy runner slows both sides alike; a burst of load during one side is what the retries absorb. A real
+    regression (a quadratic path) costs thousands of baselines on every attempt.
+    """
     assess_reply(ORDINARY)  # compile and load the rules outside the measurement
-    return _best(lambda: assess_reply(ORDINARY), runs=30)
+    ratios = []
+    for _ in range(attempts):
+        baseline = _best(lambda: assess_reply(ORDINARY), runs=15)
+        ratios.append(_best(lambda: assess_reply(text)) / baseline)
+        if ratios[-1] <= MAX_BASELINES:
+            break
+    return min(ratios)
 
 
 @pytest.mark.parametrize("text", SHAPES.values(), ids=SHAPES.keys())
-def test_a_pathological_reply_costs_a_bounded_multiple_of_an_ordinary_one(text: str, baseline: float) -> None:
+def test_a_pathological_reply_costs_a_bounded_multiple_of_an_ordinary_one(text: str) -> None:
     # Given a reply of a pathological shape at Twilio's limit
     assert len(text) <= 1600
     # When it is assessed
-    cost = _best(lambda: assess_reply(text))
+    cost = _baselines(text)
     # Then it costs no more than a bounded multiple of an ordinary reply
-    assert cost <= MAX_BASELINES * baseline, f"{cost / baseline:.0f} baselines"
+    assert cost <= MAX_BASELINES, f"{cost:.0f} baselines"
 
 
 @pytest.mark.parametrize("unit", ["1 ", "1/10 ", "🔪💊", "my friend is suicidal "])
@@ -73,8 +83,13 @@ def test_cost_grows_linearly_with_length(unit: str) -> None:
     # Given the same shape at 1,600 and at about 10,000 characters
     short, long = unit * (1600 // len(unit)), unit * (10000 // len(unit))
     assess_reply(short)
-    # When both are assessed
-    ratio = _best(lambda: assess_reply(long), runs=2) / _best(lambda: assess_reply(short))
+    # When both are assessed (side by side, best of a few attempts: see _baselines)
+    ratios = []
+    for _ in range(3):
+        ratios.append(_best(lambda: assess_reply(long), runs=2) / _best(lambda: assess_reply(short)))
+        if ratios[-1] <= 15:
+            break
+    ratio = min(ratios)
     # Then six times the text costs about six times as much, not thirty-six (generous for noise)
     assert ratio <= 15, f"{ratio:.1f}x for {len(long) / len(short):.1f}x the text"
 

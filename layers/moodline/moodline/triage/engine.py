@@ -24,7 +24,7 @@ from moodline.triage.guards import Guards, GuardWords
 from moodline.triage.language import Detection, Detector
 from moodline.triage.lexicon import Lexicon, Rule
 from moodline.triage.model import Assessment, Level, Reason, SemanticJudge
-from moodline.triage.mood import mood_reasons, read_mood
+from moodline.triage.mood import RatingWords, mood_reasons, read_mood
 from moodline.triage.normalise import Normaliser, Text
 
 _FAREWELL_MOOD_MAX = 4.5
@@ -62,7 +62,7 @@ class Engine:
         self.risk_rules = tuple(r for r in lexicon.rules if r.role == "risk")
         self.context_rules = tuple(r for r in lexicon.rules if r.role in ("anchor", "support"))
         self.mood_word_rules = tuple(r for r in lexicon.rules if r.role == "mood_words")
-        self.before_rating = tuple((r.pattern, r.replacement) for r in lexicon.rewrites if r.before_rating)
+        self.rating = RatingWords(lexicon)
         self.prescribed = lexicon.compile("prescribed")
         self.pill_word = re.compile(lexicon.pattern("pills") + r"|\d+ ?(?:mg|milligrams|mgs|g|grams)")
         names = sorted(lexicon.named)
@@ -152,7 +152,7 @@ class Engine:
         guards = Guards(self.guard_words, norm.text)
         findings, past = self._apply(self.risk_rules, norm, guards)
         text_risk = any(f.level.rank >= Level.HIGH.rank for f in findings)
-        mood = read_mood(text, self.before_rating)
+        mood = read_mood(text, self.rating)
         rated = [_Finding(level, reason, reason.rule, "risk") for level, reason in mood_reasons(mood, history)]
         very_low = any(f.reason.rule == "mood.very_low" for f in rated)
         other_risk = text_risk or very_low
@@ -234,7 +234,7 @@ def engine() -> Engine:
 
 def parse_mood(text: str) -> float | None:
     """Return the 1-10 mood rating in an SMS reply, or None if there is none or it is ambiguous."""
-    return read_mood(text, engine().before_rating)
+    return read_mood(text, engine().rating)
 
 
 def assess_reply(

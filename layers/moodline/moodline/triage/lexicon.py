@@ -5,6 +5,7 @@ Layout of ``rules/<lang>/``:
 - ``language.toml``: the language's name, its common words (for the detector) and its trivial words (for review);
 - ``normalise.toml``: SMS spellings and rewrites applied before the rules read a reply;
 - ``lexicon.toml``: named patterns (``[vocab]``, ``[contexts]``, ``[guards]``, ``[farewell]``);
+- ``mood.toml``: how the language states a rating (``[numbers]``, and the ``[mood]`` cue words);
 - any other ``*.toml``: ``[[rule]]`` entries (see ``docs/triage.md`` for the fields).
 
 A pattern may write ``{name}`` for a named pattern. The name resolves to the union of every language's
@@ -28,8 +29,8 @@ from moodline.triage.model import Level
 RULES_DIR = Path(__file__).with_name("rules")
 ROLES = frozenset({"risk", "anchor", "support", "mood_words"})
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
-_SPECIAL_FILES = frozenset({"language.toml", "normalise.toml", "lexicon.toml"})
-_PATTERN_TABLES = ("vocab", "contexts", "guards", "farewell")
+_SPECIAL_FILES = frozenset({"language.toml", "normalise.toml", "lexicon.toml", "mood.toml"})
+_PATTERN_TABLES = ("vocab", "contexts", "guards", "farewell", "mood")
 _RULE_FIELDS = frozenset(
     {
         "id",
@@ -121,6 +122,7 @@ class Lexicon:
     spellings: Mapping[str, str]
     rewrites: tuple[Rewrite, ...]
     profiles: Mapping[str, LanguageProfile]
+    numbers: Mapping[str, int] = field(default_factory=dict)  # spelled-out ratings: "seven", "siete"
 
     def expand(self, template: str) -> str:
         """Replace every ``{name}`` with the union of its definitions, recursively."""
@@ -129,6 +131,10 @@ class Lexicon:
     def pattern(self, name: str) -> str:
         """The expanded regex for one named pattern."""
         return self.expand("{" + name + "}")
+
+    def pattern_or_never(self, name: str) -> str:
+        """The named pattern, or one that never matches when no language defines it."""
+        return self.pattern(name) if name in self.named else "(?!x)x"
 
     def compile(self, name: str, flags: int = 0) -> re.Pattern[str]:
         return re.compile(self.pattern(name), flags)
@@ -252,6 +258,7 @@ def load(root: Path = RULES_DIR) -> Lexicon:
     spellings: dict[str, str] = {}
     rewrites: list[Rewrite] = []
     profiles: dict[str, LanguageProfile] = {}
+    numbers: dict[str, int] = {}
     rule_files: list[tuple[str, Path]] = []
     languages: list[str] = []
     for lang, folder in _language_files(root):
@@ -265,12 +272,14 @@ def load(root: Path = RULES_DIR) -> Lexicon:
             _words(profile.get("positive", "")),
             _words(profile.get("logistics", "")),
         )
-        for special in ("lexicon.toml", "normalise.toml"):
+        for special in ("lexicon.toml", "normalise.toml", "mood.toml"):
             path = folder / special
             data = _read(path) if path.exists() else {}
             for table in _PATTERN_TABLES:
                 for name, definition in data.get(table, {}).items():
                     named.setdefault(name, {})[lang] = str(definition)
+        if (folder / "mood.toml").exists():
+            numbers.update({str(k): int(v) for k, v in _read(folder / "mood.toml").get("numbers", {}).items()})
         norm = _read(folder / "normalise.toml") if (folder / "normalise.toml").exists() else {}
         for word, plain in norm.get("spellings", {}).items():
             spellings[str(word)] = str(plain)
@@ -285,7 +294,7 @@ def load(root: Path = RULES_DIR) -> Lexicon:
                 )
             )
         rule_files += [(lang, p) for p in sorted(folder.glob("*.toml")) if p.name not in _SPECIAL_FILES]
-    lexicon = Lexicon(tuple(languages), (), named, spellings, tuple(rewrites), profiles)
+    lexicon = Lexicon(tuple(languages), (), named, spellings, tuple(rewrites), profiles, numbers)
     rules = tuple(
         _build_rule(raw, lang, path, lexicon) for lang, path in rule_files for raw in _read(path).get("rule", [])
     )
@@ -294,7 +303,7 @@ def load(root: Path = RULES_DIR) -> Lexicon:
         if rule.id in seen:
             raise LexiconError(f"{rule.source}: duplicate rule id {rule.id}")
         seen.add(rule.id)
-    return Lexicon(lexicon.languages, rules, named, spellings, lexicon.rewrites, profiles)
+    return Lexicon(lexicon.languages, rules, named, spellings, lexicon.rewrites, profiles, numbers)
 
 
 @cache

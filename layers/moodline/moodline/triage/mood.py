@@ -1,11 +1,11 @@
 """Read the 1-10 mood rating in an SMS reply, and what a rating means for triage.
 
+The words come from ``rules/<lang>/mood.toml`` (number words, cue words before and after a number, units that
+make it a count); the positions, digits and punctuation around them are language-neutral code below.
+
 Cost is linear in the reply: every candidate number looks only at a fixed window around itself, and the
 clause and whole-message checks use positions computed once per reply (they were rescanned per candidate,
 which made ``'1 ' * 800`` take 290 ms and 10,000 characters 51 s).
-
-The cue words below are English and Spanish side by side; moving them to ``rules/<lang>/`` is the next step
-for a third language (see docs/triage.md, "What is left").
 """
 
 from __future__ import annotations
@@ -16,176 +16,75 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from moodline.triage.lexicon import Lexicon
 from moodline.triage.model import Level, Reason
 from moodline.triage.normalise import ELONGATED, SPACES, fold
 
-_NUMBER_WORDS = {
-    "zero": 0,
-    "cero": 0,
-    "one": 1,
-    "uno": 1,
-    "two": 2,
-    "dos": 2,
-    "three": 3,
-    "tres": 3,
-    "four": 4,
-    "cuatro": 4,
-    "five": 5,
-    "cinco": 5,
-    "six": 6,
-    "seis": 6,
-    "seven": 7,
-    "siete": 7,
-    "eight": 8,
-    "ocho": 8,
-    "nine": 9,
-    "nueve": 9,
-    "ten": 10,
-    "diez": 10,
-}
-_NUM = r"(?:\d+(?:[.,]\d+)?|" + "|".join(_NUMBER_WORDS) + r")"
-_OUT_OF_TEN = (
-    r"\s*(?:/|out of|outta|of|de|sobre)\s*(?:10|ten|diez)"
-    # "7 of 10 people" is a count, not a rating
-    r"(?![\d.,/:]\d|\s*(?:people|persons?|days|times|kids|of (?:them|us|the))\b)"
-)
 _START = r"(?<![\w.,$€£#:/+-])"
-
-# The probe asks "how's your mood today, 1-10?"; an echoed scale is never a rating.
-_SCALE_ECHO = re.compile(
-    r"(?:(?:on )?(?:a )?scale (?:of |from )?|del |de )?\b1 ?(?:-|–|—|to|a|al) ?10\b(?!\s*/)"
-    r"|\bhigh five\b|\bnine to five\b|\b9 ?(?:-|to) ?5 (?:job|shift|work)\b"
-)
-_NOT_RATINGS = re.compile(
-    r"\d{1,2}:\d{2}"  # times
-    r"|\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4}"  # dates
-    r"|\(?\d{3}\)?[\s.-]?\d{3}[\s.-]?\d{4}|\b\d{3}-\d{4}\b"  # phone numbers
-    r"|[$€£]\s*\d+(?:[.,]\d+)?|\d+(?:[.,]\d+)?\s*(?:[$€£%]|dollars?|bucks|usd|pesos|euros?|percent"
-    r"|por ?ciento)"
-    r"|\d+(?:st|nd|rd|th|ro|do|to|vo|mo|no)\b"  # ordinals
-    r"|\b\d+\s*/\s*\d+\b"  # any other fraction: "24/7", "3/4" (N/10 is matched before this)
-)
-_FRACTION_RANGE = re.compile(_START + rf"(?P<a>{_NUM})\s*(?:-|–|—|~|or|to|o|u)\s*(?P<b>{_NUM}){_OUT_OF_TEN}")
-_FRACTION = re.compile(_START + rf"(?P<sign>-)?(?P<a>{_NUM}){_OUT_OF_TEN}")
-_RANGE = re.compile(
-    r"\b(?:between|entre)\s+(?P<a>" + _NUM + r")\s+(?:and|y|e)\s+(?P<b>" + _NUM + r")\b"
-    r"|" + _START + r"(?P<c>" + _NUM + r")\s*(?:-|–|—|~|or|to|o|u)\s*(?P<d>" + _NUM + r")"
-    r"(?![\w.,/:-]*\d)(?!\w)"
-)
-_SINGLE = re.compile(r"(?<![\w.,$€£#:/+])(?P<sign>-(?=\d))?(?P<a>" + _NUM + r")(?P<suffix>[a-z]*)(?![\w])")
-
-_CUE_BEFORE = re.compile(
-    r"(?:\b(?:mood|humor|animo|rating|rate|rated|score|nota|calificacion)\b[^.!?\d]{0,20}"
-    r"|\b(?:a|an|un|una|like|about|around|maybe|probably|prob|prolly|solid|strong|low|high|weak|honestly"
-    r"|tbh|guess|say|call it|feeling|feelin|feel|feels|im|i am|estoy|estoy en|en un|me siento|siento"
-    r"|hoy|today|tal vez|quizas|quiza|como|diria|its|it is|at a|is a|es un|maybe a|just a|barely a)"
-    r")[\s:=,-]*$"
-)
-# Cues strong enough that an out-of-range value ("a 0", "mood 11") is a rating attempt, not noise.
-_STRONG_CUE_BEFORE = re.compile(
-    r"(?:\b(?:mood|humor|animo|rating|rate|rated|score|nota)\b[^.!?\d]{0,20}|\b(?:a|an|un|una)[\s:=,-]*)$"
-)
-_CUE_AFTER = re.compile(
-    r"^\s*[.!,]*\s*(?:today|hoy|ish|i guess|i think|maybe|tbh|honestly|overall|rn|right now|lol|tho|though"
-    r"|i suppose|supongo|creo|mas o menos|more or less)\b"
-)
-_EXCLUDE_BEFORE = re.compile(
-    r"(?:\b(?:in|at|by|til|till|until|since|after|before|for|from|took|take|taking|takes|had|have|has|got"
-    r"|ate|drank|slept|sleep|ran|walked|lost|gained|weigh|weighs|bought|paid|owe|spent|earned|age|aged"
-    r"|turned|turns|turning|day|week|month|year|round|step|level|chapter|page|room|number|top|over|under"
-    r"|than|las|los|hace|desde|hasta|por|cada|tome|tomo|tomar|tengo|tiene|tienen|cumple|cumplio|dormi"
-    r"|son|x|only|just took|del|al|he is|she is|son is|daughter is|kid is|he|she|to)\s*"
-    r"|(?<!estoy )\ben\s*|[#$€£×+]\s*)$"
-)
-_UNIT_AFTER = re.compile(
-    r"^\s*(?:more|last|other|of|de|in a row|x|times|am|pm|a\.?m|p\.?m|o ?clock|h|hrs?|mins?|secs?|yrs?"
-    r"|yo|y/o|mg|ml|g|kg|lbs?|km|k|hour|minute|second|day|night|week|month|year|time|kid|child|baby"
-    r"|daughter|dog|cat|pill|tablet|drink|beer|glass|shot|coffee|cup|mile|step|rep|set|lap|page"
-    r"|episode|person|people|dollar|buck|grand|floor|star|meeting|block|hora|minuto|segundo|dia|noche"
-    r"|semana|mes|ano|vez|veces|hijo|hija|nino|nina|perro|gato|pastilla|cerveza|copa|trago|taza|cafe"
-    r"|kilo|persona|gente|peso|dolar|euro|year old|old)\b"
-)
 _PLURAL_AFTER = re.compile(r"^\s*([a-z]+s)\b")
-_PLURAL_OK = frozenset(
-    (
-        "thanks",
-        "is",
-        "was",
-        "has",
-        "as",
-        "this",
-        "yes",
-        "its",
-        "plus",
-        "less",
-        "us",
-        "always",
-        "sometimes",
-        "perhaps",
-        "gracias",
-        "pues",
-        "mas",
-        "menos",
-        "entonces",
-        "nomas",
-        "besides",
-        "regardless",
-        "nevertheless",
-        "anyways",
-        "buenas",
-        "buenos",
-        "saludos",
-        "besos",
-        "lots",
-    )
-)
-_SUFFIX_OK = frozenset({"", "ish"})
-_CLAUSE_BREAK = re.compile(r"[.!?;,()\n]|\b(?:but|pero|and|y|though|although|aunque)\b")
-_PAST_CUE = re.compile(
-    r"\b(?:yesterday|last (?:night|week|time)|earlier|this morning|ayer|anoche|was|were|fue|estaba|era"
-    r"|used to be|before)\b"
-)
-_PRESENT_CUE = re.compile(r"\b(?:today|now|rn|right now|currently|tonight|hoy|ahora|this evening)\b")
-_FILLER_WORDS = frozenset(
-    (
-        "today",
-        "hoy",
-        "ish",
-        "maybe",
-        "i",
-        "guess",
-        "tbh",
-        "honestly",
-        "thanks",
-        "thank",
-        "you",
-        "thx",
-        "gracias",
-        "lol",
-        "hi",
-        "hey",
-        "hola",
-        "okay",
-        "ok",
-        "mood",
-        "feeling",
-        "is",
-        "my",
-        "its",
-        "it",
-        "a",
-        "an",
-        "un",
-        "like",
-        "about",
-        "around",
-        "mi",
-        "humor",
-        "animo",
-        "sam",
-        "coach",
-    )
-)
+_LETTER_WORD = re.compile(r"[a-z]+")
+
+
+def _word_set(alternation: str) -> frozenset[str]:
+    return frozenset(w for w in re.split(r"[|()?:]+", alternation) if w)
+
+
+class RatingWords:
+    """The compiled patterns that find a rating, built from every language's ``mood.toml``."""
+
+    def __init__(self, lexicon: Lexicon) -> None:
+        p = lexicon.pattern
+        self.numbers = dict(lexicon.numbers)
+        num = r"(?:\d+(?:[.,]\d+)?|" + "|".join(map(re.escape, self.numbers)) + r")"
+        out_of_ten = (
+            rf"\s*(?:/|{p('rating_out_of')})\s*(?:10|{p('rating_ten')})"
+            # "7 of 10 people" is a count, not a rating
+            rf"(?![\d.,/:]\d|\s*(?:{p('rating_count_nouns')})\b)"
+        )
+        ranged = rf"\s*(?:-|–|—|~|{p('rating_or')})\s*"
+        # The probe asks "how's your mood today, 1-10?"; an echoed scale is never a rating.
+        self.scale_echo = re.compile(
+            rf"(?:{p('rating_scale_lead')})?\b1 ?(?:-|–|—|{p('rating_range_word')}) ?10\b(?!\s*/)"
+            rf"|{p('rating_not_scale')}"
+        )
+        self.not_ratings = re.compile(
+            r"\d{1,2}:\d{2}"  # times
+            r"|\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4}"  # dates
+            r"|\(?\d{3}\)?[\s.-]?\d{3}[\s.-]?\d{4}|\b\d{3}-\d{4}\b"  # phone numbers
+            rf"|[$€£]\s*\d+(?:[.,]\d+)?|\d+(?:[.,]\d+)?\s*(?:[$€£%]|{p('rating_money')})"
+            rf"|\d+(?:{p('rating_ordinals')})\b"  # ordinals
+            r"|\b\d+\s*/\s*\d+\b"  # any other fraction: "24/7", "3/4" (N/10 is matched before this)
+        )
+        self.fraction_range = re.compile(_START + rf"(?P<a>{num}){ranged}(?P<b>{num}){out_of_ten}")
+        self.fraction = re.compile(_START + rf"(?P<sign>-)?(?P<a>{num}){out_of_ten}")
+        self.range = re.compile(
+            rf"\b(?:{p('rating_between')})\s+(?P<a>{num})\s+(?:{p('rating_and')})\s+(?P<b>{num})\b"
+            rf"|{_START}(?P<c>{num}){ranged}(?P<d>{num})"
+            r"(?![\w.,/:-]*\d)(?!\w)"
+        )
+        self.single = re.compile(r"(?<![\w.,$€£#:/+])(?P<sign>-(?=\d))?(?P<a>" + num + r")(?P<suffix>[a-z]*)(?![\w])")
+        strong_nouns = p("rating_nouns_strong")
+        nouns = f"{strong_nouns}|{lexicon.pattern_or_never('rating_nouns_weak')}"
+        self.cue_before = re.compile(
+            rf"(?:\b(?:{nouns})\b[^.!?\d]{{0,20}}|\b(?:{p('rating_articles')}|{p('rating_cues_before')}))[\s:=,-]*$"
+        )
+        # Cues strong enough that an out-of-range value ("a 0", "mood 11") is a rating attempt, not noise.
+        self.strong_cue_before = re.compile(
+            rf"(?:\b(?:{strong_nouns})\b[^.!?\d]{{0,20}}|\b(?:{p('rating_articles')})[\s:=,-]*)$"
+        )
+        self.cue_after = re.compile(rf"^\s*[.!,]*\s*(?:{p('rating_cues_after')})\b")
+        self.exclude_before = re.compile(
+            rf"(?:\b(?:{p('rating_exclude_before')})\s*|(?:{lexicon.pattern_or_never('rating_exclude_extra')})\s*"
+            r"|[#$€£×+]\s*)$"
+        )
+        self.unit_after = re.compile(rf"^\s*(?:{p('rating_units_after')})\b")
+        self.plural_ok = _word_set(p("rating_plural_ok"))
+        self.suffix_ok = _word_set(p("rating_suffixes")) | {""}
+        self.clause_break = re.compile(r"[.!?;,()\n]|\b(?:" + p("clause_words") + r")\b")
+        self.past_cue = re.compile(rf"\b(?:{p('rating_past_cues')})\b")
+        self.present_cue = re.compile(rf"\b(?:{p('rating_present_cues')})\b")
+        self.filler = _word_set(p("rating_filler"))
+        self.before_rating = tuple((r.pattern, r.replacement) for r in lexicon.rewrites if r.before_rating)
 
 
 @dataclass(frozen=True)
@@ -194,30 +93,28 @@ class _Candidate:
     value: float
 
 
-def _num_value(token: str) -> float:
-    if token in _NUMBER_WORDS:
-        return float(_NUMBER_WORDS[token])
+def _num_value(words: RatingWords, token: str) -> float:
+    if token in words.numbers:
+        return float(words.numbers[token])
     return float(token.replace(",", "."))
-
-
-_LETTER_WORD = re.compile(r"[a-z]+")
 
 
 class _Reply:
     """One folded reply with the positions every candidate asks about, computed once (linear cost)."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, words: RatingWords, text: str) -> None:
+        self.words = words
         self.text = text
         self.taken = bytearray(len(text) + 1)
         self.adjustments: dict[tuple[int, int], float] = {}
         self.first_char = len(text) - len(text.lstrip())  # nothing but spaces before it
         self.scores: dict[tuple[str, str, bool, bool, bool], tuple[float, bool] | None] = {}
-        breaks = list(_CLAUSE_BREAK.finditer(text))
+        breaks = list(words.clause_break.finditer(text))
         self.break_starts = [m.start() for m in breaks]
         self.break_ends = [m.end() for m in breaks]
         # "Whole message" = every other word is filler. Words are maximal letter runs, as in the old
         # re.sub(r"[^a-z\s]", " ", ...).split(); a candidate never starts or ends inside one.
-        self.content_starts = [m.start() for m in _LETTER_WORD.finditer(text) if m.group(0) not in _FILLER_WORDS]
+        self.content_starts = [m.start() for m in _LETTER_WORD.finditer(text) if m.group(0) not in words.filler]
 
     def overlaps(self, start: int, end: int) -> bool:
         return any(self.taken[start:end])
@@ -245,9 +142,9 @@ def _temporal_adjustment(reply: _Reply, start: int, end: int) -> float:
         return cached  # many numbers in one long clause: read the clause once
     clause = reply.text[bounds[0] : bounds[1]]
     adjustment = 0.0
-    if _PAST_CUE.search(clause):
+    if reply.words.past_cue.search(clause):
         adjustment -= 1.5  # enough for yesterday's "a 4" to lose to today's bare "7"
-    if _PRESENT_CUE.search(clause):
+    if reply.words.present_cue.search(clause):
         adjustment += 0.25
     reply.adjustments[bounds] = adjustment
     return adjustment
@@ -261,23 +158,27 @@ def _context_score(reply: _Reply, start: int, end: int, is_word: bool) -> tuple[
     # reply: a reply of the same number 800 times asks the same question 800 times.
     key = (before, after, is_word, reply.is_whole_message(start, end), start <= reply.first_char)
     if key not in reply.scores:
-        reply.scores[key] = _score_windows(before, after, is_word, key[3], key[4])
+        reply.scores[key] = _score_windows(
+            reply.words, before, after, is_word=is_word, whole=key[3], at_start=key[4]
+        )
     return reply.scores[key]
 
 
-def _score_windows(before: str, after: str, is_word: bool, whole: bool, at_start: bool) -> tuple[float, bool] | None:
-    if _EXCLUDE_BEFORE.search(before) and not _STRONG_CUE_BEFORE.search(before):
+def _score_windows(
+    words: RatingWords, before: str, after: str, *, is_word: bool, whole: bool, at_start: bool
+) -> tuple[float, bool] | None:
+    if words.exclude_before.search(before) and not words.strong_cue_before.search(before):
         return None
-    if _UNIT_AFTER.search(after):
+    if words.unit_after.search(after):
         return None
     plural = _PLURAL_AFTER.search(after)
-    if plural and plural.group(1) not in _PLURAL_OK:
+    if plural and plural.group(1) not in words.plural_ok:
         return None
     if whole:
         return 2.0, True
-    if _CUE_BEFORE.search(before):
-        return 2.0, bool(_STRONG_CUE_BEFORE.search(before))
-    if _CUE_AFTER.search(after):
+    if words.cue_before.search(before):
+        return 2.0, bool(words.strong_cue_before.search(before))
+    if words.cue_after.search(after):
         return 2.0, False
     if is_word:
         # Spelled-out numbers are everyday words ("no one", "one day"): only a reply opening with one counts.
@@ -286,8 +187,9 @@ def _score_windows(before: str, after: str, is_word: bool, whole: bool, at_start
     return 1.0, False
 
 
-def _candidates(text: str) -> list[_Candidate]:
-    reply = _Reply(text)
+def _candidates(words: RatingWords, text: str) -> list[_Candidate]:
+    reply = _Reply(words, text)
+    number = words.numbers
     found: list[_Candidate] = []
 
     def add(score: float, value: float, start: int, end: int, allow_out_of_range: bool) -> None:
@@ -295,47 +197,45 @@ def _candidates(text: str) -> list[_Candidate]:
         if allow_out_of_range or 1 <= value <= 10:
             found.append(_Candidate(score + _temporal_adjustment(reply, start, end), value))
 
-    for m in _FRACTION_RANGE.finditer(text):
-        low, high = _num_value(m["a"]), _num_value(m["b"])
+    for m in words.fraction_range.finditer(text):
+        low, high = _num_value(words, m["a"]), _num_value(words, m["b"])
         if low < high <= 10 and high - low <= 3:
             add(3.0, (low + high) / 2, m.start(), m.end(), True)
-    for m in _FRACTION.finditer(text):
+    for m in words.fraction.finditer(text):
         if not reply.overlaps(m.start(), m.end()):
-            value = _num_value(m["a"]) * (-1 if m["sign"] else 1)
+            value = _num_value(words, m["a"]) * (-1 if m["sign"] else 1)
             add(3.0, value, m.start(), m.end(), True)
-    for m in _NOT_RATINGS.finditer(text):
+    for m in words.not_ratings.finditer(text):
         if not reply.overlaps(m.start(), m.end()):
             reply.take(m.start(), m.end())
-    for m in _RANGE.finditer(text):
+    for m in words.range.finditer(text):
         a, b = (m["a"], m["b"]) if m["a"] else (m["c"], m["d"])
-        low, high = _num_value(a), _num_value(b)
+        low, high = _num_value(words, a), _num_value(words, b)
         if reply.overlaps(m.start(), m.end()) or not (1 <= low < high <= 10 and high - low <= 3):
             continue
-        context = _context_score(reply, m.start(), m.end(), a in _NUMBER_WORDS and b in _NUMBER_WORDS)
+        context = _context_score(reply, m.start(), m.end(), a in number and b in number)
         if context is not None or m["a"]:
             add(2.0, (low + high) / 2, m.start(), m.end(), False)
-    for m in _SINGLE.finditer(text):
-        if reply.overlaps(m.start(), m.end()) or m["suffix"] not in _SUFFIX_OK:
+    for m in words.single.finditer(text):
+        if reply.overlaps(m.start(), m.end()) or m["suffix"] not in words.suffix_ok:
             continue
-        context = _context_score(reply, m.start(), m.end(), m["a"] in _NUMBER_WORDS)
+        context = _context_score(reply, m.start(), m.end(), m["a"] in number)
         if context is None:
             continue
         score, strong = context
-        value = _num_value(m["a"]) * (-1 if m["sign"] else 1)
+        value = _num_value(words, m["a"]) * (-1 if m["sign"] else 1)
         add(score, value, m.start(), m.end(), strong)
     return found
 
 
-def read_mood(text: str, before_rating: Sequence[tuple[re.Pattern[str], str]] = ()) -> float | None:
-    """The 1-10 rating in a reply, or None if there is none or it is ambiguous.
-
-    ``before_rating`` are the language rewrites that also apply to ratings ("want 2 die" is not a 2).
-    """
+def read_mood(text: str, words: RatingWords) -> float | None:
+    """The 1-10 rating in a reply, or None if there is none or it is ambiguous."""
     folded = fold(text, emoji_tokens=False).sub(ELONGATED, r"\1").sub(SPACES, " ").text
-    folded = _SCALE_ECHO.sub(" ", folded)
-    for pattern, replacement in before_rating:
+    folded = words.scale_echo.sub(" ", folded)
+    # The language rewrites that also apply to ratings: "want 2 die" holds no rating of 2.
+    for pattern, replacement in words.before_rating:
         folded = pattern.sub(replacement, folded)
-    candidates = _candidates(folded)
+    candidates = _candidates(words, folded)
     if not candidates:
         return None
     best = max(c.score for c in candidates)
