@@ -94,15 +94,19 @@ def test_cost_grows_linearly_with_length(unit: str) -> None:
     assert ratio <= 15, f"{ratio:.1f}x for {len(long) / len(short):.1f}x the text"
 
 
-def test_parse_mood_reads_a_very_long_reply_quickly() -> None:
-    # Given the reply that took 51 s in v3 (10,000 characters of ratings)
-    text = "1 " * 5000
-    # When the rating is read
-    start = time.perf_counter()
-    mood = parse_mood(text)
-    # Then it takes well under a second even on a slow runner, with the same reading as before
-    assert time.perf_counter() - start < 1.0
-    assert mood == 1.0
+def test_parse_mood_reads_a_very_long_reply_in_linear_time() -> None:
+    # Given the reply that took 51 s in v3 (10,000 characters of ratings) and its 1,600-character prefix
+    long, short = "1 " * 5000, "1 " * 800
+    parse_mood(short)
+    # When the rating is read from each (side by side, best of a few attempts: see _baselines)
+    ratios = []
+    for _ in range(3):
+        ratios.append(_best(lambda: parse_mood(long), runs=2) / _best(lambda: parse_mood(short)))
+        if ratios[-1] <= 15:
+            break
+    # Then about six times the text costs about six times as much (v3: about forty times), same reading
+    assert min(ratios) <= 15, f"{min(ratios):.1f}x"
+    assert parse_mood(long) == 1.0
 
 
 @pytest.mark.parametrize(
