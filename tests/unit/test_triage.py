@@ -18,7 +18,9 @@ PROBE = (
 
 
 def rules_of(assessment: Assessment) -> set[str]:
-    return {reason.rule for reason in assessment.reasons}
+    """Every reason's rule id and the families it belongs to: "hopelessness.core.en" is also "hopelessness"."""
+    ids = {reason.rule for reason in assessment.reasons}
+    return {".".join(rule.split(".")[:n]) for rule in ids for n in range(1, rule.count(".") + 2)}
 
 
 # --------------------------------------------------------------------------------------------------
@@ -346,7 +348,7 @@ def test_matched_text_is_the_original_span_with_accents() -> None:
     # Given a Spanish reply with accents; When assessed
     assessment = assess_reply("ya no quiero estar aquí")
     # Then the coach sees the words as the client wrote them
-    assert Reason("crisis.ideation.implicit", "no quiero estar aquí") in assessment.reasons
+    assert Reason("crisis.ideation.implicit.core.es", "no quiero estar aquí") in assessment.reasons
 
 
 def test_crisis_number_in_a_slang_phrase_is_not_a_mood() -> None:

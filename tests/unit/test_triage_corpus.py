@@ -36,6 +36,13 @@ BLIND_PATH = CORPUS_PATH.with_name("triage_blind.jsonl")
 # Measured when the blind set was first scored with the current rule families: crisis recall 0.789,
 # page recall 0.848, false pages 0.011, mood accuracy 1.000. A floor a little below each.
 BLIND_FLOORS = {"crisis_recall": 0.75, "page_recall": 0.80, "false_page_rate": 0.05, "mood_accuracy": 0.95}
+# The review tier (triage v4) measured on the blind set when it was first scored: human-sees recall 0.976 at a
+# review load of 0.242 of the replies that should not page. Floors a little past each.
+BLIND_REVIEW_FLOORS = {"human_sees_recall": 0.95, "review_load": 0.28}
+# On the corpus: everything that should page is seen (the rules catch it all), at a review load of at most a
+# quarter of the replies that should not page (measured 0.188 dev, 0.237 holdout).
+MIN_HUMAN_SEES_RECALL = 0.99
+MAX_REVIEW_LOAD = 0.25
 
 MIN_CRISIS_RECALL = 0.97
 MIN_PAGE_RECALL = 0.95
@@ -102,6 +109,12 @@ class Outcome:
     case: Case
     level: str
     mood: float | None
+    review: bool = False
+
+    @property
+    def seen(self) -> bool:
+        """A human sees it today: it pages, or it is in the review inbox."""
+        return self.level in PAGED or self.review
 
     @property
     def mood_ok(self) -> bool:
@@ -127,10 +140,14 @@ class Figures:
     page_recall: float
     false_page_rate: float
     mood_accuracy: float
+    # Paged or marked for review, among replies that should page; and review among those that should not.
+    human_sees_recall: float
+    review_load: float
     missed_crisis: tuple[Outcome, ...]
     missed_pages: tuple[Outcome, ...]
     false_pages: tuple[Outcome, ...]
     mood_errors: tuple[Outcome, ...]
+    unseen: tuple[Outcome, ...] = ()
 
 
 def _share(hits: int, total: int, empty: float) -> float:
@@ -149,16 +166,21 @@ def compute_figures(outcomes: Sequence[Outcome], splits: Sequence[str] = SPLITS)
         missed_pages = tuple(o for o in paged if o.level not in PAGED)
         false_pages = tuple(o for o in quiet if o.level in PAGED)
         mood_errors = tuple(o for o in rows if not o.mood_ok)
+        unseen = tuple(o for o in paged if not o.seen)
+        reviewed = [o for o in quiet if o.review and o.level not in PAGED]
         figures[split] = Figures(
             total=len(rows),
             crisis_recall=_share(len(crisis) - len(missed_crisis), len(crisis), 1.0),
             page_recall=_share(len(paged) - len(missed_pages), len(paged), 1.0),
             false_page_rate=_share(len(false_pages), len(quiet), 0.0),
             mood_accuracy=_share(len(rows) - len(mood_errors), len(rows), 1.0),
+            human_sees_recall=_share(len(paged) - len(unseen), len(paged), 1.0),
+            review_load=_share(len(reviewed), len(quiet), 0.0),
             missed_crisis=missed_crisis,
             missed_pages=missed_pages,
             false_pages=false_pages,
             mood_errors=mood_errors,
+            unseen=unseen,
         )
     return figures
 
@@ -169,10 +191,13 @@ def _failure(title: str, value: float, bound: str, misses: Iterable[Outcome]) ->
 
 
 def _table(figures: dict[str, Figures]) -> str:
-    head = f"{'split':<8} {'n':>4} {'crisis_rec':>10} {'page_rec':>9} {'false_page':>10} {'mood_acc':>9}"
+    head = (
+        f"{'split':<8} {'n':>4} {'crisis_rec':>10} {'page_rec':>9} {'false_page':>10} {'mood_acc':>9}"
+        f" {'sees_rec':>9} {'review':>7}"
+    )
     rows = [
         f"{name:<8} {f.total:>4} {f.crisis_recall:>10.3f} {f.page_recall:>9.3f} "
-        f"{f.false_page_rate:>10.3f} {f.mood_accuracy:>9.3f}"
+        f"{f.false_page_rate:>10.3f} {f.mood_accuracy:>9.3f} {f.human_sees_recall:>9.3f} {f.review_load:>7.3f}"
         for name, f in figures.items()
     ]
     return "\n".join(["", "triage vs corpus", head, *rows])
@@ -217,6 +242,7 @@ def outcomes(corpus: list[Case]) -> list[Outcome]:
                 case=case,
                 level=Level(assessment.level).value,
                 mood=None if mood is None else float(mood),
+                review=assessment.review,
             )
         )
     return results
@@ -353,7 +379,7 @@ def blind_figures() -> Figures:
     for case in cases:
         assessment = assess_reply(case.text, case.history)
         results.append(Outcome(case, Level(assessment.level).value,
-                               None if assessment.mood is None else float(assessment.mood)))
+                               None if assessment.mood is None else float(assessment.mood), assessment.review))
     figures = compute_figures(results, splits=("blind",))
     print(_table({"blind": figures["blind"]}))
     return figures["blind"]
@@ -381,3 +407,33 @@ def test_blind_generalisation_does_not_regress(blind_figures: Figures) -> None:
     assert f.page_recall >= BLIND_FLOORS["page_recall"], _blind_misses(f.missed_pages)
     assert f.false_page_rate <= BLIND_FLOORS["false_page_rate"], _blind_misses(f.false_pages)
     assert f.mood_accuracy >= BLIND_FLOORS["mood_accuracy"], _blind_misses(f.mood_errors)
+
+
+def test_every_reply_that_should_page_is_seen_by_a_human(figures: dict[str, Figures]) -> None:
+    """
+    Given every reply expected to page a coach
+    When the triage assesses each one
+    Then at least 99% of them page or go to the review inbox, on each split.
+    """
+    for split in SPLITS:
+        f = figures[split]
+        assert f.human_sees_recall >= MIN_HUMAN_SEES_RECALL, _failure(
+            f"{split} human-sees recall", f.human_sees_recall, f">= {MIN_HUMAN_SEES_RECALL}", f.unseen
+        )
+
+
+def test_the_review_inbox_holds_at_most_a_quarter_of_the_quiet_replies(figures: dict[str, Figures]) -> None:
+    """
+    Given every reply that should not page
+    When the triage assesses each one
+    Then at most a quarter of them go to the review inbox, on each split.
+    """
+    for split in SPLITS:
+        assert figures[split].review_load <= MAX_REVIEW_LOAD, f"{split} review load {figures[split].review_load:.3f}"
+
+
+def test_blind_review_tier_does_not_regress(blind_figures: Figures) -> None:
+    """Given replies nobody tuning has read, When triaged, Then human-sees recall and review load hold."""
+    f = blind_figures
+    assert f.human_sees_recall >= BLIND_REVIEW_FLOORS["human_sees_recall"], _blind_misses(f.unseen)
+    assert f.review_load <= BLIND_REVIEW_FLOORS["review_load"]

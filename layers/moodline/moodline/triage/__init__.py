@@ -2,5 +2,6 @@
 
 Import from the modules, not from this package, so that a function pays only for what it uses:
 ``moodline.triage.model`` (types, cheap), ``moodline.triage.adherence`` (cheap),
-``moodline.triage.engine`` (the rules: compiled at import).
+``moodline.triage.engine`` (the rules: loaded from ``triage/rules/`` and compiled on the first assessment).
+See docs/triage.md.
 """
