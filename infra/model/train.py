@@ -117,7 +117,11 @@ def features(texts: Sequence[str], emb: npt.NDArray[Any], cfg: TrainConfig) -> s
 
 
 def fit_logistic(
-    x: sparse.csr_matrix, y: npt.NDArray[np.bool_], c: float, max_iter: int = 50
+    x: sparse.csr_matrix,
+    y: npt.NDArray[np.bool_],
+    c: float,
+    max_iter: int = 50,
+    start: tuple[npt.NDArray[Any], float] | None = None,
 ) -> tuple[npt.NDArray[np.float64], float]:
     """L2 logistic regression, classes balanced (pages are a minority), solved exactly by Newton's method.
 
@@ -126,7 +130,8 @@ def fit_logistic(
     each Newton step solves an n x n system through Woodbury's identity instead of a d x d one:
     (I + U'U)^-1 = I - U'(I + UU')^-1 U, with U = sqrt(C*D) X and UU' = diag(r) K diag(r), K = XX' once.
     Newton converges quadratically to the single optimum, so a rebuild gives the same weights to ~1e-9: no
-    seeds, no solver tolerance to argue about, and no scikit-learn.
+    seeds, no solver tolerance to argue about, and no scikit-learn. `start` only changes how many steps it takes
+    (the test starts from the shipped weights: if they are the optimum, one step confirms it).
     """
     n = x.shape[0]
     xb = sparse.hstack([x, np.ones((n, 1))], format="csr")
@@ -135,7 +140,7 @@ def fit_logistic(
     neg = max(float(n - t.sum()), 1.0)
     s = np.where(y, n / (2 * pos), n / (2 * neg))
     gram = (xb @ xb.T).toarray()
-    w = np.zeros(xb.shape[1])
+    w = np.zeros(xb.shape[1]) if start is None else np.append(np.asarray(start[0], np.float64), start[1])
 
     def objective(w: npt.NDArray[np.float64]) -> float:
         z = xb @ w
@@ -162,9 +167,19 @@ def fit_logistic(
     return w[:-1], float(w[-1])
 
 
-def fit_head(x: sparse.csr_matrix, y: npt.NDArray[np.bool_], cfg: TrainConfig) -> tuple[npt.NDArray[np.float64], float]:
+def fit_head(
+    x: sparse.csr_matrix, y: npt.NDArray[np.bool_], cfg: TrainConfig, start: tuple[npt.NDArray[Any], float] | None
+) -> tuple[npt.NDArray[np.float64], float]:
     """One head ("page" or "crisis") of the model."""
-    return fit_logistic(x, y, cfg.c)
+    return fit_logistic(x, y, cfg.c, start=start)
+
+
+def weights_of(arrays: dict[str, npt.NDArray[Any]], head: str, dim: int) -> tuple[npt.NDArray[np.float64], float]:
+    """One head's full weight vector [dense | hashed] and bias, from the artefact's sparse storage."""
+    coef = np.zeros(len(arrays[f"{head}_dense"]) + dim)
+    coef[: len(arrays[f"{head}_dense"])] = arrays[f"{head}_dense"]
+    coef[len(arrays[f"{head}_dense"]) + arrays[f"{head}_hash_idx"]] = arrays[f"{head}_hash_val"]
+    return coef, float(arrays[f"{head}_bias"])
 
 
 def sigmoid(z: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
@@ -182,26 +197,39 @@ def choose_thresholds(
     paged = ~quiet
     crisis = lv == "crisis"
     allowed = int(np.floor(cfg.fp_budget * quiet.sum() + 1e-9))
+    every = np.unique(np.concatenate([p_page, p_crisis]))
+
+    def above(score: float) -> float:
+        """Midway between `score` and the next holdout score up: the same holdout outcome, with a margin
+        either side so that float rounding between training and serving cannot flip a reply at the edge."""
+        higher = every[every > score]
+        return float((score + higher[0]) / 2) if len(higher) else float(np.nextafter(score, np.inf))
+
+    def below(score: float) -> float:
+        lower = every[every < score]
+        return float((score + lower[-1]) / 2) if len(lower) else float(score)
+
     best: tuple[float, float, float] | None = None
     # Lowering the crisis threshold only pays at a crisis row's score, so those (and "never") are the candidates.
-    for tc in np.unique(np.concatenate([p_crisis[crisis], [np.inf]]))[::-1]:
+    for c_score in np.unique(np.concatenate([p_crisis[crisis], [np.inf]]))[::-1]:
+        tc = below(float(c_score)) if np.isfinite(c_score) else 1.0 + 1e-9
         c_hit = p_crisis >= tc
         spare = allowed - int(c_hit[quiet].sum())
         if spare < 0:
             break
         # The page threshold sits just above the (spare+1)-th highest quiet score the crisis head left alone.
         rest = np.sort(p_page[quiet & ~c_hit])[::-1]
-        tp = float(np.nextafter(rest[spare], np.inf)) if spare < len(rest) else float(p_page.min())
+        tp = above(float(rest[spare])) if spare < len(rest) else below(float(p_page.min()))
         hit = c_hit | (p_page >= tp)
         score = float(hit[paged].mean() + c_hit[crisis].mean())
         if best is None or score > best[0] + 1e-12:
-            best = (score, tp, float(min(tc, 1.0 + 1e-9)))
+            best = (score, tp, tc)
     assert best is not None
     _, tp, tc = best
     # Review: the lowest threshold at which pages plus reviews stay within the review budget.
     allowed_seen = int(np.floor(cfg.review_budget * quiet.sum() + 1e-9))
     ranked = np.sort(p_page[quiet])[::-1]
-    review = float(np.nextafter(ranked[allowed_seen], np.inf)) if allowed_seen < len(ranked) else float(p_page.min())
+    review = above(float(ranked[allowed_seen])) if allowed_seen < len(ranked) else below(float(p_page.min()))
     review = min(review, tp)
     hit = (p_page >= tp) | (p_crisis >= tc)
     seen = hit | (p_page >= review)
@@ -215,15 +243,19 @@ def choose_thresholds(
     return Thresholds(page=tp, crisis=tc, review=review), figures
 
 
-def train(rows: Sequence[dict[str, Any]], emb: npt.NDArray[Any], cfg: TrainConfig) -> Trained:
+def train(
+    rows: Sequence[dict[str, Any]], emb: npt.NDArray[Any], cfg: TrainConfig, start: dict[str, Any] | None = None
+) -> Trained:
     """Fit both heads on dev, choose thresholds on holdout. Deterministic given rows, emb and cfg."""
     # One BLAS thread: the systems are a few hundred rows, where a thread pool on a shared machine costs 100x
     # the arithmetic (a 280 x 280 Cholesky took 1 s with the default pool), and one thread sums in one order.
     with threadpool_limits(limits=1):
-        return _train(rows, emb, cfg)
+        return _train(rows, emb, cfg, start)
 
 
-def _train(rows: Sequence[dict[str, Any]], emb: npt.NDArray[Any], cfg: TrainConfig) -> Trained:
+def _train(
+    rows: Sequence[dict[str, Any]], emb: npt.NDArray[Any], cfg: TrainConfig, start: dict[str, Any] | None
+) -> Trained:
     texts = [r["text"] for r in rows]
     levels = [r["level"] for r in rows]
     dev = np.array([r["split"] == "dev" for r in rows])
@@ -234,7 +266,8 @@ def _train(rows: Sequence[dict[str, Any]], emb: npt.NDArray[Any], cfg: TrainConf
     probs: dict[str, npt.NDArray[np.float64]] = {}
     dense_dim = emb.shape[1]
     for head, y in (("page", np.isin(lv, PAGED)), ("crisis", lv == "crisis")):
-        coef, bias = fit_head(x[dev], y[dev], cfg)
+        init = weights_of(start, head, cfg.hashing.dim) if start is not None else None
+        coef, bias = fit_head(x[dev], y[dev], cfg, init)
         grams = coef[dense_dim:]
         nz = np.flatnonzero(grams)
         arrays[f"{head}_dense"] = coef[:dense_dim].astype(np.float32)

@@ -164,7 +164,9 @@ class SemanticModel:
         """P(page), P(crisis) and the text's embedding (the embedding finds the neighbours)."""
         import numpy as np
 
-        emb = self._encoder.encode([text])[0]
+        # Rounded to float16 as in training (the artefact stores the corpus vectors so), so that a reply scores
+        # here exactly as it did when the thresholds were chosen.
+        emb = self._encoder.encode([text])[0].astype(np.float16).astype(np.float32)
         buckets = hashed_ngrams(text, self.hashing)
         idx = np.fromiter(buckets.keys(), dtype=np.int64, count=len(buckets))
         val = np.fromiter(buckets.values(), dtype=np.float32, count=len(buckets))
