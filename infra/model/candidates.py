@@ -33,10 +33,10 @@ from threadpoolctl import threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import train  # noqa: E402
+import train
 
-from moodline.triage import semantic  # noqa: E402
-from moodline.triage.engine import assess_reply  # noqa: E402
+from moodline.triage import semantic
+from moodline.triage.engine import assess_reply
 
 Featuriser = Callable[[Sequence[str]], sparse.csr_matrix]
 

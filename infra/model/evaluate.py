@@ -22,11 +22,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import train  # noqa: E402
+import train
 
-from moodline.triage import semantic  # noqa: E402
-from moodline.triage.engine import assess_reply  # noqa: E402
-from moodline.triage.model import Level  # noqa: E402
+from moodline.triage import semantic
+from moodline.triage.engine import assess_reply
+from moodline.triage.model import Level
 
 
 def outcomes(rows: Sequence[dict[str, Any]], model: semantic.SemanticModel) -> list[dict[str, Any]]:
