@@ -48,7 +48,7 @@ class TrainConfig:
     # The dense block is multiplied by this before the regression sees it: with one C for both blocks, it sets
     # how much the embedding counts against the n-grams.
     dense_scale: float = 1.0
-    c: float = 10.0
+    c: float = 30.0
     # Threshold policy (on holdout): the model alone may add at most this share of false pages...
     fp_budget: float = 0.04
     # ...and its pages plus reviews may take at most this share of the quiet (low/moderate) replies.
