@@ -94,7 +94,9 @@ def test_plain_crisis_text_is_raised_to_a_page_with_its_closest_examples(model, 
     assert all(len(n) <= len("moderate: ") + semantic.NEIGHBOUR_CHARS for n in opinion.neighbours)
 
 
-@pytest.mark.parametrize("text", ["8 good day thanks", "can we move thursday's call to 3pm?", "un 7, todo bien"])
+@pytest.mark.parametrize(
+    "text", ["8 good day thanks", "can we move thursday's call to 3pm?", "un 7, todo bien", "", "  \n"]
+)
 def test_plain_benign_text_is_left_alone(model, text):
     opinion = model.judge(text)
     assert opinion.level is None
