@@ -9,7 +9,7 @@ PIP_QUIET := --quiet --disable-pip-version-check
 CHECKOV_VERSION := 3.3.30
 CHECKOV := $(VENV)/checkov/bin/checkov
 
-.PHONY: help install demo serve test lint typecheck unit bench build deploy clean
+.PHONY: help install demo serve test lint typecheck unit bench build deploy clean model
 
 help:
 	@echo "make demo   - simulate one week of Moodline offline (moto server + local Twilio stand-in)"
@@ -53,6 +53,10 @@ test: lint
 
 bench: $(STAMP)
 	$(BIN)/python infra/bench.py
+
+# Rebuild the semantic second opinion from tests/data/triage_corpus.jsonl (EXTRA="a.jsonl b.jsonl" adds files).
+model: $(STAMP)
+	$(BIN)/python infra/model/train.py $(EXTRA)
 
 build: $(STAMP)
 	$(BIN)/python infra/build.py
