@@ -111,14 +111,17 @@ class TokenVerifier:
             key = self._jwks.key(str(header.get("kid", "")))
             claims = jwt.decode(
                 token, key, algorithms=["RS256"], audience=self._config.client_id, issuer=self._config.issuer,
-                leeway=LEEWAY_SECONDS, options={"require": ["exp", "iat", "iss", "aud", "token_use"],
-                                                "verify_exp": False},
+                options={"require": ["exp", "iat", "iss", "aud", "token_use"],
+                         "verify_exp": False, "verify_iat": False, "verify_nbf": False},
             )
         except jwt.PyJWTError as exc:
             raise InvalidToken(type(exc).__name__) from None
-        # Expiry against our clock (the request's time), not the library's wall clock.
-        if int(claims["exp"]) + LEEWAY_SECONDS < self._clock():
+        # Times against our clock (the request's time), not the library's wall clock.
+        now = self._clock()
+        if int(claims["exp"]) + LEEWAY_SECONDS < now:
             raise InvalidToken("expired")
+        if int(claims["iat"]) - LEEWAY_SECONDS > now:
+            raise InvalidToken("issued in the future")
         if claims.get("token_use") != "id":
             raise InvalidToken("not an ID token")
         coach_id = claims.get("custom:coach_id")

@@ -41,6 +41,14 @@ def reason_words(rule: str) -> str:
     return _RULE_WORDS.get(rule) or _FAMILY_WORDS.get(rule.split(".", 1)[0], "matched a risk pattern")
 
 
+_RULE_ID = re.compile(r"\b(?:crisis|mood|baseline|history|adherence|coach)\.[a-z_]+\b")
+
+
+def detail_words(detail: str) -> str:
+    """A timeline detail with any rule id replaced by its plain words."""
+    return _RULE_ID.sub(lambda m: reason_words(m.group(0)), detail)
+
+
 def zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
