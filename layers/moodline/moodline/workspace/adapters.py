@@ -41,6 +41,7 @@ def message_view(m: Any) -> MessageView:
         client_id=m.client_id, key=m.at, at=m.received_at, direction=m.direction, kind=m.kind, body=m.body,
         mood=float(m.mood) if m.mood is not None else None, level=m.level, reasons=tuple(m.reasons or ()),
         review=bool(getattr(m, "review", False)), alert_id=m.alert_id, coach_id=getattr(m, "coach_id", None),
+        reply_sent=m.reply_sent,
     )
 
 

@@ -48,8 +48,9 @@ THREAD_DAYS = 90
 INBOX_DAYS = 14
 ACCESS_LOOKBACK_DAYS = 90
 PRE_SESSION_COOKIE = "ml_pre"
-STATIC = {name: (HERE / "static" / name).read_text() for name in ("app.css", "app.js")}
-STATIC_TYPES = {"app.css": "text/css; charset=utf-8", "app.js": "text/javascript; charset=utf-8"}
+STATIC_TYPES = {"app.css": "text/css; charset=utf-8", "app.js": "text/javascript; charset=utf-8",
+                "icon.svg": "image/svg+xml"}
+STATIC = {name: (HERE / "static" / name).read_text() for name in STATIC_TYPES}
 _TEMPLATES = Environment(loader=FileSystemLoader(HERE / "templates"),
                          autoescape=select_autoescape(default=True, default_for_string=True),
                          trim_blocks=True, lstrip_blocks=True)
@@ -225,8 +226,9 @@ class Workspace:
         messages = self.data.messages(client.client_id, start, now + timedelta(seconds=1))
         self._audit(page, [client.client_id], "alert")
         replies = [m for m in messages if m.key in set(alert.replies)]
-        sent = [m for m in messages if m.direction == "outbound" and m.kind in {"resources", "notice", "coach"}
-                and m.at >= alert.opened_at - timedelta(minutes=5)]
+        sent = [m for m in messages if (m.direction == "outbound" and m.kind in {"resources", "notice", "coach"}
+                                        and m.at >= alert.opened_at - timedelta(minutes=5))
+                or (m in replies and m.reply_sent in present.ANSWER_WORDS)]
         end_day = now.astimezone(present.zone(client.timezone)).date()
         moods = present.daily_moods(messages, client.timezone, end_day, HISTORY_DAYS)
         alert_day = (end_day - alert.opened_at.astimezone(present.zone(client.timezone)).date()).days

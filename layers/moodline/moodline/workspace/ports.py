@@ -43,6 +43,7 @@ class MessageView:
     review: bool = False  # triage says a coach should read this today
     alert_id: str | None = None
     coach_id: str | None = None  # who sent it, for kind == coach
+    reply_sent: str | None = None  # what the webhook answered an inbound message with (crisis, ack, ...)
 
 
 @dataclass(frozen=True)

@@ -23,15 +23,25 @@ _RULE_WORDS = {
     "baseline.drop": "mood fell well below their usual",
     "adherence.missed": "missed several check-ins in a row",
     "coach.should_have_paged": "a coach reviewing the reply judged it should have paged",
+    "crisis.ideation.explicit": "wrote about wanting to die or about suicide",
+    "crisis.ideation.implicit": "hinted at not wanting to be alive",
+    "crisis.plan.access": "mentioned having access to a means of harm",
+    "crisis.plan.means": "mentioned a way to end their life",
+    "crisis.plan.substances": "mentioned pills or substances as a means",
+    "crisis.plan.timing": "mentioned when they would do it",
+    "hopelessness": "wrote about feeling hopeless",
+    "ideation.returning": "said dark thoughts are coming back",
 }
 _FAMILY_WORDS = {"crisis": "wrote something that signals crisis", "mood": "reported a low mood",
                  "baseline": "mood changed from their usual", "history": "referred to past risk",
-                 "adherence": "stopped answering check-ins"}
+                 "adherence": "stopped answering check-ins", "ideation": "wrote about not wanting to live"}
 LEVEL_WORDS = {"crisis": "Crisis: reach them now", "high": "High risk: reach them today",
                "moderate": "Moderate", "low": "Low"}
 OUTCOME_WORDS = {"true_alarm": "True alarm: the client needed us", "false_alarm": "False alarm",
                  "follow_up": "Follow-up needed"}
 MARK_WORDS = {"seen_fine": "Seen, fine", "follow_up": "Follow up", "should_have_paged": "Should have paged"}
+ANSWER_WORDS = {"crisis": "Crisis resources, as the automatic answer to their reply",
+                "resources": "Crisis resources, as the automatic answer to their reply"}
 KIND_WORDS = {"probe": "Check-in", "reply": "Reply", "keyword": "Keyword", "resources": "Crisis resources sent",
               "notice": "Automatic notice", "coach": "Coach"}
 
@@ -41,7 +51,7 @@ def reason_words(rule: str) -> str:
     return _RULE_WORDS.get(rule) or _FAMILY_WORDS.get(rule.split(".", 1)[0], "matched a risk pattern")
 
 
-_RULE_ID = re.compile(r"\b(?:crisis|mood|baseline|history|adherence|coach)\.[a-z_]+\b")
+_RULE_ID = re.compile(r"\b(?:crisis|mood|baseline|history|adherence|coach|ideation)(?:\.[a-z_]+)+\b|\bhopelessness\b")
 
 
 def detail_words(detail: str) -> str:
