@@ -261,18 +261,18 @@ class Workspace:
 
     def roster(self, page: Page, parts: list[str]) -> Response:
         now = page.request.now
+        open_alerts = {a.client_id: a for a in self.data.open_alerts()}
         if page.who.admin:
             clients = self.data.all_clients()
         else:
             clients = self.data.clients_of(page.who.coach_id)
             mine = {c.client_id for c in clients}
-            for alert in self.data.open_alerts():
+            for alert in open_alerts.values():
                 if alert.client_id not in mine and may_see_alert(page.who, alert):
                     other = self.data.client(alert.client_id)
                     if other is not None:
                         clients.append(other)
                         mine.add(other.client_id)
-        open_alerts = {a.client_id: a for a in self.data.open_alerts()}
         rows = [self._roster_row(c, open_alerts.get(c.client_id), now) for c in clients]
         rows.sort(key=lambda r: r["attention"], reverse=True)
         return Response(200, self._render("clients.html.j2", page.request, page, rows=rows))
