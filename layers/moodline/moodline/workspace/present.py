@@ -101,13 +101,13 @@ def daily_moods(messages: list[MessageView], timezone: str, end: date, days: int
 
 
 def mood_chart(moods: list[float | None], alert_days: set[int] | None = None, *, width: int = 360,
-               height: int = 120, label: str = "Mood, last 28 days") -> str:
+               height: int = 120, label: str = "Mood, last 28 days", axes: bool = True) -> str:
     """An inline SVG line chart of 1–5 moods: gaps for unrated days, a red ring on alert days.
 
     Only numbers go into the markup, so it is safe to mark as such in the template.
     """
     alert_days = alert_days or set()
-    pad, n = 12, max(len(moods), 2)
+    pad, n = (12 if axes else 4), max(len(moods), 2)
     step = (width - 2 * pad) / (n - 1)
 
     def y(v: float) -> float:
@@ -115,7 +115,7 @@ def mood_chart(moods: list[float | None], alert_days: set[int] | None = None, *,
 
     parts = [f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" aria-label="{label}" '
              f'preserveAspectRatio="none"><title>{label}</title>']
-    for level in (1, 3, 5):
+    for level in (1, 3, 5) if axes else ():
         parts.append(f'<line x1="{pad}" x2="{width - pad}" y1="{y(level):.1f}" y2="{y(level):.1f}" '
                      'stroke="#c8ccd2" stroke-width="1"/>')
         parts.append(f'<text x="0" y="{y(level) + 4:.1f}" font-size="10" fill="#444">{level}</text>')
@@ -143,7 +143,8 @@ def mood_chart(moods: list[float | None], alert_days: set[int] | None = None, *,
 
 
 def sparkline(moods: list[float | None]) -> str:
-    return mood_chart(moods, width=112, height=32, label="Mood sparkline").replace('class="chart"', 'class="spark"')
+    chart = mood_chart(moods, width=112, height=32, label="Mood sparkline", axes=False)
+    return chart.replace('class="chart"', 'class="spark"')
 
 
 GSM7 = set("@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§"
