@@ -9,11 +9,12 @@ PIP_QUIET := --quiet --disable-pip-version-check
 CHECKOV_VERSION := 3.3.30
 CHECKOV := $(VENV)/checkov/bin/checkov
 
-.PHONY: help install demo serve test lint typecheck unit bench build deploy clean model
+.PHONY: help install demo serve test lint typecheck unit e2e bench build deploy clean model
 
 help:
 	@echo "make demo   - simulate one week of Moodline offline (moto server + local Twilio stand-in)"
 	@echo "make test   - lint (ruff, mypy, cfn-lint on the SAM and translated templates) and pytest"
+	@echo "make e2e    - browser tests of the coach workspace in headless Chromium (installs chromium + playwright)"
 	@echo "make bench  - cold-start imports, AWS calls per event, fan-out cost, triage throughput"
 	@echo "make build  - Lambda artifacts for arm64/python3.12 in .aws-sam/build (no Docker needed)"
 	@echo "make deploy - sam deploy --guided (needs AWS credentials and the SAM CLI)"
@@ -50,6 +51,23 @@ lint: $(STAMP) $(CHECKOV)
 
 test: lint
 	$(BIN)/pytest
+
+# Browser tests: Debian's chromium driven by playwright (playwright's own browser download is not
+# reachable here). Installs what is missing and says so; without a browser it FAILS, never skips.
+CHROMIUM ?= /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || command -v sudo)
+e2e: $(STAMP)
+	@$(BIN)/python -c "import playwright" 2>/dev/null || { \
+	  echo "e2e: installing playwright into $(VENV) (pip)"; \
+	  $(BIN)/python -m pip install $(PIP_QUIET) 'playwright>=1.45' 2>&1 | grep -v "^WARNING: Location" || true; }
+	@test -x "$(CHROMIUM)" || { \
+	  echo "e2e: no browser at $(CHROMIUM); installing Debian's chromium: $(SUDO) apt-get install -y chromium (about 2 min)"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium >/dev/null; } || true
+	@test -x "$(CHROMIUM)" || { \
+	  echo "e2e: FAILED - no Chromium at $(CHROMIUM) and apt-get could not install it."; \
+	  echo "     Install one (apt-get install -y chromium) or run: make e2e CHROMIUM=/path/to/chromium"; exit 1; }
+	@echo "e2e: $$($(CHROMIUM) --version 2>/dev/null) at $(CHROMIUM); screenshots go to out/e2e/"
+	MOODLINE_E2E=1 CHROMIUM=$(CHROMIUM) $(BIN)/pytest tests/e2e
 
 bench: $(STAMP)
 	$(BIN)/python infra/bench.py

@@ -10,6 +10,7 @@ from samtranslator.yaml_helper import yaml_parse
 
 from moodline import settings as settings_module
 from moodline import store
+from moodline.workspace import wiring as workspace_wiring
 from tests.conftest import ROOT
 
 TEMPLATE = yaml_parse((ROOT / "template.yaml").read_text())
@@ -74,6 +75,7 @@ def test_every_environment_variable_a_function_gets_is_one_the_code_reads():
     # Settings names each variable once; a typo in the template must not pass silently.
     known = _settings_names() | set(PENDING_ENV)
     known |= {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_LOG_LEVEL"}
+    known |= set(workspace_wiring.REQUIRED)  # the coach workspace names its own
     declared = set(TEMPLATE["Globals"]["Function"]["Environment"]["Variables"])
     for function in FUNCTIONS.values():
         declared |= set(function["Properties"].get("Environment", {}).get("Variables", {}))

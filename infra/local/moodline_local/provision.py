@@ -74,6 +74,27 @@ def provision(template: Template) -> dict[str, LocalResource]:
         ses.verify_email_identity(EmailAddress=identity)
         found[logical_id] = LocalResource(logical_id, resource["Type"], identity)
 
+    _provision_cognito(template, found)
+
     for logical_id in template.of_type("AWS::Serverless::Api"):
         found[logical_id] = LocalResource(logical_id, "AWS::Serverless::Api", "local")
     return found
+
+
+def _provision_cognito(template: Template, found: dict[str, LocalResource]) -> None:
+    """The coach workspace's user pool: moto serves InitiateAuth and (server mode) the pool's JWKS."""
+    cognito = boto3.client("cognito-idp", region_name=REGION)
+    for logical_id, resource in template.of_type("AWS::Cognito::UserPool").items():
+        props = resource["Properties"]
+        pool = cognito.create_user_pool(PoolName=logical_id, Schema=props.get("Schema", []),
+                                        UsernameAttributes=props.get("UsernameAttributes", []))["UserPool"]
+        found[logical_id] = LocalResource(logical_id, resource["Type"], pool["Id"], pool["Arn"])
+    for logical_id, resource in template.of_type("AWS::Cognito::UserPoolClient").items():
+        props = template.resolve(resource["Properties"])
+        client = cognito.create_user_pool_client(UserPoolId=props["UserPoolId"], ClientName=props["ClientName"],
+                                                 ExplicitAuthFlows=props.get("ExplicitAuthFlows", []))
+        found[logical_id] = LocalResource(logical_id, resource["Type"], client["UserPoolClient"]["ClientId"])
+    for logical_id, resource in template.of_type("AWS::Cognito::UserPoolGroup").items():
+        props = template.resolve(resource["Properties"])
+        cognito.create_group(GroupName=props["GroupName"], UserPoolId=props["UserPoolId"])
+        found[logical_id] = LocalResource(logical_id, resource["Type"], props["GroupName"])

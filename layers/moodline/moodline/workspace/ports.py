@@ -1,0 +1,144 @@
+"""What the workspace needs from the rest of Moodline, and nothing more.
+
+Plain frozen values go in and out, so the views never touch PynamoDB models and the adapters can be
+re-pointed (issue 6: ports and adapters) without changing a view. Tests use in-memory fakes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+REVIEW_MARKS = ("seen_fine", "follow_up", "should_have_paged")
+OUTCOMES = ("true_alarm", "false_alarm", "follow_up")
+
+
+@dataclass(frozen=True)
+class ClientView:
+    """A client as the workspace shows them. ``phone`` is only ever rendered after sign-in."""
+
+    client_id: str
+    coach_id: str
+    name: str
+    phone: str
+    timezone: str
+    status: str  # active | stopped | unreachable
+    open_alert_id: str | None = None
+
+
+@dataclass(frozen=True)
+class MessageView:
+    """One SMS in or out. ``key`` is the message's sort key (unique per client)."""
+
+    client_id: str
+    key: str
+    at: datetime
+    direction: str  # inbound | outbound
+    kind: str  # probe | reply | keyword | resources | notice | coach
+    body: str | None = None
+    mood: float | None = None
+    level: str | None = None
+    reasons: tuple[str, ...] = ()
+    review: bool = False  # triage says a coach should read this today
+    alert_id: str | None = None
+    coach_id: str | None = None  # who sent it, for kind == coach
+    reply_sent: str | None = None  # what the webhook answered an inbound message with (crisis, ack, ...)
+
+
+@dataclass(frozen=True)
+class TimelineView:
+    at: datetime
+    event: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class AlertView:
+    alert_id: str
+    client_id: str
+    coach_id: str  # the client's own coach
+    level: str
+    status: str  # open | acknowledged | resolved
+    opened_at: datetime
+    reasons: tuple[str, ...]
+    replies: tuple[str, ...]  # message keys of the replies that raised it
+    timeline: tuple[TimelineView, ...] = ()
+    paged_to: tuple[str, ...] = ()  # every coach (or "team") this alert paged
+    acknowledged_by: str | None = None
+    outcome: str | None = None
+
+
+@dataclass(frozen=True)
+class CoachView:
+    coach_id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class ReviewMark:
+    client_id: str
+    message_key: str
+    mark: str  # one of REVIEW_MARKS
+    coach_id: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    coach_id: str
+    client_id: str
+    at: datetime
+    what: str  # alert | thread | inbox
+
+
+@dataclass(frozen=True)
+class Sent:
+    """The outcome of texting a client: sent (or already sent for this submission), or refused."""
+
+    ok: bool
+    duplicate: bool = False
+    error: str = ""
+    message: MessageView | None = None
+
+
+@dataclass
+class Identity:
+    """The signed-in coach, from a verified ID token."""
+
+    coach_id: str
+    email: str
+    admin: bool = False
+    expires_at: int = 0
+    groups: tuple[str, ...] = field(default_factory=tuple)
+
+
+class WorkspaceData(Protocol):
+    """Reads and the workspace's own records (audit, review marks)."""
+
+    def alert(self, alert_id: str) -> AlertView | None: ...
+    def open_alerts(self) -> list[AlertView]: ...
+    def client(self, client_id: str) -> ClientView | None: ...
+    def clients_of(self, coach_id: str) -> list[ClientView]: ...
+    def all_clients(self) -> list[ClientView]: ...
+    def alerts_of_client(self, client_id: str, since: datetime, until: datetime) -> list[AlertView]: ...
+    def messages(self, client_id: str, since: datetime, until: datetime) -> list[MessageView]: ...
+    def coach(self, coach_id: str) -> CoachView | None: ...
+    def review_marks(self, client_id: str, since: datetime) -> list[ReviewMark]: ...
+    def record_audit(self, entries: list[AuditEntry]) -> None: ...
+    def record_review(self, mark: ReviewMark) -> bool: ...
+
+
+class WorkspaceActions(Protocol):
+    """The use cases a coach triggers from the workspace."""
+
+    def acknowledge(self, alert_id: str, *, by: str, at: datetime) -> AlertView: ...
+    def resolve(self, alert_id: str, *, by: str, outcome: str, note: str, at: datetime) -> AlertView: ...
+    def text_client(self, client: ClientView, body: str, *, by: str, submission_id: str,
+                    at: datetime) -> Sent: ...
+    def should_have_paged(self, client: ClientView, message: MessageView, *, by: str,
+                          at: datetime) -> AlertView: ...
+
+
+class ActionError(ValueError):
+    """An action that cannot apply (unknown alert, bad outcome); shown to the coach, never a 500."""

@@ -1,0 +1,139 @@
+"""A paged coach on a phone: sign in, read, acknowledge, text, resolve; the inbox; 400 px; keyboard only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.e2e.conftest import shot
+from tests.e2e.harness import Seeded
+
+
+def sign_in(page: Any, seeded: Seeded, coach_id: str) -> None:
+    page.fill("#email", seeded.coaches[coach_id])
+    page.fill("#password", seeded.password)
+    page.click("button[type=submit]")
+
+
+def no_sideways_scroll(page: Any) -> bool:
+    return bool(page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"))
+
+
+def small_targets(page: Any) -> list[str]:
+    """Touch targets under 44 px: buttons, button-like links, nav links, cards, form fields."""
+    return list(page.evaluate("""() => Array.from(document.querySelectorAll(
+        'button, a.button, a.card, .top a, input:not([type=hidden]):not([type=radio]), textarea, label.choice'))
+        .filter(e => e.offsetParent !== null)
+        .filter(e => { const r = e.getBoundingClientRect(); return r.height < 44 || r.width < 44; })
+        .map(e => e.outerHTML.slice(0, 80))"""))
+
+
+def test_a_paged_coach_signs_in_reads_acknowledges_texts_and_resolves_on_a_phone(page, seeded):
+    # Given the link a page carries, opened on a 400 px phone without a session
+    page.goto(seeded.url(f"/alerts/{seeded.alert_id}"))
+    # Then sign-in comes first, and after it the coach is back on the alert
+    assert "/coach/sign-in" in page.url
+    shot(page, "01-sign-in")
+    sign_in(page, seeded, "c1")
+    page.wait_for_url(f"**/coach/alerts/{seeded.alert_id}")
+    # And the reply is readable, as text (the <script> in it did not run)
+    body = page.inner_text("main")
+    assert "saying goodbye tonight" in body and "<script>alert(1)</script>" in body
+    assert "Crisis: reach them now" in body and "PST" in body
+    assert page.locator("svg.chart polyline").count() >= 1
+    assert "Crisis resources, as the automatic answer to their reply" in body
+    assert page.get_attribute("a[href^='tel:']", "href") == "tel:+15550100002"
+    shot(page, "02-alert")
+
+    # When they acknowledge
+    page.click("button:has-text('Acknowledge')")
+    assert "Acknowledged: escalation stopped." in page.inner_text("main")
+
+    # And text the client: the segment counter follows the typing
+    page.fill("#sms-body", "Hi Ben, it's Casey from the practice. Can I call you in 5 minutes?")
+    assert "1 SMS segment (GSM-7)" in page.inner_text("#sms-count")
+    page.fill("#sms-body", "Hola Ben 🙂 " * 8)
+    assert "2 SMS segments (UCS-2)" in page.inner_text("#sms-count")
+    page.fill("#sms-body", "Hi Ben, it's Casey from the practice. Can I call you in 5 minutes?")
+    shot(page, "03-text")
+    page.click("button:has-text('Send text')")
+    assert "Text sent." in page.inner_text("main")
+    assert any("Can I call you" in m.body for m in seeded.stack.twilio.messages_to("+15550100002"))
+
+    # And resolve with an outcome and a note
+    page.check("input[value=true_alarm]")
+    page.fill("#note", "Spoke by phone; safety plan in place.")
+    page.click("button:has-text('Resolve')")
+    main = page.inner_text("main")
+    assert "Resolved." in main and "True alarm" in main
+    shot(page, "04-resolved")
+    assert no_sideways_scroll(page) and page.problems == []
+
+
+def test_inbox_items_are_marked_without_javascript(no_js_page, seeded):
+    page = no_js_page
+    page.goto(seeded.url("/inbox"))
+    sign_in(page, seeded, "c2")
+    page.wait_for_url("**/coach/inbox")
+    count = page.inner_text(".count")
+    waiting = int(count.split()[0])
+    assert waiting >= 2
+    shot(page, "05-inbox")
+    page.locator("article.item").first.locator("button[value=seen_fine]").click()
+    assert "Marked: Seen, fine." in page.inner_text("main")
+    assert int(page.inner_text(".count").split()[0]) == waiting - 1
+    page.locator("article.item").first.locator("button[value=follow_up]").click()
+    assert int(page.inner_text(".count").split()[0]) == waiting - 2
+    shot(page, "06-inbox-marked")
+
+
+def test_every_page_fits_400_px_with_44_px_targets(page, seeded):
+    page.goto(seeded.url("/sign-in"))
+    sign_in(page, seeded, "ad")
+    page.wait_for_url("**/coach/alerts")
+    ben = seeded.clients["ben"].client_id
+    for name, path in [("07-open-alerts", "/alerts"), ("08-clients", "/clients"), ("09-thread", f"/clients/{ben}"),
+                       ("10-inbox-admin", "/inbox"), ("11-alert-admin", f"/alerts/{seeded.alert_id}")]:
+        page.goto(seeded.url(path))
+        assert no_sideways_scroll(page), name
+        assert small_targets(page) == [], name
+        shot(page, name)
+    assert page.problems == []
+
+
+def test_keyboard_only_a_coach_reaches_a_client_and_texts_them(page, seeded):
+    page.goto(seeded.url("/sign-in"))
+    # Sign in with the keyboard only (the e-mail field has focus)
+    page.keyboard.type(seeded.coaches["c1"])
+    page.keyboard.press("Tab")
+    page.keyboard.type(seeded.password)
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/coach/alerts")
+    # The first Tab reaches the skip link
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Skip to content"
+    # Tab to "Clients" in the menu, then to Ben's card, with Enter
+    assert tab_to(page, lambda text: text == "Clients")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/coach/clients")
+    assert tab_to(page, lambda text: text.startswith("Ben"))
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/coach/clients/*")
+    # Tab to the message box, type, Tab to Send, Enter
+    assert tab_to(page, lambda text: False, selector="#sms-body")
+    page.keyboard.type("Checking in - call me when you can.")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Send text"
+    page.keyboard.press("Enter")
+    page.wait_for_url("**done=texted")
+    assert "Text sent." in page.inner_text("main")
+    shot(page, "12-keyboard-texted")
+
+
+def tab_to(page: Any, match: Any, *, selector: str = "", limit: int = 60) -> bool:
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if selector and page.evaluate(f"document.activeElement.matches({selector!r})"):
+            return True
+        if not selector and match(page.evaluate("(document.activeElement.textContent || '').trim()")):
+            return True
+    return False

@@ -1,0 +1,179 @@
+"""The coach function on a moto *server* (Cognito, DynamoDB, SNS) with the Twilio stand-in: real sign-in,
+the JWKS fetched over HTTP, and every action landing in the same tables the rest of Moodline reads."""
+
+from __future__ import annotations
+
+import io
+import re
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from html import unescape
+from typing import Any
+from urllib.parse import urlencode
+
+import botocore.endpoint
+import pytest
+
+from moodline import store, store_workspace
+from tests.e2e.harness import Seeded, workspace_server
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+class Browser:
+    """Just enough of a browser: cookies by name (Secure ones too: this is http://localhost), no redirects."""
+
+    def __init__(self, seeded: Seeded) -> None:
+        self.seeded = seeded
+        self.cookies: dict[str, str] = {}
+        self._opener = urllib.request.build_opener(_NoRedirect)
+
+    def request(self, method: str, path: str, form: dict[str, str] | None = None) -> tuple[int, dict[str, str], str]:
+        url = path if path.startswith("http") else self.seeded.url(path)
+        data = urlencode(form).encode() if form is not None else None
+        req = urllib.request.Request(url, data=data, method=method)
+        if self.cookies:
+            req.add_header("Cookie", "; ".join(f"{k}={v}" for k, v in self.cookies.items()))
+        try:
+            response = self._opener.open(req)
+        except urllib.error.HTTPError as exc:
+            response = exc
+        for cookie in response.headers.get_all("Set-Cookie") or []:
+            name, value = cookie.split(";", 1)[0].split("=", 1)
+            if "Max-Age=0" in cookie:
+                self.cookies.pop(name, None)
+            else:
+                self.cookies[name] = value
+        return response.status, dict(response.headers), response.read().decode()
+
+    def csrf(self, html: str) -> str:
+        found = re.search(r'name="csrf" value="([^"]+)"', html)
+        assert found is not None
+        return found.group(1)
+
+    def sign_in(self, email: str, password: str, next_path: str = "") -> tuple[int, dict[str, str], str]:
+        _, _, html = self.request("GET", "/sign-in" + (f"?next={next_path}" if next_path else ""))
+        return self.request("POST", "/sign-in", {"email": email, "password": password, "csrf": self.csrf(html),
+                                                 "next": next_path})
+
+    def post(self, path: str, page_html: str, form: dict[str, str]) -> tuple[int, dict[str, str], str]:
+        return self.request("POST", path, {**form, "csrf": self.csrf(page_html)})
+
+
+@pytest.fixture(scope="module")
+def seeded() -> Iterator[Seeded]:
+    with workspace_server(io.StringIO()) as s:
+        yield s
+
+
+def as_coach(seeded: Seeded, coach_id: str) -> Browser:
+    browser = Browser(seeded)
+    status, headers, _ = browser.sign_in(seeded.coaches[coach_id], seeded.password)
+    assert status == 303, headers
+    return browser
+
+
+def text(html: str) -> str:
+    return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", html)))
+
+
+def test_a_coach_signs_in_with_cognito_and_reads_the_alert_which_is_audited(seeded):
+    # Given a real crisis alert for Ben, paged to Casey (c1) on call
+    assert seeded.alert_id
+    browser = Browser(seeded)
+    # When Casey follows the alert link without a session, signs in and is returned
+    status, headers, _ = browser.request("GET", f"/alerts/{seeded.alert_id}")
+    assert status == 303 and "/Prod/coach/sign-in?next=" in headers["Location"]
+    status, headers, _ = browser.sign_in(seeded.coaches["c1"], seeded.password, f"/Prod/coach/alerts/{seeded.alert_id}")
+    assert status == 303 and headers["Location"] == f"/Prod/coach/alerts/{seeded.alert_id}"
+    status, headers, html = browser.request("GET", f"/alerts/{seeded.alert_id}")
+    # Then the page shows the reply (escaped), and the view is in the audit table
+    assert status == 200 and "saying goodbye tonight" in text(html)
+    assert "<script>alert(1)</script>" not in html
+    assert "default-src 'none'" in headers["Content-Security-Policy"]
+    audit = store_workspace.audit_of_client(seeded.clients["ben"].client_id)
+    assert [(a.coach_id, a.what) for a in audit][-1] == ("c1", "alert")
+
+
+def test_a_wrong_password_is_refused_by_cognito(seeded):
+    status, _, html = Browser(seeded).sign_in(seeded.coaches["c1"], "wrong-password-1")
+    assert status == 401 and "do not match" in html
+
+
+def test_another_coach_cannot_open_bens_thread_but_an_admin_can(seeded):
+    ben = seeded.clients["ben"].client_id
+    assert as_coach(seeded, "c2").request("GET", f"/clients/{ben}")[0] == 404
+    assert as_coach(seeded, "ad").request("GET", f"/clients/{ben}")[0] == 200
+
+
+def test_acknowledge_text_and_resolve_reach_the_real_tables_and_twilio(seeded):
+    browser = as_coach(seeded, "c1")
+    ben = seeded.clients["ben"]
+    _, _, page = browser.request("GET", f"/alerts/{seeded.alert_id}")
+    # When Casey acknowledges
+    assert browser.post(f"/alerts/{seeded.alert_id}/acknowledge", page, {})[0] == 303
+    alert = store.get_alert(seeded.alert_id)
+    assert alert is not None and alert.status == "acknowledged" and alert.pending is None
+    assert alert.timeline[-1].detail == "by c1 via workspace"
+    # And texts Ben, tapping Send twice on the same form
+    submission = re.search(r'name="submission" value="([^"]+)"', page)
+    assert submission is not None
+    form = {"body": "Hi Ben, it's Casey. Can I call you now?", "submission": submission.group(1),
+            "back": f"/alerts/{seeded.alert_id}"}
+    before = len(seeded.stack.twilio.messages_to("+15550100002"))
+    assert browser.post(f"/clients/{ben.client_id}/text", page, form)[0] == 303
+    assert browser.post(f"/clients/{ben.client_id}/text", page, form)[0] == 303
+    # Then exactly one SMS left, stored as an outbound coach message with Casey's id
+    assert len(seeded.stack.twilio.messages_to("+15550100002")) == before + 1
+    rows = [m for m in store_workspace.CoachMessage.query(ben.client_id) if m.kind == "coach"]
+    assert len(rows) == 1 and rows[0].coach_id == "c1" and rows[0].direction == "outbound"
+    # And resolving closes the episode
+    _, _, page = browser.request("GET", f"/alerts/{seeded.alert_id}")
+    assert browser.post(f"/alerts/{seeded.alert_id}/resolve", page, {"outcome": "true_alarm", "note": "safe"})[0] == 303
+    assert store.get_alert(seeded.alert_id).status == "resolved"  # type: ignore[union-attr]
+    assert store.get_client(ben.client_id).open_alert_id is None  # type: ignore[union-attr]
+
+
+def test_an_opted_out_client_is_not_texted(seeded):
+    browser = as_coach(seeded, "c1")
+    amy = seeded.clients["amy"].client_id
+    _, _, page = browser.request("GET", f"/clients/{amy}")
+    status, _, html = browser.post(f"/clients/{amy}/text", page, {"body": "hi", "submission": "amy-1"})
+    assert status == 409 and "tel:+15550100003" in html
+    assert all(m.body != "hi" for m in seeded.stack.twilio.messages_to("+15550100003"))
+
+
+def test_should_have_paged_opens_a_real_alert_and_records_a_triage_miss(seeded):
+    browser = as_coach(seeded, "c2")
+    _, _, inbox = browser.request("GET", "/inbox")
+    zoe = seeded.clients["zoe"].client_id
+    key = re.search(rf'name="client_id" value="{zoe}">\s*<input type="hidden" name="key" value="([^"]+)"', inbox)
+    assert key is not None and "replies are waiting" in text(inbox)
+    status, headers, _ = browser.post("/inbox/mark", inbox, {"client_id": zoe, "key": unescape(key.group(1)),
+                                                             "mark": "should_have_paged"})
+    assert status == 303 and "/alerts/al_" in headers["Location"]
+    alert = store.get_alert(headers["Location"].split("/alerts/")[1].split("?")[0])
+    assert alert is not None and alert.client_id == zoe and "coach.should_have_paged" in alert.reasons
+    assert [e.event for e in alert.timeline][:2] == ["raised", "paged"]
+    misses = store_workspace.triage_misses(datetime(2000, 1, 1, tzinfo=UTC))
+    assert [(m.client_id, m.coach_id) for m in misses] == [(zoe, "c2")]
+
+
+def test_aws_calls_per_alert_page_view(seeded, monkeypatch):
+    browser = as_coach(seeded, "c1")
+    calls: list[str] = []
+    original = botocore.endpoint.Endpoint.make_request
+
+    def counting(self: Any, operation_model: Any, request_dict: Any) -> Any:
+        calls.append(operation_model.name)
+        return original(self, operation_model, request_dict)
+
+    monkeypatch.setattr(botocore.endpoint.Endpoint, "make_request", counting)
+    browser.request("GET", f"/alerts/{seeded.alert_id}")
+    # alert, client, 28 days of messages, the coach, the audit write (Secrets Manager is cached)
+    assert len(calls) <= 6, calls
