@@ -8,19 +8,18 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from moodline.idempotency import register_lambda_context
+from moodline.adapters.dynamodb import message_from_stream_image
+from moodline.adapters.idempotency import register_lambda_context
+from moodline.composition import Services
 from moodline.observability import logger, metrics
-from moodline.scoring import ReplyScorer
 from moodline.settings import ALERTS_TOPIC_ARN, APP_SECRET_ID, TWILIO_SECRET_ID
-from moodline.wiring import alert_desk, load_settings, twilio_sms
 
-SETTINGS = load_settings(ALERTS_TOPIC_ARN, TWILIO_SECRET_ID, APP_SECRET_ID)
-SCORER = ReplyScorer(settings=SETTINGS, desk=alert_desk(SETTINGS), sms=twilio_sms(SETTINGS))
+SERVICES = Services.from_env(ALERTS_TOPIC_ARN, TWILIO_SECRET_ID, APP_SECRET_ID)
 PROCESSOR = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
 
 def score_reply(record: DynamoDBRecord) -> None:
-    SCORER.score_stream_image(record.raw_event["dynamodb"]["NewImage"])
+    SERVICES.scorer.score(message_from_stream_image(record.raw_event["dynamodb"]["NewImage"]))
 
 
 @logger.inject_lambda_context

@@ -44,7 +44,7 @@ def test_the_console_script_scores_stdin():
     result = subprocess.run([sys.executable, "-m", "moodline.cli", "score"], input='{"text": "7 good day"}\n',
                             capture_output=True, text=True, cwd=ROOT, check=False, timeout=60)
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout) == {"level": "low", "mood": 7.0, "reasons": []}
+    assert json.loads(result.stdout) == {"level": "low", "mood": 7.0, "reasons": [], "review": False}
 
 
 def test_bad_cli_arguments_exit_with_usage():

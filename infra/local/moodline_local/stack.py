@@ -21,6 +21,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import boto3
 
+from moodline.composition import Services
 from moodline.settings import Settings
 from moodline_local.provision import provision
 from moodline_local.runtime import LocalRuntime
@@ -114,7 +115,8 @@ class LocalStack:
             self.runtime.load()
         # The one place a function reads the clock rather than its event (sending hours are about
         # the moment of sending): locally that moment is the simulation's.
-        self.runtime.functions["SendProbeFunction"].module.SENDER.use_clock(lambda: self.clock())  # noqa: PLW0108 - self.clock is reassigned later
+        self.runtime.functions["SendProbeFunction"].module.SERVICES.use(clock=lambda: self.clock())  # noqa: PLW0108 - self.clock is reassigned later
+        self._ops: Services | None = None
         if self.log_stream is not None:
             from moodline.observability import logger
 
@@ -179,6 +181,19 @@ class LocalStack:
         """The settings one function sees (its template environment), for roster and ops code."""
         assert self.runtime is not None
         return Settings.from_env(self.runtime.functions[function].environment)
+
+    @property
+    def ops(self) -> Services:
+        """What ops (and tests) use beside the functions: the roster, the repositories, alert actions."""
+        if self._ops is None:
+            self._ops = Services(self.settings("ScoreReplyFunction"))
+        return self._ops
+
+    def functions_services(self, function: str) -> Services:
+        """The composition root of one loaded function: swap an adapter in with ``.use(pager=...)``."""
+        assert self.runtime is not None
+        services: Services = self.runtime.functions[function].module.SERVICES
+        return services
 
     def phone_key(self) -> bytes:
         """The phone-hash key from the stack's own secret, as enrolment needs it."""

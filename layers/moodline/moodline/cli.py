@@ -8,7 +8,11 @@ import sys
 import warnings
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from moodline.domain import Alert
+    from moodline.ports import Messages
 
 
 def score_lines(lines: Iterable[str], out: IO[str]) -> int:
@@ -83,12 +87,12 @@ def _score(args: argparse.Namespace) -> int:
     return 1 if score_lines(sys.stdin, sys.stdout) else 0
 
 
-def _ops_settings(*require: str) -> Any:
+def _services(*require: str) -> Any:
+    from moodline.composition import Services
     from moodline.settings import SettingsError
-    from moodline.wiring import load_settings
 
     try:
-        return load_settings(*require)
+        return Services.from_env(*require)
     except SettingsError as exc:
         raise SystemExit(f"moodline: {exc} (export the table names from the stack outputs; see README)") from None
 
@@ -96,8 +100,8 @@ def _ops_settings(*require: str) -> Any:
 def _replay() -> int:
     from moodline.replay import replay, resolved_cases
 
-    _ops_settings()
-    result = replay(resolved_cases())
+    services = _services()
+    result = replay(resolved_cases(services.alerts, services.messages))
     for rule in result.rules:
         print(json.dumps({"rule": rule.rule, "fired": rule.fired, "useful": rule.useful,
                           "false_alarm": rule.false_alarm, "precision": rule.precision}))
@@ -111,22 +115,19 @@ def _rescore(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime, timedelta
 
     from moodline.schedule import from_iso
-    from moodline.scoring import ReplyScorer
     from moodline.settings import ALERTS_TOPIC_ARN, APP_SECRET_ID, TWILIO_SECRET_ID
-    from moodline.wiring import alert_desk, twilio_sms
 
-    settings = _ops_settings(ALERTS_TOPIC_ARN, TWILIO_SECRET_ID, APP_SECRET_ID)
+    services = _services(ALERTS_TOPIC_ARN, TWILIO_SECRET_ID, APP_SECRET_ID)
     # Outside Lambda there is no remaining time to give Powertools; its in-progress records then
     # simply use their default expiry.
     warnings.filterwarnings("ignore", message="Couldn't determine the remaining time left")
-    scorer = ReplyScorer(settings=settings, desk=alert_desk(settings), sms=twilio_sms(settings))
     try:
         since = from_iso(args.since) if args.since else datetime.now(UTC) - timedelta(hours=args.since_hours)
     except ValueError:
         raise SystemExit("moodline: --since must be ISO-8601 with a timezone, e.g. 2026-11-30T00:00Z") from None
-    outcomes = scorer.rescore_unscored(since)
+    outcomes = services.scorer.rescore_unscored(since)
     for outcome in outcomes:
-        print(json.dumps({"level": outcome.level, "alert_id": outcome.alert_id, "paged": outcome.paged}))
+        print(json.dumps({"level": outcome.level.value, "alert_id": outcome.alert_id, "paged": outcome.paged}))
     print(json.dumps({"rescored": len(outcomes), "paged": sum(1 for o in outcomes if o.paged)}))
     return 0
 
@@ -134,15 +135,15 @@ def _rescore(args: argparse.Namespace) -> int:
 def _client(args: argparse.Namespace) -> int:
     from moodline import admin
 
-    _ops_settings()
+    roster = _services().roster
     try:
         if args.client_command == "export":
-            print(json.dumps(admin.export_client(args.client_id), indent=1, default=str, ensure_ascii=False))
+            print(json.dumps(roster.export_client(args.client_id), indent=1, default=str, ensure_ascii=False))
         elif not args.yes:
             print("moodline: erasing is permanent; add --yes to confirm", file=sys.stderr)
             return 2
         else:
-            print(json.dumps(admin.erase_client(args.client_id)))
+            print(json.dumps(roster.erase_client(args.client_id)))
     except admin.RosterError as exc:
         print(f"moodline: {exc}", file=sys.stderr)
         return 2
@@ -152,41 +153,36 @@ def _client(args: argparse.Namespace) -> int:
 def _alert(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
-    from moodline import store
-    from moodline.paging import AlertError, acknowledge_alert, resolve_alert
+    from moodline.paging import AlertError
+    from moodline.vocabulary import Via
 
-    _ops_settings()
+    services = _services()
     now = datetime.now(UTC)
     try:
         if args.alert_command == "ack":
-            alert = acknowledge_alert(args.alert_id, by=args.by, via="cli", at=now)
+            alert = services.actions.acknowledge(args.alert_id, by=args.by, via=Via.CLI, at=now)
         elif args.alert_command == "resolve":
-            alert = resolve_alert(args.alert_id, by=args.by, outcome=args.outcome, at=now, note=args.note)
+            alert = services.actions.resolve(args.alert_id, by=args.by, outcome=args.outcome, at=now, note=args.note)
         else:
-            found = store.get_alert(args.alert_id)
-            if found is None:
-                raise AlertError("no such alert")
-            alert = found
+            alert = services.actions.get(args.alert_id)
     except AlertError as exc:
         print(f"moodline: {exc}", file=sys.stderr)
         return 2
-    print(render_alert(alert, with_replies=args.alert_command == "show"))
+    print(render_alert(alert, services.messages if args.alert_command == "show" else None))
     return 0
 
 
-def render_alert(alert: Any, *, with_replies: bool) -> str:
-    """An alert for a coach's terminal: state, timeline and (``show``) the replies that raised it."""
-    from moodline import store
-
-    lines = [f"{alert.alert_id}  {alert.level.upper()}  {alert.status}"
-             + (f" ({alert.outcome})" if alert.outcome else ""),
+def render_alert(alert: Alert, messages: Messages | None = None) -> str:
+    """An alert for a coach's terminal: state, timeline and (given ``messages``) the replies that raised it."""
+    lines = [f"{alert.alert_id}  {alert.level.value.upper()}  {alert.status.value}"
+             + (f" ({alert.outcome.value})" if alert.outcome else ""),
              f"client {alert.client_id} (coach {alert.coach_id}) · opened {alert.opened_at} · code {alert.ack_code}",
              f"why: {', '.join(alert.reasons)}", "timeline:"]
-    lines += [f"  {entry.at}  {entry.event:<16} {entry.detail}" for entry in alert.timeline]
-    if with_replies:
+    lines += [f"  {entry.at}  {entry.event.value:<16} {entry.detail}" for entry in alert.timeline]
+    if messages is not None:
         lines.append("replies:")
         for key in alert.replies:
-            reply = next(iter(store.Message.query(alert.client_id, store.Message.at == key)), None)
+            reply = messages.get(alert.client_id, key)
             lines.append(f"  {key.split('#')[0]}  {reply.body if reply and reply.body else '(expired)'}")
     return "\n".join(lines)
 
