@@ -125,8 +125,10 @@ def add_reply(alert: Alert, *, reply_key: str, level: Level, rules: Iterable[str
         return ReplyAdded(alert, AlertEvent.APPENDED, page_step(alert, reply_key), changed=False)
     event = AlertEvent.APPENDED
     new_level = alert.level
+    entries = []
     if level.rank > alert.level.rank:
         new_level, event = level, AlertEvent.RAISED_SEVERITY
+        entries.append(entry(at, AlertEvent.RAISED_SEVERITY, level.value))  # a rise is never silent
     changed = replace(alert, replies=(*alert.replies, reply_key), reasons=rule_ids((*alert.reasons, *rules)),
                       level=new_level)
     if alert.status is AlertStatus.ACKNOWLEDGED:
@@ -138,7 +140,9 @@ def add_reply(alert: Alert, *, reply_key: str, level: Level, rules: Iterable[str
     elif event is AlertEvent.RAISED_SEVERITY and alert.escalate_at is not None:
         # A rise to crisis shortens the wait before escalation; it never lengthens it.
         changed = replace(changed, escalate_at=min(alert.escalate_at, to_iso(at + policy.delay(new_level))))
-    changed = replace(changed, timeline=(*changed.timeline, entry(at, event, level.value)))
+    if event is not AlertEvent.RAISED_SEVERITY:
+        entries.append(entry(at, event, level.value))
+    changed = replace(changed, timeline=(*changed.timeline, *entries))
     return ReplyAdded(changed, event, page_step(changed, reply_key), changed=True)
 
 
@@ -147,8 +151,12 @@ def add_reply(alert: Alert, *, reply_key: str, level: Level, rules: Iterable[str
 
 def record_page(alert: Alert, *, step: str, target: str, source: str, at: datetime,
                 why: TimelineEntry | None = None) -> Alert | None:
-    """Put a page on the timeline (after it went out); None if this step is already recorded."""
-    if step in alert.paged_steps or not target:
+    """Put a page on the timeline (after it went out); None if this step is already recorded.
+
+    A page that went out while a coach resolved the alert stays in the log, not on the timeline:
+    resolve is final for the episode.
+    """
+    if step in alert.paged_steps or not target or alert.status is AlertStatus.RESOLVED:
         return None
     return replace(alert, paged_to=target, paged_steps=(*alert.paged_steps, step),
                    timeline=(*alert.timeline, *([why] if why else []),
