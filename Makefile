@@ -24,10 +24,10 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/moodline demo
+	$(BIN)/moodline-local demo
 
 serve: $(STAMP)
-	$(BIN)/moodline serve
+	$(BIN)/moodline-local serve
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -95,7 +95,7 @@ def _enrol(stack: Any, count: int, *, checkin: str = "09:00", coach: str = "c1",
 
     settings, key = stack.settings(), stack.phone_key()
     for i in range(start, start + count):
-        stack.ops.roster.enroll_client(Enrolment(coach, f"C{i}", f"+1555{i:07d}", "America/New_York", checkin),
+        stack.roster.enroll_client(Enrolment(coach, f"C{i}", f"+1555{i:07d}", "America/New_York", checkin),
                             phone_key=key, now=MONDAY, shards=settings.due_shards)
 
 
@@ -107,7 +107,7 @@ def aws_calls_per_event() -> list[tuple[str, int, str]]:
     with mock_aws():
         stack = _stack(aws="inprocess", clock=lambda: MONDAY.replace(hour=14, minute=10)).start()
         try:
-            stack.ops.roster.add_coach("c1", "Casey", "casey@practice.example")
+            stack.roster.add_coach("c1", "Casey", "casey@practice.example")
             _enrol(stack, 10)
 
             def measure(name: str, action: Callable[[], object]) -> None:
@@ -145,7 +145,7 @@ def fan_out() -> list[tuple[int, int, int, float]]:
         with mock_aws():
             stack = _stack(aws="inprocess").start()
             try:
-                stack.ops.roster.add_coach("c1", "Casey", "casey@practice.example")
+                stack.roster.add_coach("c1", "Casey", "casey@practice.example")
                 _enrol(stack, due, checkin="09:00")
                 _enrol(stack, enrolled - due, checkin="15:00", start=due)
                 tick = MONDAY.replace(hour=14)
@@ -179,7 +179,7 @@ def page_latency(replies: int = 200) -> tuple[float, float, float]:
     stamps: list[float] = []
     clock_now = [MONDAY.replace(hour=15)]
     with _stack(clock=lambda: clock_now[0]) as stack:
-        stack.ops.roster.add_coach("c1", "Casey", "casey@practice.example")
+        stack.roster.add_coach("c1", "Casey", "casey@practice.example")
         _enrol(stack, replies)
         services = stack.functions_services("ScoreReplyFunction")
         real_pager = services.pager

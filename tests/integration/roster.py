@@ -43,7 +43,7 @@ def use_function_env(stack: Any, monkeypatch: Any, function: str = "ScoreReplyFu
 
 
 def add_coach_with_pager(stack: Any, coach_id: str, email: str | None = None) -> Pager:
-    stack.ops.roster.add_coach(coach_id, coach_id.title(), email or f"{coach_id}@practice.example")
+    stack.roster.add_coach(coach_id, coach_id.title(), email or f"{coach_id}@practice.example")
     sqs = boto3.client("sqs", region_name="us-east-1")
     url = sqs.create_queue(QueueName=f"pager-{coach_id}")["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
@@ -54,7 +54,7 @@ def add_coach_with_pager(stack: Any, coach_id: str, email: str | None = None) ->
 def enrol(stack: Any, *, name: str, phone: str, coach: str, timezone: str = "America/New_York",
           checkin: str = "09:00", locale: str = "en-US", now: datetime) -> Client:
     settings = settings_of(stack)
-    return stack.ops.roster.enroll_client(
+    return stack.roster.enroll_client(
         Enrolment(coach, name, phone, timezone, checkin, locale),
         phone_key=stack.phone_key(), now=now, shards=settings.due_shards,
     )

@@ -30,7 +30,7 @@ def _minute(stack, at: datetime) -> list:
 
 def _setup(stack):
     casey, jordan, sam = (add_coach_with_pager(stack, c) for c in ("c1", "c2", "c3"))
-    stack.ops.roster.set_shift("primary", starts_at=MONDAY, ends_at=MONDAY + timedelta(days=7),
+    stack.roster.set_shift("primary", starts_at=MONDAY, ends_at=MONDAY + timedelta(days=7),
                               primary="c1", backup="c2")
     enrol(stack, name="Ben", phone="+15550100002", coach="c3", now=MONDAY)
     return casey, jordan, sam
@@ -58,7 +58,7 @@ def test_an_unacknowledged_crisis_escalates_to_the_backup_then_the_team_until_ac
 
     # When Jordan acknowledges by texting the code from the page
     clock.now = CRISIS_AT + timedelta(minutes=16)
-    stack.ops.roster.add_coach("c2", "Jordan", "c2@practice.example", phone="+15550200002",
+    stack.roster.add_coach("c2", "Jordan", "c2@practice.example", phone="+15550200002",
                     phone_key=stack.phone_key())
     status, body = stack.twilio.post_inbound(stack.inbound_url, to=OUR_NUMBER, from_="+15550200002",
                                              body=f"ack {alert.ack_code}")

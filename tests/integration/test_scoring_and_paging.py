@@ -29,7 +29,7 @@ def _latest(client_id: str) -> MessageRow:
 def test_a_crisis_reply_pages_exactly_the_on_call_coach_and_answers_with_resources(stack, clock):
     # Given two coaches with pagers, Jordan (c2) on call, and a client of Casey (c1)
     casey, jordan = add_coach_with_pager(stack, "c1"), add_coach_with_pager(stack, "c2")
-    stack.ops.roster.set_shift("primary", starts_at=MONDAY, ends_at=MONDAY + timedelta(days=7),
+    stack.roster.set_shift("primary", starts_at=MONDAY, ends_at=MONDAY + timedelta(days=7),
                               primary="c2", backup="c1")
     client = enrol(stack, name="Ben", phone="+15550100002", coach="c1", now=MONDAY)
 

@@ -118,7 +118,7 @@ class WeekSimulation:
         from moodline.adapters.sns import subscribe_pager
         from moodline.admin import Enrolment
 
-        roster = self.stack.ops.roster
+        roster = self.stack.roster
         settings, key = self.stack.settings(), self.stack.phone_key()
         sqs = boto3.client("sqs", region_name=REGION)
         topic = self.stack.resource("AlertsTopic").arn

@@ -1,4 +1,4 @@
-"""``moodline serve``: the local stack left running, with schedules, queues and streams routed in real time."""
+"""``moodline-local serve``: the local stack left running, with schedules, queues and streams routed in real time."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ def seed(stack: LocalStack, now: datetime) -> None:
     """Enrol the demo roster (coaches can text ACK from their numbers) and put Casey on call for a week."""
     from moodline.admin import Enrolment
 
-    roster = stack.ops.roster
+    roster = stack.roster
     settings, key = stack.settings(), stack.phone_key()
     for coach_id, name, email, phone in COACHES:
         roster.add_coach(coach_id, name, email, phone=phone, phone_key=key)

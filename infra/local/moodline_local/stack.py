@@ -21,6 +21,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import boto3
 
+from moodline.admin import Roster
 from moodline.composition import Services
 from moodline.settings import Settings
 from moodline_local.provision import provision
@@ -188,6 +189,11 @@ class LocalStack:
         if self._ops is None:
             self._ops = Services(self.settings("ScoreReplyFunction"))
         return self._ops
+
+    @property
+    def roster(self) -> Roster:
+        """Enrol clients, add coaches, set shifts: what ops do with the CLI."""
+        return Roster.on(self.ops)
 
     def functions_services(self, function: str) -> Services:
         """The composition root of one loaded function: swap an adapter in with ``.use(pager=...)``."""

@@ -9,7 +9,7 @@ from typing import Any
 
 from moodline.domain import Client, Coach, Shift, new_id, shard_of
 from moodline.phones import normalize_e164, phone_hash
-from moodline.ports import Alerts, Clients, Coaches, Messages, OnCall
+from moodline.ports import Alerts, Clients, Coaches, Messages, OnCall, RepositoryHolder
 from moodline.schedule import CheckinTime, to_iso
 from moodline.vocabulary import TEAM, ClientStatus, Rota
 
@@ -35,7 +35,11 @@ class Enrolment:
 
 
 class Roster:
-    """Enrol and erase clients, add coaches, set shifts: ops work, on the same ports as the use cases."""
+    """Enrol and erase clients, add coaches, set shifts: ops work, on the same ports as the use cases.
+
+    Built by the CLI and the local stack (``Roster.on(services)``), never by a function: it is not
+    in the Lambda layer.
+    """
 
     def __init__(self, *, clients: Clients, coaches: Coaches, on_call: OnCall, messages: Messages,
                  alerts: Alerts) -> None:
@@ -44,6 +48,12 @@ class Roster:
         self._on_call = on_call
         self._messages = messages
         self._alerts = alerts
+
+    @classmethod
+    def on(cls, services: RepositoryHolder) -> Roster:
+        """The roster on the repositories of a composition root (or of the fakes)."""
+        return cls(clients=services.clients, coaches=services.coaches, on_call=services.on_call,
+                   messages=services.messages, alerts=services.alerts)
 
     def enroll_client(self, enrolment: Enrolment, *, phone_key: bytes, now: datetime, shards: int) -> Client:
         """Enrol a client: validate, hash the phone for lookup, and schedule the first probe."""

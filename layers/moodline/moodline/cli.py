@@ -1,4 +1,4 @@
-"""The ``moodline`` command: the offline demo and stack, and triage from the shell."""
+"""The ``moodline`` command for ops: triage from the shell, rescore, alerts, client export and erasure."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import json
 import sys
 import warnings
 from collections.abc import Iterable, Sequence
-from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -43,42 +42,6 @@ def score_lines(lines: Iterable[str], out: IO[str]) -> int:
         out.write(json.dumps(result, ensure_ascii=False) + "\n")
     out.flush()
     return errors
-
-
-def _repo_root() -> Path:
-    here = Path.cwd()
-    for candidate in (here, *here.parents):
-        if (candidate / "template.yaml").exists() and (candidate / "functions").is_dir():
-            return candidate
-    raise SystemExit("moodline: run this inside the Moodline repository (template.yaml not found)")
-
-
-def _demo(args: argparse.Namespace) -> int:
-    try:
-        from moodline_local.demo import run_demo
-    except ImportError:
-        raise SystemExit("moodline demo needs the dev install: pip install -e '.[dev]'") from None
-    root = _repo_root()
-    report = run_demo(root, root / args.out)
-    expectations = {
-        "a crisis page went out": sum(report["pages"].values()) >= 1 and report["alerts"].get("crisis", 0) >= 1,
-        "STOP stopped the check-ins": report["probes_after_stop"] == 0,
-        "an unparseable reply was stored without a mood": report["replies_without_mood"] >= 1,
-        "each coach got a weekly e-mail": report["emails"] == 2,
-    }
-    failed = [name for name, ok in expectations.items() if not ok]
-    for name in failed:
-        print(f"DEMO CHECK FAILED: {name}", file=sys.stderr)
-    return 1 if failed else 0
-
-
-def _serve(args: argparse.Namespace) -> int:
-    try:
-        from moodline_local.serve import serve
-    except ImportError:
-        raise SystemExit("moodline serve needs the dev install: pip install -e '.[dev]'") from None
-    serve(_repo_root(), port=args.port)
-    return 0
 
 
 def _score(args: argparse.Namespace) -> int:
@@ -135,7 +98,7 @@ def _rescore(args: argparse.Namespace) -> int:
 def _client(args: argparse.Namespace) -> int:
     from moodline import admin
 
-    roster = _services().roster
+    roster = admin.Roster.on(_services())
     try:
         if args.client_command == "export":
             print(json.dumps(roster.export_client(args.client_id), indent=1, default=str, ensure_ascii=False))
@@ -191,12 +154,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``moodline`` console script."""
     parser = argparse.ArgumentParser(prog="moodline", description="Moodline: SMS mood check-ins with a human coach.")
     commands = parser.add_subparsers(dest="command", required=True)
-    demo = commands.add_parser("demo", help="simulate one week offline and print the timeline and report")
-    demo.add_argument("--out", default="out", help="folder for the weekly e-mails and logs (default: out)")
-    demo.set_defaults(run=_demo)
-    serve = commands.add_parser("serve", help="run the local stack for interactive use")
-    serve.add_argument("--port", type=int, default=8787, help="HTTP port on 127.0.0.1 (default: 8787)")
-    serve.set_defaults(run=_serve)
     score = commands.add_parser("score", help="triage JSON lines from stdin: {\"text\": ..., \"history\": [...]}")
     score.add_argument("--replay", action="store_true",
                        help="re-score stored replies of resolved alerts; precision per rule against outcomes")
@@ -228,8 +185,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     resolve.add_argument("--note", default="", help="short, no client details")
     alert.set_defaults(run=_alert)
     args = parser.parse_args(argv)
-    if getattr(args, "port", 1) is not None and not 0 < getattr(args, "port", 1) < 65536:
-        parser.error("--port must be between 1 and 65535")
     return int(args.run(args))
 
 

@@ -17,7 +17,6 @@ from moodline.alerting import EscalationPolicy
 from moodline.settings import Settings
 
 if TYPE_CHECKING:
-    from moodline.admin import Roster
     from moodline.inbound import DeliveryStatuses, InboundSmsService
     from moodline.paging import AlertActions, AlertDesk
     from moodline.ports import Alerts, Clients, Coaches, Mailer, Messages, OnCall, OncePerKey, Pager, Queue, SmsSender
@@ -30,7 +29,7 @@ if TYPE_CHECKING:
 ADAPTERS = ("clients", "messages", "alerts", "on_call", "coaches", "once", "sms", "pager", "mailer",
             "probe_queue", "assess", "clock")
 USE_CASES = ("desk", "actions", "scorer", "inbound", "delivery_statuses", "probe_scheduler", "probe_sender",
-             "weekly", "roster")
+             "weekly")
 
 
 def load_settings(*require: str) -> Settings:
@@ -237,10 +236,3 @@ class Services:
         return WeeklySummaries(clients=self.clients, messages=self.messages, alerts=self.alerts,
                                coaches=self.coaches, mailer=self.mailer, once=self.once,
                                practice_timezone=self.settings.practice_timezone)
-
-    @cached_property
-    def roster(self) -> Roster:
-        from moodline.admin import Roster
-
-        return Roster(clients=self.clients, coaches=self.coaches, on_call=self.on_call, messages=self.messages,
-                      alerts=self.alerts)
