@@ -46,7 +46,7 @@ def shipped_modules(root: Path = ROOT) -> set[Path]:
     Ops and dev code (the CLI, the roster, replay) is left out of the layer: no function imports it.
     """
     package_root = root / "layers" / "moodline"
-    queue = [path for path in sorted((root / "functions").glob("*/app.py"))]
+    queue = sorted((root / "functions").glob("*/app.py"))
     shipped: set[Path] = set()
     while queue:
         for name in _imported_modules(queue.pop()):

@@ -7,7 +7,7 @@ import sys
 from tests.conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "infra"))
-from build import shipped_modules  # noqa: E402 - infra/ is not a package
+from build import shipped_modules  # infra/ is not a package: imported from its folder
 
 
 def _shipped() -> set[str]:
