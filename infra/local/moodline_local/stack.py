@@ -100,7 +100,7 @@ class LocalStack:
         # A new stack is a new container: drop clients and cached secrets of a previous one.
         from aws_lambda_powertools.utilities.parameters import base as parameters_base
 
-        parameters_base.DEFAULT_PROVIDERS.clear()
+        parameters_base.DEFAULT_PROVIDERS.clear()  # type: ignore[attr-defined]  # not re-exported, but the cache
         self.template = Template.load(
             self.root / "template.yaml",
             {"PublicBaseUrl": self.base_url, "TwilioFromNumber": LOCAL_FROM_NUMBER},
@@ -116,7 +116,9 @@ class LocalStack:
             self.runtime.load()
         # The one place a function reads the clock rather than its event (sending hours are about
         # the moment of sending): locally that moment is the simulation's.
-        self.runtime.functions["SendProbeFunction"].module.SERVICES.use(clock=lambda: self.clock())  # noqa: PLW0108 - self.clock is reassigned later
+        probe_sender = self.runtime.functions["SendProbeFunction"].module
+        assert probe_sender is not None
+        probe_sender.SERVICES.use(clock=lambda: self.clock())  # noqa: PLW0108 - self.clock is reassigned later
         self._ops: Services | None = None
         if self.log_stream is not None:
             from moodline.observability import logger
@@ -198,7 +200,9 @@ class LocalStack:
     def functions_services(self, function: str) -> Services:
         """The composition root of one loaded function: swap an adapter in with ``.use(pager=...)``."""
         assert self.runtime is not None
-        services: Services = self.runtime.functions[function].module.SERVICES
+        module = self.runtime.functions[function].module
+        assert module is not None, f"{function} is not loaded"
+        services: Services = module.SERVICES
         return services
 
     def phone_key(self) -> bytes:
