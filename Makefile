@@ -10,6 +10,8 @@ PIP_QUIET := --quiet --disable-pip-version-check
 help:
 	@echo "make demo   - simulate one week of Moodline offline (moto server + local Twilio stand-in)"
 	@echo "make test   - lint (ruff, mypy, cfn-lint on the SAM and translated templates) and pytest"
+	@echo "make unit   - the fast suite: unit, use cases on fakes, template checks (no moto, no local stack)"
+	@echo "make typecheck - mypy strict on the package, the functions and infra"
 	@echo "make bench  - cold-start imports, AWS calls per event, fan-out cost, triage throughput"
 	@echo "make build  - Lambda artifacts for arm64/python3.12 in .aws-sam/build (no Docker needed)"
 	@echo "make deploy - sam deploy --guided (needs AWS credentials and the SAM CLI)"
@@ -38,6 +40,12 @@ lint: $(STAMP)
 
 test: lint
 	$(BIN)/pytest
+
+unit: $(STAMP)
+	$(BIN)/pytest tests/unit tests/usecases tests/infra
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
 
 bench: $(STAMP)
 	$(BIN)/python infra/bench.py
