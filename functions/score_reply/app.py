@@ -9,7 +9,6 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from moodline.adapters.dynamodb import message_from_stream_image
 from moodline.adapters.idempotency import register_lambda_context
 from moodline.composition import Services
 from moodline.observability import logger, metrics
@@ -20,7 +19,7 @@ PROCESSOR = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
 
 def score_reply(record: DynamoDBRecord) -> None:
-    SERVICES.scorer.score(message_from_stream_image(record.raw_event["dynamodb"]["NewImage"]))
+    SERVICES.scorer.score(SERVICES.reply_from_stream(record.raw_event["dynamodb"]["NewImage"]))
 
 
 @logger.inject_lambda_context

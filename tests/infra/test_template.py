@@ -109,7 +109,7 @@ def test_every_failure_path_ends_in_a_dlq_that_has_an_alarm():
     assert dlqs <= alarmed
 
 
-HEAVY = {"boto3", "pynamodb", "twilio.rest", "moodline.store"}
+HEAVY = {"boto3", "pynamodb", "twilio", "twilio.rest", "moodline.adapters.dynamodb"}
 
 
 @pytest.mark.parametrize("logical_id", sorted(FUNCTIONS))

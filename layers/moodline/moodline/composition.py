@@ -17,6 +17,7 @@ from moodline.alerting import EscalationPolicy
 from moodline.settings import Settings
 
 if TYPE_CHECKING:
+    from moodline.domain import Message
     from moodline.inbound import DeliveryStatuses, InboundSmsService
     from moodline.paging import AlertActions, AlertDesk
     from moodline.ports import Alerts, Clients, Coaches, Mailer, Messages, OnCall, OncePerKey, Pager, Queue, SmsSender
@@ -81,6 +82,12 @@ class Services:
         from moodline.credentials import twilio_credentials
 
         return twilio_credentials(self.settings).auth_token
+
+    def reply_from_stream(self, new_image: dict[str, Any]) -> Message:
+        """The reply in a messages-stream record's ``NewImage`` (the store's own format)."""
+        from moodline.adapters.dynamodb import message_from_stream_image
+
+        return message_from_stream_image(new_image)
 
     def crisis_text(self, locale: str) -> str:
         return self.settings.crisis_text(locale)
