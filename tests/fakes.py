@@ -4,8 +4,8 @@ They behave like the real adapters where the use cases depend on it: a message i
 per (client, at), an alert save is conditional on the version read (a stale write raises and the
 repository re-reads), the client's episode pointer is claimed atomically with the alert, the
 due index holds only clients with a next probe, and ``once`` remembers results per key and
-forgets a call that raised. ``tests/unit/test_fakes_match_dynamodb.py`` runs the same contract
-against the DynamoDB adapter on moto.
+forgets a call that raised. ``tests/integration/test_repository_contract.py`` runs one contract on
+both these fakes and the DynamoDB adapter (on moto).
 """
 
 from __future__ import annotations
