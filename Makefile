@@ -15,6 +15,8 @@ help:
 	@echo "make demo   - simulate one week of Moodline offline (moto server + local Twilio stand-in)"
 	@echo "make test   - lint (ruff, mypy, cfn-lint on the SAM and translated templates) and pytest"
 	@echo "make e2e    - browser tests of the coach workspace in headless Chromium (installs chromium + playwright)"
+	@echo "make unit   - the fast suite: unit, use cases on fakes, template checks (no moto, no local stack)"
+	@echo "make typecheck - mypy strict on the package, the functions and infra"
 	@echo "make bench  - cold-start imports, AWS calls per event, fan-out cost, triage throughput"
 	@echo "make build  - Lambda artifacts for arm64/python3.12 in .aws-sam/build (no Docker needed)"
 	@echo "make deploy - sam deploy --guided (needs AWS credentials and the SAM CLI)"
@@ -29,10 +31,10 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/moodline demo
+	$(BIN)/moodline-local demo
 
 serve: $(STAMP)
-	$(BIN)/moodline serve
+	$(BIN)/moodline-local serve
 
 $(CHECKOV): | $(STAMP)
 	$(PYTHON) -m venv $(VENV)/checkov
@@ -68,6 +70,11 @@ e2e: $(STAMP)
 	  echo "     Install one (apt-get install -y chromium) or run: make e2e CHROMIUM=/path/to/chromium"; exit 1; }
 	@echo "e2e: $$($(CHROMIUM) --version 2>/dev/null) at $(CHROMIUM); screenshots go to out/e2e/"
 	MOODLINE_E2E=1 CHROMIUM=$(CHROMIUM) $(BIN)/pytest tests/e2e
+unit: $(STAMP)
+	$(BIN)/pytest tests/unit tests/usecases tests/infra
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
 
 bench: $(STAMP)
 	$(BIN)/python infra/bench.py

@@ -69,17 +69,17 @@ def counting_aws_calls() -> Iterator[Counter[str]]:
     from botocore.client import BaseClient
 
     counter: Counter[str] = Counter()
-    original = BaseClient._make_api_call
+    original = BaseClient._make_api_call  # type: ignore[attr-defined]  # botocore's private hook, stubbed without it
 
     def counted(self: Any, operation: str, params: Any) -> Any:
         counter[f"{self.meta.service_model.service_name}:{operation}"] += 1
         return original(self, operation, params)
 
-    BaseClient._make_api_call = counted  # type: ignore[method-assign]
+    setattr(BaseClient, "_make_api_call", counted)  # noqa: B010 - the stubs do not declare it
     try:
         yield counter
     finally:
-        BaseClient._make_api_call = original  # type: ignore[method-assign]
+        setattr(BaseClient, "_make_api_call", original)  # noqa: B010
 
 
 def _stack(**kwargs: Any) -> Any:
@@ -91,11 +91,11 @@ def _stack(**kwargs: Any) -> Any:
 
 
 def _enrol(stack: Any, count: int, *, checkin: str = "09:00", coach: str = "c1", start: int = 0) -> None:
-    from moodline import admin
+    from moodline.admin import Enrolment
 
     settings, key = stack.settings(), stack.phone_key()
     for i in range(start, start + count):
-        admin.enroll_client(admin.Enrolment(coach, f"C{i}", f"+1555{i:07d}", "America/New_York", checkin),
+        stack.roster.enroll_client(Enrolment(coach, f"C{i}", f"+1555{i:07d}", "America/New_York", checkin),
                             phone_key=key, now=MONDAY, shards=settings.due_shards)
 
 
@@ -103,13 +103,11 @@ def aws_calls_per_event() -> list[tuple[str, int, str]]:
     """AWS calls made by each function for one typical event, on moto in-process."""
     from moto import mock_aws
 
-    from moodline import admin
-
     rows: list[tuple[str, int, str]] = []
     with mock_aws():
         stack = _stack(aws="inprocess", clock=lambda: MONDAY.replace(hour=14, minute=10)).start()
         try:
-            admin.add_coach("c1", "Casey", "casey@practice.example")
+            stack.roster.add_coach("c1", "Casey", "casey@practice.example")
             _enrol(stack, 10)
 
             def measure(name: str, action: Callable[[], object]) -> None:
@@ -142,14 +140,12 @@ def fan_out() -> list[tuple[int, int, int, float]]:
     """schedule_probes cost per tick as enrolment grows: calls and time grow with clients *due*, not enrolled."""
     from moto import mock_aws
 
-    from moodline import admin
-
     rows = []
     for enrolled, due in ((100, 10), (1000, 10), (1000, 100), (1000, 500)):
         with mock_aws():
             stack = _stack(aws="inprocess").start()
             try:
-                admin.add_coach("c1", "Casey", "casey@practice.example")
+                stack.roster.add_coach("c1", "Casey", "casey@practice.example")
                 _enrol(stack, due, checkin="09:00")
                 _enrol(stack, enrolled - due, checkin="15:00", start=due)
                 tick = MONDAY.replace(hour=14)
@@ -180,22 +176,21 @@ def triage_throughput() -> tuple[int, float]:
 
 def page_latency(replies: int = 200) -> tuple[float, float, float]:
     """Inbound webhook (signed HTTP POST) → SNS publish, on the local stack with moto in server mode."""
-    from moodline import admin
-
     stamps: list[float] = []
     clock_now = [MONDAY.replace(hour=15)]
     with _stack(clock=lambda: clock_now[0]) as stack:
-        admin.add_coach("c1", "Casey", "casey@practice.example")
+        stack.roster.add_coach("c1", "Casey", "casey@practice.example")
         _enrol(stack, replies)
-        pager = stack.runtime.functions["ScoreReplyFunction"].module.SCORER._desk._pager
-        publish = pager.publish
+        services = stack.functions_services("ScoreReplyFunction")
+        real_pager = services.pager
 
-        def timed_publish(page: Any) -> str:
-            message_id = publish(page)
-            stamps.append(time.perf_counter())
-            return message_id
+        class TimedPager:
+            def publish(self, page: Any) -> str:
+                message_id: str = real_pager.publish(page)
+                stamps.append(time.perf_counter())
+                return message_id
 
-        pager.publish = timed_publish
+        services.use(pager=TimedPager())
         latencies = []
         for i in range(replies):
             clock_now[0] += timedelta(seconds=5)
@@ -230,9 +225,9 @@ def main() -> int:
     total, rate = triage_throughput()
     print(f"\nTriage throughput: {rate:,.0f} replies/s in-process ({total} assessments)")
 
-    median, p95, count = page_latency()
+    median, p95, replies = page_latency()
     print(f"Webhook → SNS publish on the local stack: median {median:.1f} ms, p95 {p95:.1f} ms "
-          f"over {count:.0f} crisis replies")
+          f"over {replies:.0f} crisis replies")
     return 0
 
 

@@ -7,11 +7,13 @@ build does not depend on this machine's Python or CPU. The output has the layout
 
 from __future__ import annotations
 
+import ast
 import json
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from samtranslator.yaml_helper import yaml_parse
 
@@ -23,7 +25,54 @@ PLATFORMS = {"arm64": "manylinux2014_aarch64", "x86_64": "manylinux2014_x86_64"}
 RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer")
 
 
-def build_layer(resource: dict, logical_id: str) -> None:
+PACKAGE_DATA = ("py.typed", "*.j2")  # read at run time, not imported
+
+
+def _imported_modules(path: Path) -> set[str]:
+    """Every module ``path`` imports, lazy imports included ("from a import b" may import a.b)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return found
+
+
+def shipped_modules(root: Path = ROOT) -> set[Path]:
+    """The files of the ``moodline`` package that some function imports, directly or not.
+
+    Ops and dev code (the CLI, the roster, replay) is left out of the layer: no function imports it.
+    """
+    package_root = root / "layers" / "moodline"
+    queue = sorted((root / "functions").glob("*/app.py"))
+    shipped: set[Path] = set()
+    while queue:
+        for name in _imported_modules(queue.pop()):
+            if not name.startswith("moodline"):
+                continue
+            parts = name.split(".")
+            for depth in range(1, len(parts) + 1):  # a module, and every package above it
+                base = package_root.joinpath(*parts[:depth])
+                for candidate in (base / "__init__.py", base.with_suffix(".py")):
+                    if candidate.is_file() and candidate not in shipped:
+                        shipped.add(candidate)
+                        queue.append(candidate)
+    return shipped
+
+
+def _copy_package(source: Path, target: Path) -> None:
+    """Copy the shipped modules and the package data, nothing else."""
+    package = source / "moodline"
+    files = shipped_modules() | {data for pattern in PACKAGE_DATA for data in package.rglob(pattern)}
+    for path in files:
+        destination = target / path.relative_to(source)
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, destination)
+
+
+def build_layer(resource: dict[str, Any], logical_id: str) -> None:
     props = resource["Properties"]
     runtime = props["CompatibleRuntimes"][0]  # python3.12
     architecture = props.get("CompatibleArchitectures", ["x86_64"])[0]
@@ -40,13 +89,12 @@ def build_layer(resource: dict, logical_id: str) -> None:
         for path in target.glob(f"{name}*"):
             if path.name == name or path.name.startswith(f"{name}-"):
                 shutil.rmtree(path) if path.is_dir() else path.unlink()
-    shutil.copytree(source / "moodline", target / "moodline",
-                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    _copy_package(source, target)
     props["ContentUri"] = logical_id
     resource.pop("Metadata", None)
 
 
-def build_function(resource: dict, logical_id: str) -> None:
+def build_function(resource: dict[str, Any], logical_id: str) -> None:
     props = resource["Properties"]
     shutil.copytree(ROOT / props["CodeUri"], OUT / logical_id, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     props["CodeUri"] = logical_id

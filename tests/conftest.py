@@ -28,7 +28,8 @@ os.environ.update({
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
     "AWS_SESSION_TOKEN": "testing",
-    "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",  # see the field notes: streams 404 under mock_aws otherwise
+    # botocore >= 1.40 sends stream calls to an account-id endpoint that moto does not serve (404).
+    "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
     "POWERTOOLS_SERVICE_NAME": "moodline",
 })
 os.environ.pop("AWS_ENDPOINT_URL", None)

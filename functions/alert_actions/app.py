@@ -8,13 +8,12 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from moodline.alert_links import LinkRequest, handle_alert_link
-from moodline.events import request_time
+from moodline.composition import Services
+from moodline.events import form_of, request_time
 from moodline.observability import logger, metrics
 from moodline.settings import APP_SECRET_ID
-from moodline.webhook import form_of
-from moodline.wiring import link_key, load_settings
 
-SETTINGS = load_settings(APP_SECRET_ID)
+SERVICES = Services.from_env(APP_SECRET_ID)
 app = APIGatewayRestResolver()
 
 
@@ -23,7 +22,8 @@ def alert_link(alert_id: str, action: str) -> Response[str]:
     event = app.current_event.raw_event
     request = LinkRequest(event["httpMethod"], action, alert_id, event.get("queryStringParameters") or {},
                           form_of(event) if event["httpMethod"] == "POST" else {})
-    status, html = handle_alert_link(request, link_key=lambda: link_key(SETTINGS), now=request_time(event))
+    status, html = handle_alert_link(request, actions=SERVICES.actions, link_key=SERVICES.link_key,
+                                     now=request_time(event))
     return Response(status_code=status, content_type="text/html; charset=utf-8", body=html,
                     headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
 

@@ -6,46 +6,47 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from twilio.twiml.messaging_response import MessagingResponse
 
+from moodline.adapters.idempotency import register_lambda_context
+from moodline.adapters.twilio.webhook import (
+    BadWebhook,
+    InvalidSignature,
+    TwimlRenderer,
+    parse_inbound,
+    parse_status,
+    verified_form,
+)
+from moodline.composition import Services
+from moodline.domain import InboundAnswer
 from moodline.events import BadEvent, request_time
-from moodline.idempotency import register_lambda_context
-from moodline.inbound import InboundSmsService, record_delivery_status
 from moodline.observability import logger, metrics
-from moodline.pager import SnsPager
 from moodline.settings import ALERTS_TOPIC_ARN, APP_SECRET_ID, TWILIO_SECRET_ID
-from moodline.webhook import BadWebhook, InboundSms, InvalidSignature, StatusUpdate, verified_form
-from moodline.wiring import load_settings, phone_key, twilio_auth_token
 
-SETTINGS = load_settings(TWILIO_SECRET_ID, APP_SECRET_ID, ALERTS_TOPIC_ARN)
-INBOUND = InboundSmsService(SETTINGS, lambda: phone_key(SETTINGS), SnsPager(SETTINGS.alerts_topic_arn))
+SERVICES = Services.from_env(TWILIO_SECRET_ID, APP_SECRET_ID, ALERTS_TOPIC_ARN)
+TWIML = TwimlRenderer()
 app = APIGatewayRestResolver()
 
 
 def signed_form() -> dict[str, str]:
-    return verified_form(app.current_event.raw_event, twilio_auth_token(SETTINGS), SETTINGS.public_base_url)
+    return verified_form(app.current_event.raw_event, SERVICES.twilio_auth_token(), SERVICES.settings.public_base_url)
 
 
-def twiml(text: str | None) -> Response[str]:
-    reply = MessagingResponse()
-    if text:
-        reply.message(text)
-    return Response(status_code=200, content_type="application/xml", body=str(reply))
+def answer(reply: InboundAnswer) -> Response[str]:
+    return Response(status_code=200, content_type=TWIML.content_type, body=TWIML.render(reply))
 
 
 @app.post("/twilio/inbound")
 def inbound_sms() -> Response[str]:
-    sms = InboundSms.from_form(signed_form())
-    return twiml(INBOUND.receive(sms, request_time(app.current_event.raw_event)).reply)
+    sms = parse_inbound(signed_form())
+    return answer(SERVICES.inbound.receive(sms, request_time(app.current_event.raw_event)).answer)
 
 
 @app.post("/twilio/status")
 def delivery_status() -> Response[str]:
-    update = StatusUpdate.from_form(signed_form())
-    outcome = record_delivery_status(update, now=request_time(app.current_event.raw_event),
-                                     shards=SETTINGS.due_shards)
-    logger.info("delivery status", message_sid=update.message_sid, status=update.status, outcome=outcome)
-    return twiml(None)
+    report = parse_status(signed_form())
+    outcome = SERVICES.delivery_statuses.record(report, now=request_time(app.current_event.raw_event))
+    logger.info("delivery status", message_sid=report.message_sid, status=report.status, outcome=outcome)
+    return answer(InboundAnswer(None))
 
 
 @app.exception_handler(InvalidSignature)

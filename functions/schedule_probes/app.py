@@ -7,19 +7,17 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from moodline.composition import Services
 from moodline.events import scheduled_time
 from moodline.observability import logger, metrics
-from moodline.probes import ProbeScheduler
 from moodline.settings import PROBES_QUEUE_URL
-from moodline.wiring import load_settings
 
-SETTINGS = load_settings(PROBES_QUEUE_URL)
-SCHEDULER = ProbeScheduler(queue_url=SETTINGS.probes_queue_url, shards=SETTINGS.due_shards)
+SERVICES = Services.from_env(PROBES_QUEUE_URL)
 
 
 @logger.inject_lambda_context
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    run = SCHEDULER.queue_due_probes(scheduled_time(event))
+    run = SERVICES.probe_scheduler.queue_due_probes(scheduled_time(event))
     logger.info("probes queued", **asdict(run))
     return asdict(run)

@@ -5,26 +5,25 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from moodline.idempotency import register_lambda_context
+from moodline.adapters.idempotency import register_lambda_context
+from moodline.composition import Services
 from moodline.observability import logger, metrics
-from moodline.scoring import ReplyScorer
 from moodline.settings import ALERTS_TOPIC_ARN, APP_SECRET_ID, TWILIO_SECRET_ID
-from moodline.wiring import alert_desk, load_settings, twilio_sms
 
-SETTINGS = load_settings(ALERTS_TOPIC_ARN, TWILIO_SECRET_ID, APP_SECRET_ID)
-SCORER = ReplyScorer(settings=SETTINGS, desk=alert_desk(SETTINGS), sms=twilio_sms(SETTINGS))
+SERVICES = Services.from_env(ALERTS_TOPIC_ARN, TWILIO_SECRET_ID, APP_SECRET_ID)
 PROCESSOR = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
 
 def score_reply(record: DynamoDBRecord) -> None:
-    SCORER.score_stream_image(record.raw_event["dynamodb"]["NewImage"])
+    SERVICES.scorer.score(SERVICES.reply_from_stream(record.raw_event["dynamodb"]["NewImage"]))
 
 
 @logger.inject_lambda_context
 @metrics.log_metrics
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     register_lambda_context(context)
     return process_partial_response(event=event, record_handler=score_reply, processor=PROCESSOR, context=context)

@@ -5,32 +5,26 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from moodline.idempotency import register_lambda_context
+from moodline.adapters.idempotency import register_lambda_context
+from moodline.composition import Services
 from moodline.observability import logger, metrics
-from moodline.probes import ProbeRequest, ProbeSender
+from moodline.probes import ProbeRequest
 from moodline.settings import TWILIO_SECRET_ID
-from moodline.wiring import load_settings, twilio_sms
 
-SETTINGS = load_settings(TWILIO_SECRET_ID)
-SENDER = ProbeSender(
-    sms=twilio_sms(SETTINGS),
-    idempotency_table=SETTINGS.idempotency_table,
-    retention_days=SETTINGS.retention_days,
-    shards=SETTINGS.due_shards,
-)
+SERVICES = Services.from_env(TWILIO_SECRET_ID)
 PROCESSOR = BatchProcessor(event_type=EventType.SQS)
 
 
 def send_probe(record: SQSRecord) -> None:
-    request = ProbeRequest.from_json(record.body)
-    SENDER.send_probe(probe=request.__dict__)
+    SERVICES.probe_sender.send(ProbeRequest.from_json(record.body))
 
 
 @logger.inject_lambda_context
 @metrics.log_metrics
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     register_lambda_context(context)
     return process_partial_response(event=event, record_handler=send_probe, processor=PROCESSOR, context=context)

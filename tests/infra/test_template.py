@@ -9,15 +9,15 @@ import pytest
 from samtranslator.yaml_helper import yaml_parse
 
 from moodline import settings as settings_module
-from moodline import store
+from moodline.adapters.dynamodb import AlertRow, ClientRow, CoachRow, MessageRow, ShiftRow
 from moodline.workspace import wiring as workspace_wiring
 from tests.conftest import ROOT
 
 TEMPLATE = yaml_parse((ROOT / "template.yaml").read_text())
 RESOURCES = TEMPLATE["Resources"]
 FUNCTIONS = {k: v for k, v in RESOURCES.items() if v["Type"] == "AWS::Serverless::Function"}
-MODEL_TABLES = {store.Client: "ClientsTable", store.Message: "MessagesTable", store.Alert: "AlertsTable",
-                store.OnCallShift: "OnCallTable", store.Coach: "CoachesTable"}
+MODEL_TABLES = {ClientRow: "ClientsTable", MessageRow: "MessagesTable", AlertRow: "AlertsTable",
+                ShiftRow: "OnCallTable", CoachRow: "CoachesTable"}
 TYPES = {"S": "S", "N": "N", "B": "B"}
 
 
@@ -52,7 +52,7 @@ def test_each_model_has_the_keys_and_indexes_its_table_declares(model, logical_i
 def test_the_messages_stream_and_ttl_match_what_scoring_and_retention_rely_on():
     messages = RESOURCES["MessagesTable"]["Properties"]
     assert messages["StreamSpecification"]["StreamViewType"] == "NEW_IMAGE"  # Message.from_raw_data(NewImage)
-    assert messages["TimeToLiveSpecification"]["AttributeName"] == store.Message.expires_at.attr_name
+    assert messages["TimeToLiveSpecification"]["AttributeName"] == MessageRow.expires_at.attr_name
     replies = FUNCTIONS["ScoreReplyFunction"]["Properties"]["Events"]["Replies"]["Properties"]
     pattern = json.loads(replies["FilterCriteria"]["Filters"][0]["Pattern"])
     assert pattern == {"eventName": ["INSERT"],
@@ -129,7 +129,7 @@ def test_every_failure_path_ends_in_a_dlq_that_has_an_alarm():
     assert dlqs <= alarmed
 
 
-HEAVY = {"boto3", "pynamodb", "twilio.rest", "moodline.store"}
+HEAVY = {"boto3", "pynamodb", "twilio", "twilio.rest", "moodline.adapters.dynamodb"}
 
 
 @pytest.mark.parametrize("logical_id", sorted(FUNCTIONS))

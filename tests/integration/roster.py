@@ -9,7 +9,9 @@ from typing import Any
 
 import boto3
 
-from moodline import admin, store
+from moodline.adapters.sns import subscribe_pager
+from moodline.admin import Enrolment
+from moodline.domain import Client
 from moodline.settings import Settings
 
 
@@ -41,18 +43,18 @@ def use_function_env(stack: Any, monkeypatch: Any, function: str = "ScoreReplyFu
 
 
 def add_coach_with_pager(stack: Any, coach_id: str, email: str | None = None) -> Pager:
-    admin.add_coach(coach_id, coach_id.title(), email or f"{coach_id}@practice.example")
+    stack.roster.add_coach(coach_id, coach_id.title(), email or f"{coach_id}@practice.example")
     sqs = boto3.client("sqs", region_name="us-east-1")
     url = sqs.create_queue(QueueName=f"pager-{coach_id}")["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    admin.subscribe_pager(coach_id, topic_arn=stack.resource("AlertsTopic").arn, protocol="sqs", endpoint=arn)
+    subscribe_pager(coach_id, topic_arn=stack.resource("AlertsTopic").arn, protocol="sqs", endpoint=arn)
     return Pager(coach_id, url)
 
 
 def enrol(stack: Any, *, name: str, phone: str, coach: str, timezone: str = "America/New_York",
-          checkin: str = "09:00", locale: str = "en-US", now: datetime) -> store.Client:
+          checkin: str = "09:00", locale: str = "en-US", now: datetime) -> Client:
     settings = settings_of(stack)
-    return admin.enroll_client(
-        admin.Enrolment(coach, name, phone, timezone, checkin, locale),
+    return stack.roster.enroll_client(
+        Enrolment(coach, name, phone, timezone, checkin, locale),
         phone_key=stack.phone_key(), now=now, shards=settings.due_shards,
     )

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from moodline import store
+from moodline.adapters.dynamodb import AlertRow, DynamoClients, MessageRow
 from moodline.cli import main
 from moodline.replay import ReplayCase, replay
 from tests.integration.roster import add_coach_with_pager, enrol, use_function_env
@@ -41,7 +41,7 @@ def test_coach_resolves_from_the_cli_and_replay_reports_precision(stack, clock, 
         clock.now += timedelta(minutes=5)
         stack.twilio.post_inbound(stack.inbound_url, to=OUR_NUMBER, from_=phone, body=text)
         stack.settle()
-    ben, eli = sorted(store.Alert.scan(), key=lambda a: a.opened_at)
+    ben, eli = sorted(AlertRow.scan(), key=lambda a: a.opened_at)
 
     # When the coach looks at one, then resolves both from the CLI
     assert main(["alert", "show", ben.alert_id]) == 0
@@ -92,6 +92,6 @@ def test_a_client_can_be_exported_then_erased_completely(stack, clock, capsys, m
     assert exported["client"]["display_name"] == "Ben" and "phone_hash" not in exported["client"]
     assert [m["body"] for m in exported["messages"]] == ["6 ok", "i want to die"]
     assert len(exported["alerts"]) == 1
-    assert store.get_client(client.client_id) is None
-    assert list(store.Message.query(client.client_id)) == []
-    assert list(store.Alert.scan()) == []
+    assert DynamoClients().get(client.client_id) is None
+    assert list(MessageRow.query(client.client_id)) == []
+    assert list(AlertRow.scan()) == []

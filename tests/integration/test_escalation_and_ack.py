@@ -8,8 +8,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from pynamodb.exceptions import PutError
 
-from moodline import admin, store
-from moodline.paging import acknowledge_alert, resolve_alert
+from moodline.adapters.dynamodb import AlertRow, DynamoAlerts, DynamoClients
+from moodline.vocabulary import Via
 from tests.integration.roster import add_coach_with_pager, enrol
 
 MONDAY = datetime(2026, 11, 30, tzinfo=UTC)
@@ -21,7 +21,7 @@ def _crisis(stack, clock, phone="+15550100002", text="i'm going to take all my p
     clock.now = CRISIS_AT
     stack.twilio.post_inbound(stack.inbound_url, to=OUR_NUMBER, from_=phone, body=text)
     stack.settle()
-    return next(iter(store.Alert.scan()))
+    return next(iter(AlertRow.scan()))
 
 
 def _minute(stack, at: datetime) -> list:
@@ -30,7 +30,8 @@ def _minute(stack, at: datetime) -> list:
 
 def _setup(stack):
     casey, jordan, sam = (add_coach_with_pager(stack, c) for c in ("c1", "c2", "c3"))
-    admin.set_shift("primary", starts_at=MONDAY, ends_at=MONDAY + timedelta(days=7), primary="c1", backup="c2")
+    stack.roster.set_shift("primary", starts_at=MONDAY, ends_at=MONDAY + timedelta(days=7),
+                              primary="c1", backup="c2")
     enrol(stack, name="Ben", phone="+15550100002", coach="c3", now=MONDAY)
     return casey, jordan, sam
 
@@ -57,7 +58,7 @@ def test_an_unacknowledged_crisis_escalates_to_the_backup_then_the_team_until_ac
 
     # When Jordan acknowledges by texting the code from the page
     clock.now = CRISIS_AT + timedelta(minutes=16)
-    admin.add_coach("c2", "Jordan", "c2@practice.example", phone="+15550200002",
+    stack.roster.add_coach("c2", "Jordan", "c2@practice.example", phone="+15550200002",
                     phone_key=stack.phone_key())
     status, body = stack.twilio.post_inbound(stack.inbound_url, to=OUR_NUMBER, from_="+15550200002",
                                              body=f"ack {alert.ack_code}")
@@ -67,7 +68,7 @@ def test_an_unacknowledged_crisis_escalates_to_the_backup_then_the_team_until_ac
     for minutes in (20, 25, 30, 60):
         _minute(stack, CRISIS_AT + timedelta(minutes=minutes))
     assert casey.pages() == [] and jordan.pages() == [] and sam.pages() == []
-    alert = store.get_alert(alert.alert_id)
+    alert = DynamoAlerts().get(alert.alert_id)
     assert alert.status == "acknowledged" and alert.acknowledged_by == "c2"
     assert [e.event for e in alert.timeline] == [
         "raised", "paged", "escalated", "paged", "escalated", "paged", "escalated", "paged", "acknowledged"]
@@ -99,7 +100,7 @@ def test_escalation_retried_at_the_same_minute_pages_once(stack, clock):
 
     # Then the backup got one page and the alert is on step 1
     assert len(jordan.pages()) == 1
-    assert store.get_alert(alert.alert_id).escalation_step == 1
+    assert DynamoAlerts().get(alert.alert_id).escalation_step == 1
 
 
 def _link_from_page(page: dict) -> str:
@@ -119,7 +120,7 @@ def test_the_signed_link_in_a_page_confirms_then_acknowledges(stack, clock):
 
     # Then it only asks for confirmation; the alert is still open
     assert status == 200 and "<form method='post'>" in html
-    assert store.get_alert(alert.alert_id).status == "open"
+    assert DynamoAlerts().get(alert.alert_id).status == "open"
 
     # When the coach confirms (POST to the same link)
     status, html = stack.request("POST", link.path, headers={"Content-Type": "application/x-www-form-urlencoded"},
@@ -127,7 +128,7 @@ def test_the_signed_link_in_a_page_confirms_then_acknowledges(stack, clock):
 
     # Then the alert is acknowledged by that coach, via the link
     assert status == 200 and "Acknowledged" in html
-    acked = store.get_alert(alert.alert_id)
+    acked = DynamoAlerts().get(alert.alert_id)
     assert (acked.status, acked.acknowledged_by, acked.timeline[-1].detail) == ("acknowledged", "c1", "by c1 via link")
 
 
@@ -145,14 +146,14 @@ def test_a_forged_or_expired_link_is_refused(stack, clock):
 
     # Then both are refused and the alert is untouched
     assert forged[0] == 403 and expired[0] == 403 and "expired" in expired[1]
-    assert store.get_alert(alert.alert_id).status == "open"
+    assert DynamoAlerts().get(alert.alert_id).status == "open"
 
 
 def test_resolving_with_an_outcome_closes_the_episode_and_the_next_crisis_opens_a_new_alert(stack, clock):
     # Given a crisis alert, acknowledged and then resolved as a true alarm
     _setup(stack)
     first = _crisis(stack, clock)
-    resolve_alert(first.alert_id, by="c1", outcome="true_alarm", at=CRISIS_AT + timedelta(hours=1),
+    stack.ops.actions.resolve(first.alert_id, by="c1", outcome="true_alarm", at=CRISIS_AT + timedelta(hours=1),
                   note="called, safety plan in place")
 
     # When the client sends crisis language again the next day
@@ -161,35 +162,35 @@ def test_resolving_with_an_outcome_closes_the_episode_and_the_next_crisis_opens_
     stack.settle()
 
     # Then the first alert is resolved with its outcome, and a second alert is open
-    alerts = sorted(store.Alert.scan(), key=lambda a: a.opened_at)
+    alerts = sorted(AlertRow.scan(), key=lambda a: a.opened_at)
     assert [(a.status, a.outcome) for a in alerts] == [("resolved", "true_alarm"), ("open", None)]
     assert alerts[0].timeline[-1].event == "resolved" and "safety plan" in alerts[0].timeline[-1].detail
-    assert store.get_client(alerts[1].client_id).open_alert_id == alerts[1].alert_id
+    assert DynamoClients().get(alerts[1].client_id).open_alert_id == alerts[1].alert_id
 
 
 def test_a_stale_write_cannot_overwrite_an_acknowledgement(stack, clock):
     # Given a crisis alert that one process has read (say, an escalation in flight)
     _setup(stack)
     alert = _crisis(stack, clock)
-    stale = store.get_alert(alert.alert_id)
+    stale = AlertRow.get(alert.alert_id, consistent_read=True)
 
     # When a coach acknowledges it, and the stale copy is then saved
-    acknowledge_alert(alert.alert_id, by="c1", via="sms", at=CRISIS_AT + timedelta(minutes=1))
+    stack.ops.actions.acknowledge(alert.alert_id, by="c1", via=Via.SMS, at=CRISIS_AT + timedelta(minutes=1))
     stale.escalation_step = 1
     with pytest.raises(PutError):
         stale.save()
 
     # Then the acknowledgement stands, and an escalation run at the due time pages nobody
     _minute(stack, CRISIS_AT + timedelta(minutes=5))
-    fresh = store.get_alert(alert.alert_id)
-    assert (fresh.status, fresh.acknowledged_by, fresh.pending) == ("acknowledged", "c1", None)
+    fresh = DynamoAlerts().get(alert.alert_id)
+    assert (fresh.status, fresh.acknowledged_by, fresh.pending) == ("acknowledged", "c1", False)
 
 
 def test_a_risky_reply_after_an_acknowledgement_retriggers_the_alert(stack, clock):
     # Given a crisis alert that Casey acknowledged but has not resolved
     casey, jordan, _ = _setup(stack)
     alert = _crisis(stack, clock)
-    acknowledge_alert(alert.alert_id, by="c1", via="sms", at=CRISIS_AT + timedelta(minutes=2))
+    stack.ops.actions.acknowledge(alert.alert_id, by="c1", via=Via.SMS, at=CRISIS_AT + timedelta(minutes=2))
     casey.pages()
 
     # When the client sends crisis language again an hour later
@@ -198,7 +199,7 @@ def test_a_risky_reply_after_an_acknowledgement_retriggers_the_alert(stack, cloc
     stack.settle()
 
     # Then the alert is open again, Casey is paged again, and without an ack it escalates again
-    fresh = store.get_alert(alert.alert_id)
+    fresh = DynamoAlerts().get(alert.alert_id)
     assert fresh.status == "open" and fresh.timeline[-2].event == "retriggered"
     assert _targets(casey) == ["c1"]
     _minute(stack, CRISIS_AT + timedelta(hours=1, minutes=5))

@@ -7,7 +7,8 @@ from urllib.parse import parse_qsl
 
 from twilio.request_validator import RequestValidator
 
-from moodline import store
+from moodline.adapters.dynamodb import AlertRow, DynamoClients, MessageRow
+from moodline.vocabulary import ClientStatus
 from moodline_local.runtime import build_api_event
 from tests.conftest import load_event
 from tests.integration.roster import add_coach_with_pager, enrol
@@ -16,8 +17,8 @@ MONDAY = datetime(2026, 11, 30, tzinfo=UTC)
 OUR_NUMBER = "+15005550006"
 
 
-def _stored(client_id: str) -> list[store.Message]:
-    return list(store.Message.query(client_id))
+def _stored(client_id: str) -> list[MessageRow]:
+    return list(MessageRow.query(client_id))
 
 
 def test_inbound_event_from_events_folder_is_stored_and_answered_in_twiml(stack):
@@ -86,7 +87,7 @@ def test_unknown_number_gets_a_polite_answer_and_nothing_is_stored(stack):
 
     # Then they are told politely, with where to get help, and no message is stored anywhere
     assert status == 200 and "isn't enrolled" in body and "988" in body
-    assert list(store.Message.scan()) == []
+    assert list(MessageRow.scan()) == []
 
 
 def test_help_keyword_answers_help_and_is_not_scored(stack):
@@ -118,7 +119,7 @@ def test_malformed_webhooks_get_4xx_never_5xx(stack):
 
     # Then each gets a 4xx with no stack trace, and nothing is stored
     assert inbound[0] == 400 and status[0] == 400 and garbage["statusCode"] == 403
-    assert list(store.Message.scan()) == []
+    assert list(MessageRow.scan()) == []
 
 
 def test_status_callbacks_update_the_outbound_message_and_never_move_it_backwards(stack, clock):
@@ -151,8 +152,8 @@ def test_an_undelivered_opt_out_marks_the_client_stopped(stack):
     stack.twilio.flush_status_callbacks("undelivered", error_code=21610)
 
     # Then the client is stopped and out of the due index
-    refreshed = store.get_client(client.client_id)
-    assert refreshed.status == store.STOPPED and refreshed.next_probe_at is None
+    refreshed = DynamoClients().get(client.client_id)
+    assert refreshed.status == ClientStatus.STOPPED and refreshed.next_probe_at is None
 
 
 
@@ -174,4 +175,4 @@ def test_crisis_language_from_an_unknown_number_pages_the_team_and_stores_nothin
     assert page["MessageAttributes"]["coach_id"]["Value"] == "team"
     assert "SM" + "c" * 32 in page["Message"] and "0199999" not in page["Message"]
     assert "alive" not in page["Message"]
-    assert list(store.Message.scan()) == [] and list(store.Alert.scan()) == []
+    assert list(MessageRow.scan()) == [] and list(AlertRow.scan()) == []

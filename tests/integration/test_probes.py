@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import boto3
 
-from moodline import store
+from moodline.adapters.dynamodb import ClientRow, DynamoClients, MessageRow
+from moodline.vocabulary import ClientStatus
 from tests.conftest import load_event
 from tests.integration.roster import add_coach_with_pager, enrol
 
@@ -55,7 +56,7 @@ def test_a_client_gets_at_most_one_probe_per_local_day_even_if_the_scheduler_fir
 
     # Then exactly one SMS went out, and one outbound probe is recorded
     assert len(_probes_to(stack, "+15550100001")) == 1
-    recorded = [m for m in store.Message.query(client.client_id) if m.kind == "probe"]
+    recorded = [m for m in MessageRow.query(client.client_id) if m.kind == "probe"]
     assert len(recorded) == 1 and recorded[0].local_date == "2026-11-30"
 
     # And the next day the client is probed again
@@ -107,9 +108,9 @@ def test_twilio_throttling_is_retried_and_an_opted_out_number_stops_the_client(s
 
     # Then Ana's probe went out after the retry, and Ben is marked stopped, not retried forever
     assert len(_probes_to(stack, "+15550100001")) == 1
-    assert store.get_client(ana.client_id).last_probe_date == "2026-11-30"
-    ben = next(c for c in store.Client.scan() if c.display_name == "Ben")
-    assert ben.status == store.STOPPED and ben.next_probe_at is None
+    assert DynamoClients().get(ana.client_id).last_probe_date == "2026-11-30"
+    ben = next(c for c in ClientRow.scan() if c.display_name == "Ben")
+    assert ben.status == ClientStatus.STOPPED and ben.next_probe_at is None
 
 
 def test_send_probe_handler_reports_a_malformed_request_as_a_batch_item_failure(stack):
@@ -149,7 +150,7 @@ def test_a_twilio_configuration_error_alarms_but_never_unenrols_the_client(stack
 
     # Then nothing was sent and the client is still active (the request stays queued for a retry)
     assert _probes_to(stack, "+15550100001") == []
-    assert store.get_client(client.client_id).status == store.ACTIVE
+    assert DynamoClients().get(client.client_id).status == ClientStatus.ACTIVE
 
     # And once the credentials work again, the retry sends the probe
     stack.settle()

@@ -6,9 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import boto3
 
-from moodline import admin, store
+from moodline.adapters.dynamodb import AlertRow, DynamoAlerts, DynamoClients, MessageRow
 from moodline.cli import main
-from moodline.store import Message
 from tests.conftest import load_event
 from tests.integration.roster import add_coach_with_pager, enrol, use_function_env
 
@@ -23,14 +22,15 @@ def _reply(stack, clock, at: datetime, phone: str, body: str) -> tuple[int, str]
     return result
 
 
-def _latest(client_id: str) -> Message:
-    return next(iter(Message.query(client_id, scan_index_forward=False, limit=1)))
+def _latest(client_id: str) -> MessageRow:
+    return next(iter(MessageRow.query(client_id, scan_index_forward=False, limit=1)))
 
 
 def test_a_crisis_reply_pages_exactly_the_on_call_coach_and_answers_with_resources(stack, clock):
     # Given two coaches with pagers, Jordan (c2) on call, and a client of Casey (c1)
     casey, jordan = add_coach_with_pager(stack, "c1"), add_coach_with_pager(stack, "c2")
-    admin.set_shift("primary", starts_at=MONDAY, ends_at=MONDAY + timedelta(days=7), primary="c2", backup="c1")
+    stack.roster.set_shift("primary", starts_at=MONDAY, ends_at=MONDAY + timedelta(days=7),
+                              primary="c2", backup="c1")
     client = enrol(stack, name="Ben", phone="+15550100002", coach="c1", now=MONDAY)
 
     # When the client texts crisis language
@@ -51,9 +51,9 @@ def test_a_crisis_reply_pages_exactly_the_on_call_coach_and_answers_with_resourc
     # And the reply is stored with its level, and one open alert has it on its timeline
     reply = _latest(client.client_id)
     assert reply.level == "crisis" and reply.alert_id
-    alert = store.get_alert(reply.alert_id)
+    alert = DynamoAlerts().get(reply.alert_id)
     assert alert.status == "open" and [e.event for e in alert.timeline] == ["raised", "paged"]
-    assert store.get_client(client.client_id).open_alert_id == alert.alert_id
+    assert DynamoClients().get(client.client_id).open_alert_id == alert.alert_id
 
 
 def test_with_nobody_on_call_the_whole_team_is_paged_including_the_clients_own_coach(stack, clock):
@@ -82,13 +82,13 @@ def test_a_second_risky_reply_joins_the_open_alert_and_raises_its_severity_witho
     _reply(stack, clock, MONDAY.replace(hour=20), "+15550100005", "i want to kill myself")
 
     # Then there is still one alert, now crisis, with all three replies; pages: the raise and the rise only
-    [alert] = list(store.Alert.scan())
+    [alert] = list(AlertRow.scan())
     assert alert.level == "crisis" and len(alert.replies) == 3
     events = [e.event for e in alert.timeline]
     assert events == ["raised", "paged", "appended", "raised_severity", "paged"]
     severities = [p["MessageAttributes"]["severity"]["Value"] for p in casey.pages()]
     assert severities == ["high", "crisis"]
-    assert store.get_client(client.client_id).open_alert_id == alert.alert_id
+    assert DynamoClients().get(client.client_id).open_alert_id == alert.alert_id
 
 
 def test_a_drop_below_the_clients_own_baseline_is_high(stack, clock):
@@ -147,7 +147,7 @@ def test_a_stream_record_delivered_twice_pages_once(stack):
     image = event["Records"][0]["dynamodb"]["NewImage"]
     image["client_id"]["S"] = client.client_id
     image["body"]["S"] = "took 30 pills"
-    Message.from_raw_data(image).save()  # what the webhook stored
+    MessageRow.from_raw_data(image).save()  # what the webhook stored
 
     # When the scoring function gets the same record twice (an at-least-once redelivery)
     first = stack.runtime.invoke("ScoreReplyFunction", event)
@@ -155,20 +155,22 @@ def test_a_stream_record_delivered_twice_pages_once(stack):
 
     # Then both succeed, one alert exists and exactly one page went out
     assert first == second == {"batchItemFailures": []}
-    assert len(list(store.Alert.scan())) == 1
+    assert len(list(AlertRow.scan())) == 1
     assert len(casey.pages()) == 1
+
+
+class SnsDown:
+    def publish(self, page):
+        raise ConnectionError("SNS unreachable")
 
 
 def test_a_scoring_failure_is_retried_and_then_lands_in_the_dlq(stack, clock, monkeypatch):
     # Given SNS publishing is down for the scoring function
     casey = add_coach_with_pager(stack, "c1")
     enrol(stack, name="Ben", phone="+15550100002", coach="c1", now=MONDAY)
-    scorer = stack.runtime.functions["ScoreReplyFunction"].module.SCORER
-
-    def sns_down(page):
-        raise ConnectionError("SNS unreachable")
-
-    monkeypatch.setattr(scorer._desk._pager, "publish", sns_down)
+    scoring = stack.functions_services("ScoreReplyFunction")
+    sns = scoring.pager
+    scoring.use(pager=SnsDown())
 
     # When a crisis reply arrives
     _reply(stack, clock, MONDAY.replace(hour=20), "+15550100002", "i want to die")
@@ -181,7 +183,7 @@ def test_a_scoring_failure_is_retried_and_then_lands_in_the_dlq(stack, clock, mo
 
     # And when SNS is back and ops run the redrive (`moodline rescore`), the page goes out once: a
     # retry after a half-done attempt (alert opened, page failed) must still page
-    monkeypatch.undo()
+    scoring.use(pager=sns)
     use_function_env(stack, monkeypatch)
     assert main(["rescore", "--since", "2026-11-30T00:00:00Z"]) == 0
     assert main(["rescore", "--since", "2026-11-30T00:00:00Z"]) == 0  # again: the reply is scored, no page

@@ -1,4 +1,4 @@
-"""``moodline serve``: the local stack answers on 127.0.0.1 exactly as API Gateway routes, over real HTTP."""
+"""``moodline-local serve``: the local stack answers on 127.0.0.1 exactly as API Gateway routes, over real HTTP."""
 
 from __future__ import annotations
 

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 import pytest
 
 from moodline.cli import main, score_lines
+from moodline_local.cli import main as local_main
 from moodline_local.cron import Cron, CronError
 from tests.conftest import ROOT
 
@@ -49,7 +50,10 @@ def test_the_console_script_scores_stdin():
 
 def test_bad_cli_arguments_exit_with_usage():
     with pytest.raises(SystemExit) as exit_info:
-        main(["serve", "--port", "70000"])
+        local_main(["serve", "--port", "70000"])
+    assert exit_info.value.code == 2
+    with pytest.raises(SystemExit) as exit_info:
+        main(["alert", "resolve", "al_1", "--by", "c1", "--outcome", "meh"])
     assert exit_info.value.code == 2
 
 

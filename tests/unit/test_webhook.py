@@ -8,7 +8,9 @@ from urllib.parse import parse_qsl
 import pytest
 from twilio.request_validator import RequestValidator
 
-from moodline.webhook import BadWebhook, InboundSms, StatusUpdate, form_of, request_url, signature_is_valid
+from moodline.adapters.twilio.webhook import BadWebhook, parse_inbound, parse_status, signature_is_valid
+from moodline.events import BadEvent, form_of, request_url
+from moodline.vocabulary import DeliveryStatus, Refusal
 from tests.conftest import load_event
 
 TOKEN = "12345"
@@ -53,7 +55,7 @@ def test_a_custom_domain_and_the_query_string_are_part_of_the_signed_url():
     assert url == "https://sms.practice.example/twilio/inbound?tenant=north"
 
 
-def test_a_base64_body_is_decoded_and_a_broken_one_is_a_bad_webhook():
+def test_a_base64_body_is_decoded_and_a_broken_one_is_a_bad_request():
     # Given a base64-encoded body, and one that is not base64
     event = load_event("twilio_inbound.json")
     encoded = dict(event, body=base64.b64encode(event["body"].encode()).decode(), isBase64Encoded=True)
@@ -61,18 +63,19 @@ def test_a_base64_body_is_decoded_and_a_broken_one_is_a_bad_webhook():
 
     # Then the first decodes to the same form, and the second is rejected as bad input
     assert form_of(encoded) == dict(parse_qsl(event["body"], keep_blank_values=True))
-    with pytest.raises(BadWebhook):
+    with pytest.raises(BadEvent):  # answered 400 by the webhook, like a BadWebhook
         form_of(broken)
 
 
 @pytest.mark.parametrize("form", [{}, {"From": "+15550100001"}, {"MessageSid": "XX123", "From": "+1555"}])
 def test_inbound_without_a_message_sid_or_sender_is_a_bad_webhook(form):
     with pytest.raises(BadWebhook):
-        InboundSms.from_form(form)
+        parse_inbound(form)
 
 
 def test_status_callback_fields_are_read_with_the_error_code():
-    update = StatusUpdate.from_form({"MessageSid": "SM1", "MessageStatus": "undelivered", "ErrorCode": "30006"})
-    assert (update.message_sid, update.status, update.error_code) == ("SM1", "undelivered", 30006)
+    update = parse_status({"MessageSid": "SM1", "MessageStatus": "undelivered", "ErrorCode": "30006"})
+    assert (update.message_sid, update.status, update.error_code) == ("SM1", DeliveryStatus.UNDELIVERED, 30006)
+    assert update.refusal is Refusal.UNREACHABLE  # 30006: landline or unreachable carrier
     with pytest.raises(BadWebhook):
-        StatusUpdate.from_form({"MessageSid": "SM1"})
+        parse_status({"MessageSid": "SM1"})

@@ -115,29 +115,31 @@ class WeekSimulation:
     # --- set-up ---------------------------------------------------------------------------------
 
     def enrol(self) -> None:
-        from moodline import admin
+        from moodline.adapters.sns import subscribe_pager
+        from moodline.admin import Enrolment
 
+        roster = self.stack.roster
         settings, key = self.stack.settings(), self.stack.phone_key()
         sqs = boto3.client("sqs", region_name=REGION)
         topic = self.stack.resource("AlertsTopic").arn
         for coach_id, name, email, phone in COACHES:
-            admin.add_coach(coach_id, name, email, phone=phone, phone_key=key)
+            roster.add_coach(coach_id, name, email, phone=phone, phone_key=key)
             # Each coach's pager: an SQS queue here; SMS, e-mail or an HTTPS pager service in production.
             url = sqs.create_queue(QueueName=f"pager-{coach_id}")["QueueUrl"]
             arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-            admin.subscribe_pager(coach_id, topic_arn=topic, protocol="sqs", endpoint=arn)
+            subscribe_pager(coach_id, topic_arn=topic, protocol="sqs", endpoint=arn)
             self.pager_queues[coach_id] = url
         enrolled_at = WEEK_START
         for p in PERSONAS:
-            client = admin.enroll_client(
-                admin.Enrolment(p.coach, p.name, p.phone, p.timezone, p.checkin, p.locale),
+            client = roster.enroll_client(
+                Enrolment(p.coach, p.name, p.phone, p.timezone, p.checkin, p.locale),
                 phone_key=key, now=enrolled_at, shards=settings.due_shards,
             )
             self.client_ids[p.name] = client.client_id
         # The rota: Casey Monday to Wednesday, Jordan Thursday to Sunday, each backing the other up.
         thursday = WEEK_START + timedelta(days=3)
-        admin.set_shift("primary", starts_at=WEEK_START, ends_at=thursday, primary="c1", backup="c2")
-        admin.set_shift("primary", starts_at=thursday, ends_at=SIM_END, primary="c2", backup="c1")
+        roster.set_shift("primary", starts_at=WEEK_START, ends_at=thursday, primary="c1", backup="c2")
+        roster.set_shift("primary", starts_at=thursday, ends_at=SIM_END, primary="c2", backup="c1")
         print(f"Enrolled {len(PERSONAS)} clients in {len({p.timezone for p in PERSONAS})} timezones, "
               f"{len(COACHES)} coaches; on call: Casey (c1) Mon-Wed, Jordan (c2) Thu-Sun.\n", file=self.out)
 
@@ -217,16 +219,14 @@ class WeekSimulation:
                 self._coach_resolves(item.coach, item.text)
 
     def _reply(self, persona: Persona, text: str) -> None:
-        from moodline import store
-
         status, body = self.stack.twilio.post_inbound(
             self.stack.inbound_url, to=LOCAL_FROM_NUMBER, from_=persona.phone, body=text)
         self.counts["replies"] += 1
         if text.strip().upper() == "STOP":
             self.stopped_at[persona.phone] = self.now
         self.stack.settle()
-        stored = store.Message.query(self.client_ids[persona.name], scan_index_forward=False, limit=1)
-        last = next(iter(stored), None)
+        stored = self.stack.ops.messages.between(self.client_ids[persona.name], WEEK_START, SIM_END)
+        last = stored[-1] if stored else None
         scored = f"mood {last.mood:g}" if last and last.mood is not None else "mood —"
         level = last.level if last and last.level else (last.kind if last else "?")
         self.timeline.line(self.now, persona.timezone, persona.name, f"← \"{text[:48]}\"  [{scored}, {level}]")
@@ -238,9 +238,7 @@ class WeekSimulation:
         self._show_pages(self.now, persona.timezone)
 
     def _coach_acks(self, coach_id: str, alert_id: str) -> None:
-        from moodline import store
-
-        alert = store.get_alert(alert_id)
+        alert = self.stack.ops.alerts.get(alert_id)
         if alert is None or alert.status != "open":
             return
         _status, body = self.stack.twilio.post_inbound(
@@ -253,15 +251,12 @@ class WeekSimulation:
         self._push(self.now + timedelta(hours=1), "resolve", coach=coach_id, text=alert_id)
 
     def _coach_resolves(self, coach_id: str, alert_id: str) -> None:
-        from moodline import store
-        from moodline.paging import resolve_alert
-
-        alert = store.get_alert(alert_id)
+        alert = self.stack.ops.alerts.get(alert_id)
         if alert is None:
             return
         outcome = OUTCOME.get(alert.level, "follow_up")
         # What `moodline alert resolve ID --by COACH --outcome OUTCOME` does.
-        resolve_alert(alert_id, by=coach_id, outcome=outcome, at=self.now, note="called the client")
+        self.stack.ops.actions.resolve(alert_id, by=coach_id, outcome=outcome, at=self.now, note="called the client")
         self.timeline.line(self.now, "America/New_York", coach_id, f"resolved {alert_id}: {outcome}")
 
     def _stranger_texts(self) -> None:
@@ -293,14 +288,14 @@ class WeekSimulation:
     # --- the report -----------------------------------------------------------------------------
 
     def report(self, elapsed: float) -> dict[str, Any]:
-        from moodline import store
+        from moodline.adapters.dynamodb import AlertRow, MessageRow
 
-        alerts = Counter(a.level for a in store.Alert.scan())
+        alerts = Counter(a.level for a in AlertRow.scan())
         dev = self.by_phone["+445550100004"]
         dev_probes = [m for m in self.stack.twilio.messages_to(dev.phone) if m.body.startswith("Hi ")]
         # The stand-in keeps messages in send order; count those sent after Dev's STOP.
         dev_after_stop = dev_probes[self.counts["dev_probes_before_stop"]:]
-        stored = list(store.Message.scan())
+        stored = list(MessageRow.scan())
         unparseable = [m for m in stored if m.kind == "reply" and m.mood is None]
         emails = self._write_emails()
         report = {
@@ -313,7 +308,7 @@ class WeekSimulation:
             "emails": len(emails),
             "probes_after_stop": len(dev_after_stop),
             "acknowledged": self.counts["acks"],
-            "escalations": sum(1 for a in store.Alert.scan() for e in a.timeline if e.event == "escalated"),
+            "escalations": sum(1 for a in AlertRow.scan() for e in a.timeline if e.event == "escalated"),
             "seconds": round(elapsed, 1),
         }
         print("\nReport", file=self.out)

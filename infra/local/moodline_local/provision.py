@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import secrets
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 
 from moodline_local.template import ACCOUNT, REGION, LocalResource, Template
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs.literals import QueueAttributeNameType
 
 _TABLE_KEYS = ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "LocalSecondaryIndexes",
                "BillingMode", "StreamSpecification")
@@ -42,7 +45,7 @@ def provision(template: Template) -> dict[str, LocalResource]:
     ordered = sorted(queues, key=lambda lid: "RedrivePolicy" in queues[lid].get("Properties", {}))
     for logical_id in ordered:
         props = queues[logical_id].get("Properties", {})
-        attributes: dict[str, str] = {}
+        attributes: dict[QueueAttributeNameType, str] = {}
         if "VisibilityTimeout" in props:
             attributes["VisibilityTimeout"] = str(props["VisibilityTimeout"])
         if "RedrivePolicy" in props:

@@ -174,7 +174,7 @@ class LocalRuntime:
             ).get("Messages", [])
             if not messages:
                 return handled
-            records = [{
+            records: list[dict[str, Any]] = [{
                 "messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
                 "attributes": m.get("Attributes", {}), "messageAttributes": m.get("MessageAttributes", {}),
                 "md5OfBody": m["MD5OfBody"], "eventSource": "aws:sqs", "eventSourceARN": queue_arn,

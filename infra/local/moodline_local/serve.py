@@ -1,4 +1,4 @@
-"""``moodline serve``: the local stack left running, with schedules, queues and streams routed in real time."""
+"""``moodline-local serve``: the local stack left running, with schedules, queues and streams routed in real time."""
 
 from __future__ import annotations
 
@@ -18,15 +18,16 @@ from moodline_local.stack import DEFAULT_AUTH_TOKEN, LOCAL_FROM_NUMBER, LocalSta
 
 def seed(stack: LocalStack, now: datetime) -> None:
     """Enrol the demo roster (coaches can text ACK from their numbers) and put Casey on call for a week."""
-    from moodline import admin
+    from moodline.admin import Enrolment
 
+    roster = stack.roster
     settings, key = stack.settings(), stack.phone_key()
     for coach_id, name, email, phone in COACHES:
-        admin.add_coach(coach_id, name, email, phone=phone, phone_key=key)
+        roster.add_coach(coach_id, name, email, phone=phone, phone_key=key)
     for p in PERSONAS:
-        admin.enroll_client(admin.Enrolment(p.coach, p.name, p.phone, p.timezone, p.checkin, p.locale),
-                            phone_key=key, now=now, shards=settings.due_shards)
-    admin.set_shift("primary", starts_at=now, ends_at=now + timedelta(days=7), primary="c1", backup="c2")
+        roster.enroll_client(Enrolment(p.coach, p.name, p.phone, p.timezone, p.checkin, p.locale),
+                             phone_key=key, now=now, shards=settings.due_shards)
+    roster.set_shift("primary", starts_at=now, ends_at=now + timedelta(days=7), primary="c1", backup="c2")
 
 
 @contextmanager

@@ -21,6 +21,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import boto3
 
+from moodline.admin import Roster
+from moodline.composition import Services
 from moodline.settings import Settings
 from moodline_local.provision import provision
 from moodline_local.runtime import LocalRuntime
@@ -98,7 +100,7 @@ class LocalStack:
         # A new stack is a new container: drop clients and cached secrets of a previous one.
         from aws_lambda_powertools.utilities.parameters import base as parameters_base
 
-        parameters_base.DEFAULT_PROVIDERS.clear()
+        parameters_base.DEFAULT_PROVIDERS.clear()  # type: ignore[attr-defined]  # not re-exported, but the cache
         self.template = Template.load(
             self.root / "template.yaml",
             {"PublicBaseUrl": self.base_url, "TwilioFromNumber": LOCAL_FROM_NUMBER},
@@ -114,7 +116,10 @@ class LocalStack:
             self.runtime.load()
         # The one place a function reads the clock rather than its event (sending hours are about
         # the moment of sending): locally that moment is the simulation's.
-        self.runtime.functions["SendProbeFunction"].module.SENDER.use_clock(lambda: self.clock())  # noqa: PLW0108 - self.clock is reassigned later
+        probe_sender = self.runtime.functions["SendProbeFunction"].module
+        assert probe_sender is not None
+        probe_sender.SERVICES.use(clock=lambda: self.clock())  # noqa: PLW0108 - self.clock is reassigned later
+        self._ops: Services | None = None
         if self.log_stream is not None:
             from moodline.observability import logger
 
@@ -179,6 +184,26 @@ class LocalStack:
         """The settings one function sees (its template environment), for roster and ops code."""
         assert self.runtime is not None
         return Settings.from_env(self.runtime.functions[function].environment)
+
+    @property
+    def ops(self) -> Services:
+        """What ops (and tests) use beside the functions: the roster, the repositories, alert actions."""
+        if self._ops is None:
+            self._ops = Services(self.settings("ScoreReplyFunction"))
+        return self._ops
+
+    @property
+    def roster(self) -> Roster:
+        """Enrol clients, add coaches, set shifts: what ops do with the CLI."""
+        return Roster.on(self.ops)
+
+    def functions_services(self, function: str) -> Services:
+        """The composition root of one loaded function: swap an adapter in with ``.use(pager=...)``."""
+        assert self.runtime is not None
+        module = self.runtime.functions[function].module
+        assert module is not None, f"{function} is not loaded"
+        services: Services = module.SERVICES
+        return services
 
     def phone_key(self) -> bytes:
         """The phone-hash key from the stack's own secret, as enrolment needs it."""

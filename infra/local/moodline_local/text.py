@@ -1,4 +1,4 @@
-"""Send an SMS to ``moodline serve`` as Twilio would: a signed webhook from a client's number."""
+"""Send an SMS to ``moodline-local serve`` as Twilio would: a signed webhook from a client's number."""
 
 from __future__ import annotations
 

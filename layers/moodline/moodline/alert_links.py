@@ -8,10 +8,11 @@ from datetime import datetime
 from html import escape
 
 from moodline.links import AlertLink, InvalidLink
-from moodline.paging import OUTCOMES, AlertError, acknowledge_alert, resolve_alert
+from moodline.paging import AlertActions, AlertError
+from moodline.vocabulary import Outcome, Via
 
-_OUTCOME_LABELS = {"true_alarm": "True alarm: the client needed us", "false_alarm": "False alarm",
-                   "follow_up": "Follow-up needed"}
+_OUTCOME_LABELS = {Outcome.TRUE_ALARM: "True alarm: the client needed us", Outcome.FALSE_ALARM: "False alarm",
+                   Outcome.FOLLOW_UP: "Follow-up needed"}
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,8 @@ def _page(title: str, body: str, status: int = 200) -> tuple[int, str]:
     return status, html
 
 
-def handle_alert_link(request: LinkRequest, *, link_key: Callable[[], bytes], now: datetime) -> tuple[int, str]:
+def handle_alert_link(request: LinkRequest, *, actions: AlertActions, link_key: Callable[[], bytes],
+                      now: datetime) -> tuple[int, str]:
     """Verify the signed link; GET shows a confirmation (link previews must not acknowledge), POST acts."""
     try:
         link = AlertLink.verify(
@@ -61,15 +63,15 @@ def handle_alert_link(request: LinkRequest, *, link_key: Callable[[], bytes], no
                      f"<button {button}>Resolve</button></form>")
     try:
         if link.action == "ack":
-            alert = acknowledge_alert(link.alert_id, by=link.coach_id, via="link", at=now)
-            return _page("Acknowledged", f"<p>Thank you. Status: {escape(alert.status)}. "
+            alert = actions.acknowledge(link.alert_id, by=link.coach_id, via=Via.LINK, at=now)
+            return _page("Acknowledged", f"<p>Thank you. Status: {escape(alert.status.value)}. "
                                          f"Resolve it with <code>moodline alert resolve {escape(alert.alert_id)}"
                                          "</code> once you have spoken with the client.</p>")
         outcome = request.form.get("outcome", "")
-        if outcome not in OUTCOMES:
+        if outcome not in _OUTCOME_LABELS:
             return _page("Choose an outcome", "<p>Go back and choose one of the outcomes.</p>", 400)
-        alert = resolve_alert(link.alert_id, by=link.coach_id, outcome=outcome, at=now,
+        alert = actions.resolve(link.alert_id, by=link.coach_id, outcome=outcome, at=now,
                               note=request.form.get("note", ""))
-        return _page("Resolved", f"<p>Recorded: {escape(_OUTCOME_LABELS[outcome])}.</p>")
+        return _page("Resolved", f"<p>Recorded: {escape(_OUTCOME_LABELS[Outcome(outcome)])}.</p>")
     except AlertError as exc:
         return _page("Not found", f"<p>{escape(str(exc))}.</p>", 404)

@@ -1,4 +1,4 @@
-"""The ``moodline`` command: the offline demo and stack, and triage from the shell."""
+"""The ``moodline`` command for ops: triage from the shell, rescore, alerts, client export and erasure."""
 
 from __future__ import annotations
 
@@ -7,8 +7,11 @@ import json
 import sys
 import warnings
 from collections.abc import Iterable, Sequence
-from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from moodline.domain import Alert
+    from moodline.ports import Messages
 
 
 def score_lines(lines: Iterable[str], out: IO[str]) -> int:
@@ -41,54 +44,18 @@ def score_lines(lines: Iterable[str], out: IO[str]) -> int:
     return errors
 
 
-def _repo_root() -> Path:
-    here = Path.cwd()
-    for candidate in (here, *here.parents):
-        if (candidate / "template.yaml").exists() and (candidate / "functions").is_dir():
-            return candidate
-    raise SystemExit("moodline: run this inside the Moodline repository (template.yaml not found)")
-
-
-def _demo(args: argparse.Namespace) -> int:
-    try:
-        from moodline_local.demo import run_demo
-    except ImportError:
-        raise SystemExit("moodline demo needs the dev install: pip install -e '.[dev]'") from None
-    root = _repo_root()
-    report = run_demo(root, root / args.out)
-    expectations = {
-        "a crisis page went out": sum(report["pages"].values()) >= 1 and report["alerts"].get("crisis", 0) >= 1,
-        "STOP stopped the check-ins": report["probes_after_stop"] == 0,
-        "an unparseable reply was stored without a mood": report["replies_without_mood"] >= 1,
-        "each coach got a weekly e-mail": report["emails"] == 2,
-    }
-    failed = [name for name, ok in expectations.items() if not ok]
-    for name in failed:
-        print(f"DEMO CHECK FAILED: {name}", file=sys.stderr)
-    return 1 if failed else 0
-
-
-def _serve(args: argparse.Namespace) -> int:
-    try:
-        from moodline_local.serve import serve
-    except ImportError:
-        raise SystemExit("moodline serve needs the dev install: pip install -e '.[dev]'") from None
-    serve(_repo_root(), port=args.port)
-    return 0
-
-
 def _score(args: argparse.Namespace) -> int:
     if args.replay:
         return _replay()
     return 1 if score_lines(sys.stdin, sys.stdout) else 0
 
 
-def _ops_settings(*require: str) -> Any:
+def _services(*require: str) -> Any:
+    from moodline.composition import Services
     from moodline.settings import SettingsError
-    from moodline.wiring import load_settings
 
     try:
-        return load_settings(*require)
+        return Services.from_env(*require)
     except SettingsError as exc:
         raise SystemExit(f"moodline: {exc} (export the table names from the stack outputs; see README)") from None
 
@@ -96,8 +63,8 @@ def _ops_settings(*require: str) -> Any:
 def _replay() -> int:
     from moodline.replay import replay, resolved_cases
 
-    _ops_settings()
-    result = replay(resolved_cases())
+    services = _services()
+    result = replay(resolved_cases(services.alerts, services.messages))
     for rule in result.rules:
         print(json.dumps({"rule": rule.rule, "fired": rule.fired, "useful": rule.useful,
                           "false_alarm": rule.false_alarm, "precision": rule.precision}))
@@ -111,22 +78,19 @@ def _rescore(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime, timedelta
 
     from moodline.schedule import from_iso
-    from moodline.scoring import ReplyScorer
     from moodline.settings import ALERTS_TOPIC_ARN, APP_SECRET_ID, TWILIO_SECRET_ID
-    from moodline.wiring import alert_desk, twilio_sms
 
-    settings = _ops_settings(ALERTS_TOPIC_ARN, TWILIO_SECRET_ID, APP_SECRET_ID)
+    services = _services(ALERTS_TOPIC_ARN, TWILIO_SECRET_ID, APP_SECRET_ID)
     # Outside Lambda there is no remaining time to give Powertools; its in-progress records then
     # simply use their default expiry.
     warnings.filterwarnings("ignore", message="Couldn't determine the remaining time left")
-    scorer = ReplyScorer(settings=settings, desk=alert_desk(settings), sms=twilio_sms(settings))
     try:
         since = from_iso(args.since) if args.since else datetime.now(UTC) - timedelta(hours=args.since_hours)
     except ValueError:
         raise SystemExit("moodline: --since must be ISO-8601 with a timezone, e.g. 2026-11-30T00:00Z") from None
-    outcomes = scorer.rescore_unscored(since)
+    outcomes = services.scorer.rescore_unscored(since)
     for outcome in outcomes:
-        print(json.dumps({"level": outcome.level, "alert_id": outcome.alert_id, "paged": outcome.paged}))
+        print(json.dumps({"level": outcome.level.value, "alert_id": outcome.alert_id, "paged": outcome.paged}))
     print(json.dumps({"rescored": len(outcomes), "paged": sum(1 for o in outcomes if o.paged)}))
     return 0
 
@@ -134,15 +98,15 @@ def _rescore(args: argparse.Namespace) -> int:
 def _client(args: argparse.Namespace) -> int:
     from moodline import admin
 
-    _ops_settings()
+    roster = admin.Roster.on(_services())
     try:
         if args.client_command == "export":
-            print(json.dumps(admin.export_client(args.client_id), indent=1, default=str, ensure_ascii=False))
+            print(json.dumps(roster.export_client(args.client_id), indent=1, default=str, ensure_ascii=False))
         elif not args.yes:
             print("moodline: erasing is permanent; add --yes to confirm", file=sys.stderr)
             return 2
         else:
-            print(json.dumps(admin.erase_client(args.client_id)))
+            print(json.dumps(roster.erase_client(args.client_id)))
     except admin.RosterError as exc:
         print(f"moodline: {exc}", file=sys.stderr)
         return 2
@@ -152,41 +116,36 @@ def _client(args: argparse.Namespace) -> int:
 def _alert(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
-    from moodline import store
-    from moodline.paging import AlertError, acknowledge_alert, resolve_alert
+    from moodline.paging import AlertError
+    from moodline.vocabulary import Via
 
-    _ops_settings()
+    services = _services()
     now = datetime.now(UTC)
     try:
         if args.alert_command == "ack":
-            alert = acknowledge_alert(args.alert_id, by=args.by, via="cli", at=now)
+            alert = services.actions.acknowledge(args.alert_id, by=args.by, via=Via.CLI, at=now)
         elif args.alert_command == "resolve":
-            alert = resolve_alert(args.alert_id, by=args.by, outcome=args.outcome, at=now, note=args.note)
+            alert = services.actions.resolve(args.alert_id, by=args.by, outcome=args.outcome, at=now, note=args.note)
         else:
-            found = store.get_alert(args.alert_id)
-            if found is None:
-                raise AlertError("no such alert")
-            alert = found
+            alert = services.actions.get(args.alert_id)
     except AlertError as exc:
         print(f"moodline: {exc}", file=sys.stderr)
         return 2
-    print(render_alert(alert, with_replies=args.alert_command == "show"))
+    print(render_alert(alert, services.messages if args.alert_command == "show" else None))
     return 0
 
 
-def render_alert(alert: Any, *, with_replies: bool) -> str:
-    """An alert for a coach's terminal: state, timeline and (``show``) the replies that raised it."""
-    from moodline import store
-
-    lines = [f"{alert.alert_id}  {alert.level.upper()}  {alert.status}"
-             + (f" ({alert.outcome})" if alert.outcome else ""),
+def render_alert(alert: Alert, messages: Messages | None = None) -> str:
+    """An alert for a coach's terminal: state, timeline and (given ``messages``) the replies that raised it."""
+    lines = [f"{alert.alert_id}  {alert.level.value.upper()}  {alert.status.value}"
+             + (f" ({alert.outcome.value})" if alert.outcome else ""),
              f"client {alert.client_id} (coach {alert.coach_id}) · opened {alert.opened_at} · code {alert.ack_code}",
              f"why: {', '.join(alert.reasons)}", "timeline:"]
-    lines += [f"  {entry.at}  {entry.event:<16} {entry.detail}" for entry in alert.timeline]
-    if with_replies:
+    lines += [f"  {entry.at}  {entry.event.value:<16} {entry.detail}" for entry in alert.timeline]
+    if messages is not None:
         lines.append("replies:")
         for key in alert.replies:
-            reply = next(iter(store.Message.query(alert.client_id, store.Message.at == key)), None)
+            reply = messages.get(alert.client_id, key)
             lines.append(f"  {key.split('#')[0]}  {reply.body if reply and reply.body else '(expired)'}")
     return "\n".join(lines)
 
@@ -195,12 +154,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``moodline`` console script."""
     parser = argparse.ArgumentParser(prog="moodline", description="Moodline: SMS mood check-ins with a human coach.")
     commands = parser.add_subparsers(dest="command", required=True)
-    demo = commands.add_parser("demo", help="simulate one week offline and print the timeline and report")
-    demo.add_argument("--out", default="out", help="folder for the weekly e-mails and logs (default: out)")
-    demo.set_defaults(run=_demo)
-    serve = commands.add_parser("serve", help="run the local stack for interactive use")
-    serve.add_argument("--port", type=int, default=8787, help="HTTP port on 127.0.0.1 (default: 8787)")
-    serve.set_defaults(run=_serve)
     score = commands.add_parser("score", help="triage JSON lines from stdin: {\"text\": ..., \"history\": [...]}")
     score.add_argument("--replay", action="store_true",
                        help="re-score stored replies of resolved alerts; precision per rule against outcomes")
@@ -232,8 +185,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     resolve.add_argument("--note", default="", help="short, no client details")
     alert.set_defaults(run=_alert)
     args = parser.parse_args(argv)
-    if getattr(args, "port", 1) is not None and not 0 < getattr(args, "port", 1) < 65536:
-        parser.error("--port must be between 1 and 65535")
     return int(args.run(args))
 
 

@@ -5,6 +5,9 @@ An alert's life, every step on its timeline::
     raised ─► paged (on call) ─► [no ack in 5 min (crisis) / 30 min (high)] ─► escalated: backup
         ─► [no ack] ─► escalated: whole team ─► [no ack] ─► team again … until
     acknowledged (link or "ACK <code>") ─► resolved with an outcome (true/false alarm, follow-up)
+
+The transitions themselves are pure, in :mod:`moodline.alerting`; this module decides when to
+apply them, pages, and has the repository persist what they return.
 """
 
 from __future__ import annotations
@@ -12,81 +15,30 @@ from __future__ import annotations
 import hmac
 import secrets
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta
+from dataclasses import asdict
+from datetime import datetime
 from typing import Any
 
-from moodline import store
-from moodline.idempotency import once_per_key
+from moodline import alerting
+from moodline.alerting import AlertError, EscalationPolicy, OnCall
+from moodline.domain import Alert, Client, Page, TimelineEntry, new_id
 from moodline.links import AlertLink
 from moodline.observability import logger, metrics
-from moodline.pager import TEAM, Page, SnsPager
-from moodline.schedule import from_iso, to_iso
-from moodline.triage.model import Assessment, Level
+from moodline.ports import Alerts, Clients, OncePerKey, Pager
+from moodline.ports import OnCall as OnCallRepository
+from moodline.triage.model import Assessment
+from moodline.vocabulary import AlertEvent, AlertStatus, Via
 
 PAGE_KEY_SECONDS = 7 * 24 * 3600
-# Rotas in the order they win: an override (swap, sick day) beats the regular rota.
-ROTAS = ("override", "primary")
-OUTCOMES = ("true_alarm", "false_alarm", "follow_up")
+
+__all__ = ["AlertActions", "AlertDesk", "AlertError", "EscalationPolicy", "OnCall"]
 
 
-class AlertError(ValueError):
-    """An alert action that cannot apply (unknown alert, bad outcome, wrong code)."""
-
-
-@dataclass(frozen=True)
-class EscalationPolicy:
-    """How long an unacknowledged page waits before the next step, per severity."""
-
-    crisis: timedelta = timedelta(minutes=5)
-    high: timedelta = timedelta(minutes=30)
-
-    def delay(self, level: str) -> timedelta:
-        return self.crisis if level == Level.CRISIS.value else self.high
-
-
-@dataclass(frozen=True)
-class OnCall:
-    """Who to page at an instant, and where that answer came from."""
-
-    primary: str
-    backup: str | None
-    source: str  # override | primary | team
-
-
-def resolve_on_call(at: datetime) -> OnCall:
-    """The coaches on call at ``at``: the override rota, then the rota; nobody on call means the whole team.
-
-    Never nobody: the team target reaches every coach, the client's own coach included.
-    """
-    for rota in ROTAS:
-        shift = store.find_shift(rota, at)
-        if shift is not None:
-            return OnCall(shift.primary_coach_id, shift.backup_coach_id, rota)
-    return OnCall(TEAM, None, "team")
-
-
-def escalation_target(step: int, on_call: OnCall) -> str:
-    """Step 1 pages the backup (or the team when there is none); every later step pages the team."""
-    if step == 1 and on_call.backup:
-        return on_call.backup
-    return TEAM
-
-
-def _entry(at: datetime, event: str, detail: str = "") -> store.TimelineEntry:
-    return store.TimelineEntry(at=to_iso(at), event=event, detail=detail)
-
-
-def _unused_ack_code() -> str:
+def _unused_ack_code(taken: dict[str, str]) -> str:
     """Six digits no other waiting alert uses, so ``ACK <code>`` always names exactly one alert."""
-    taken = store.pending_ack_codes()
     while (code := f"{secrets.randbelow(10**6):06d}") in taken:
         pass
     return code
-
-
-def _rule_ids(assessment: Assessment) -> list[str]:
-    return sorted({reason.rule for reason in assessment.reasons})
 
 
 class AlertDesk:
@@ -99,91 +51,77 @@ class AlertDesk:
     def __init__(
         self,
         *,
-        pager: SnsPager,
-        idempotency_table: str,
+        alerts: Alerts,
+        clients: Clients,
+        on_call: OnCallRepository,
+        pager: Pager,
+        once: OncePerKey,
+        policy: EscalationPolicy | None = None,
         public_base_url: str = "",
         link_key: Callable[[], bytes] | None = None,
-        policy: EscalationPolicy | None = None,
     ) -> None:
+        self._alerts = alerts
+        self._clients = clients
+        self._on_call = on_call
         self._pager = pager
         self._public_base_url = public_base_url
         self._link_key = link_key
         self.policy = policy or EscalationPolicy()
-        self._publish = once_per_key(
+        self._publish = once(
             self._publish_once,
-            table_name=idempotency_table,
             key_prefix="page",
             data_keyword="page",
             key_jmespath="[alert_id, step]",
             expires_after_seconds=PAGE_KEY_SECONDS,
         )
 
+    def on_call_at(self, at: datetime) -> OnCall:
+        """The coaches on call at ``at``, by the policy's rota precedence; never nobody."""
+        return self.policy.on_call(lambda rota: self._on_call.shift_at(rota, at))
+
     # --- raising ----------------------------------------------------------------------------
 
-    def record_risk(
-        self, client: store.Client, reply_key: str, assessment: Assessment, at: datetime
-    ) -> tuple[store.Alert, str, str]:
+    def record_risk(self, client: Client, reply_key: str, assessment: Assessment,
+                    at: datetime) -> tuple[Alert, AlertEvent, str]:
         """Open an alert for the client's episode, or add the reply to the current one.
 
-        Returns the alert, what happened (``raised``, ``raised_severity``, ``retriggered`` or
-        ``appended``) and the page step this reply calls for. Severity may rise within an episode
-        but never silently falls; a risky reply after an acknowledgement re-triggers the alert
-        (pages again and escalates), as a pager would, until a coach resolves it.
+        Returns the alert, what happened and the page step this reply calls for (see
+        :func:`moodline.alerting.add_reply`).
         """
-        current = store.get_alert(client.open_alert_id) if client.open_alert_id else None
-        if current is None or current.status == "resolved":
-            level = assessment.level.value
-            alert = store.Alert(
-                alert_id=store.new_id("al", at),
-                client_id=client.client_id,
-                coach_id=client.coach_id,
-                level=level,
-                opened_at=to_iso(at),
-                ack_code=_unused_ack_code(),
-                reasons=_rule_ids(assessment),
-                replies=[reply_key],
-                timeline=[_entry(at, "raised", f"{level}: {', '.join(_rule_ids(assessment))}")],
-                pending=store.PENDING,
-                escalate_at=to_iso(at + self.policy.delay(level)),
+        rules = [reason.rule for reason in assessment.reasons]
+        current = self._alerts.get(client.open_alert_id) if client.open_alert_id else None
+        if current is None or current.status is AlertStatus.RESOLVED:
+            alert = alerting.raise_alert(
+                alert_id=new_id("al", at), client=client, level=assessment.level, rules=rules,
+                reply_key=reply_key, ack_code=_unused_ack_code(self._alerts.pending_ack_codes()),
+                at=at, policy=self.policy,
             )
-            if store.open_alert(alert, client.client_id, replacing=client.open_alert_id):
-                metrics.add_metric(name=f"Alerts{level.title()}", unit="Count", value=1)
-                return alert, "raised", level
+            if self._alerts.open_episode(alert, replacing=client.open_alert_id):
+                metrics.add_metric(name=f"Alerts{alert.level.value.title()}", unit="Count", value=1)
+                return alert, AlertEvent.RAISED, alert.level.value
             # Another delivery opened the episode first: add to that one instead.
-            refreshed = store.get_client(client.client_id)
-            current = store.get_alert(refreshed.open_alert_id) if refreshed and refreshed.open_alert_id else None
-            if current is None or current.status == "resolved":
+            refreshed = self._clients.get(client.client_id)
+            current = self._alerts.get(refreshed.open_alert_id) if refreshed and refreshed.open_alert_id else None
+            if current is None or current.status is AlertStatus.RESOLVED:
                 raise RuntimeError("alert episode changed concurrently; retry")
-        alert = current
-        if reply_key in alert.replies:  # a redelivered stream record: same step as the first time
-            return alert, "appended", self._step_for(alert, reply_key)
-        event = "appended"
-        alert.replies = [*alert.replies, reply_key]
-        alert.reasons = sorted(set(alert.reasons) | set(_rule_ids(assessment)))
-        if assessment.level.rank > Level(alert.level).rank:
-            alert.level = assessment.level.value
-            event = "raised_severity"
-        if alert.status == "acknowledged":
-            alert.status, alert.escalation_step = "open", 0
-            alert.pending, alert.escalate_at = store.PENDING, to_iso(at + self.policy.delay(alert.level))
-            alert.retriggers = [*alert.retriggers, reply_key]
-            event = "retriggered"
-        elif event == "raised_severity" and alert.pending and alert.escalate_at:
-            # A rise to crisis shortens the wait before escalation; it never lengthens it.
-            alert.escalate_at = min(alert.escalate_at, to_iso(at + self.policy.delay(alert.level)))
-        alert.timeline = [*alert.timeline, _entry(at, event, assessment.level.value)]
-        alert.save()  # versioned: a concurrent acknowledgement makes this fail and the record retry
-        return alert, event, self._step_for(alert, reply_key)
+        added: list[alerting.ReplyAdded] = []
 
-    @staticmethod
-    def _step_for(alert: store.Alert, reply_key: str) -> str:
-        # One page per severity of the episode, plus one per reply that re-triggered it.
-        return f"retrigger:{reply_key}" if reply_key in alert.retriggers else alert.level
+        def add(fresh: Alert) -> Alert | None:
+            added.append(alerting.add_reply(fresh, reply_key=reply_key, level=assessment.level, rules=rules,
+                                            at=at, policy=self.policy))
+            return added[-1].alert if added[-1].changed else None
+
+        # Versioned: a concurrent acknowledgement makes the save fail, and the reply is re-applied.
+        saved = self._alerts.update(current.alert_id, add)
+        if saved is None:
+            raise RuntimeError("alert vanished while adding a reply; retry")
+        result = added[-1]
+        return saved, result.event, result.step
 
     # --- paging -----------------------------------------------------------------------------
 
-    def page(self, alert: store.Alert, client: store.Client, at: datetime, *, step: str,
-             coach_id: str | None = None, why: store.TimelineEntry | None = None) -> str | None:
+    def page(self, alert: Alert, client: Client, at: datetime, *, step: str,
+             coach_id: str | None = None, why: TimelineEntry | None = None) -> str | None:
         """Page ``coach_id`` (default: whoever is on call at ``at``) for ``step`` of ``alert``, once.
 
         ``why`` goes on the timeline just before the page (an escalation says why it pages).
@@ -191,38 +129,29 @@ class AlertDesk:
         """
         if step in alert.paged_steps:
             return None
-        on_call = resolve_on_call(at)
+        on_call = self.on_call_at(at)
         target = coach_id or on_call.primary
         page = Page(
             alert_id=alert.alert_id,
             step=step,
             coach_id=target,
-            severity=alert.level,
-            subject=f"Moodline {alert.level.upper()} alert: {client.display_name}"
+            severity=alert.level.value,
+            subject=f"Moodline {alert.level.value.upper()} alert: {client.display_name}"
             + (" (escalated)" if step.startswith("escalation") else ""),
             body=self._page_body(alert, client, target, at),
         )
         self._publish(page=asdict(page))
         source = on_call.source if coach_id is None else "escalation"
-
-        def record(fresh: store.Alert) -> bool:
-            if step in fresh.paged_steps:
-                return False
-            fresh.paged_to = target
-            fresh.paged_steps = [*fresh.paged_steps, step]
-            fresh.timeline = [*fresh.timeline, *([why] if why else []),
-                              _entry(at, "paged", f"{target} ({source}), step {step}")]
-            return True
-
-        store.update_alert(alert.alert_id, record)
+        self._alerts.update(alert.alert_id, lambda fresh: alerting.record_page(
+            fresh, step=step, target=target, source=source, at=at, why=why))
         logger.info("alert paged", alert_id=alert.alert_id, coach_id=target, step=step)
         return target
 
-    def _page_body(self, alert: store.Alert, client: store.Client, coach_id: str, at: datetime) -> str:
+    def _page_body(self, alert: Alert, client: Client, coach_id: str, at: datetime) -> str:
         # The page names the client and the rules that fired, never the message text or phone
         # number: pages travel over SMS and e-mail. The coach reads the reply with the CLI.
         lines = [
-            f"{alert.level.upper()}: {client.display_name} (client {client.client_id}) needs a human.",
+            f"{alert.level.value.upper()}: {client.display_name} (client {client.client_id}) needs a human.",
             f"Why: {', '.join(alert.reasons)}.",
             f"Acknowledge: text ACK {alert.ack_code}",
         ]
@@ -249,7 +178,7 @@ class AlertDesk:
         """
         escalated: list[tuple[str, str]] = []
         failures = 0
-        for alert in store.find_due_escalations(now):
+        for alert in self._alerts.due_escalations(now):
             # One bad alert must not hold back the escalation of every alert behind it.
             try:
                 target = self._escalate(alert, now)
@@ -264,93 +193,67 @@ class AlertDesk:
             raise RuntimeError(f"{failures} escalation(s) failed; the next run retries them")
         return escalated
 
-    def _escalate(self, alert: store.Alert, now: datetime) -> str | None:
+    def _escalate(self, alert: Alert, now: datetime) -> str | None:
         """Page the next step of one overdue alert, then move its clock on; returns the coach paged."""
-        client = store.get_client(alert.client_id)
-        if client is None or alert.status != "open":
-            store.update_alert(alert.alert_id, _stop_escalating)
+        client = self._clients.get(alert.client_id)
+        if client is None or alert.status is not AlertStatus.OPEN:
+            self._alerts.update(alert.alert_id, alerting.stop_escalating)
             return None
-        step = int(alert.escalation_step) + 1
-        target = escalation_target(step, resolve_on_call(now))
-        why = _entry(now, "escalated", f"step {step}: {target}, not acknowledged")
-        # A re-triggered alert starts its escalation again: the step key names the round.
-        round_key = len(alert.retriggers)
+        step = alert.escalation_step + 1
+        target = self.policy.target(step, self.on_call_at(now))
+        why = alerting.entry(now, AlertEvent.ESCALATED, f"step {step}: {target}, not acknowledged")
+        round_key = alerting.escalation_round(alert)
         self.page(alert, client, now, step=f"escalation-{round_key}-{step}", coach_id=target, why=why)
-
-        def advance(fresh: store.Alert) -> bool:
-            if fresh.status != "open" or int(fresh.escalation_step) >= step:
-                return False  # acknowledged meanwhile, or another run advanced it
-            due_at = from_iso(fresh.escalate_at or to_iso(now))
-            fresh.escalation_step = step
-            fresh.escalate_at = to_iso(max(due_at, now) + self.policy.delay(fresh.level))
-            return True
-
-        store.update_alert(alert.alert_id, advance)
+        self._alerts.update(alert.alert_id, lambda fresh: alerting.advance_escalation(
+            fresh, step=step, now=now, policy=self.policy))
         metrics.add_metric(name="AlertsEscalated", unit="Count", value=1)
         return target
 
 
-def _stop_escalating(alert: store.Alert) -> bool:
-    changed = alert.pending is not None
-    alert.pending = None
-    alert.escalate_at = None
-    return changed
+class AlertActions:
+    """Acknowledge and resolve: no pager needed, so the webhook, the links and the CLI use them too."""
 
+    def __init__(self, alerts: Alerts) -> None:
+        self._alerts = alerts
 
-# --- acknowledgement and resolution: no pager needed, so the webhook and the CLI use them too -------
+    def get(self, alert_id: str) -> Alert:
+        alert = self._alerts.get(alert_id)
+        if alert is None:
+            raise AlertError("no such alert")
+        return alert
 
+    def acknowledge(self, alert_id: str, *, by: str, via: Via, at: datetime) -> Alert:
+        """Acknowledge an alert (idempotent): escalation stops; the alert stays open until resolved."""
+        acknowledged: list[Alert] = []
 
-def acknowledge_alert(alert_id: str, *, by: str, via: str, at: datetime) -> store.Alert:
-    """Acknowledge an alert (idempotent): escalation stops; the alert stays open until resolved."""
+        def acknowledge(fresh: Alert) -> Alert | None:
+            changed = alerting.acknowledge(fresh, by=by, via=via, at=at)
+            acknowledged[:] = [changed] if changed is not None else []
+            return changed
 
-    def acknowledge(alert: store.Alert) -> bool:
-        if alert.status != "open":
-            return False
-        alert.status = "acknowledged"
-        alert.acknowledged_by, alert.acknowledged_at = by, to_iso(at)
-        _stop_escalating(alert)
-        alert.timeline = [*alert.timeline, _entry(at, "acknowledged", f"by {by} via {via}")]
-        return True
+        alert = self._alerts.update(alert_id, acknowledge)
+        if alert is None:
+            raise AlertError("no such alert")
+        if acknowledged:
+            metrics.add_metric(name="AlertsAcknowledged", unit="Count", value=1)
+            logger.info("alert acknowledged", alert_id=alert_id, coach_id=by, via=via.value)
+        return alert
 
-    alert = store.update_alert(alert_id, acknowledge)
-    if alert is None:
-        raise AlertError("no such alert")
-    if alert.acknowledged_by == by and alert.acknowledged_at == to_iso(at):
-        metrics.add_metric(name="AlertsAcknowledged", unit="Count", value=1)
-        logger.info("alert acknowledged", alert_id=alert_id, coach_id=by, via=via)
-    return alert
+    def acknowledge_by_code(self, code: str, *, by: str, at: datetime) -> Alert:
+        """Acknowledge the pending alert whose page carried ``code`` (a coach texting ``ACK 123456``)."""
+        matches = [alert_id for pending, alert_id in self._alerts.pending_ack_codes().items()
+                   if hmac.compare_digest(pending.encode(), code.encode())]
+        if len(matches) != 1:
+            raise AlertError(f"no open alert with code {code}")
+        return self.acknowledge(matches[0], by=by, via=Via.SMS, at=at)
 
-
-def acknowledge_by_code(code: str, *, by: str, at: datetime) -> store.Alert:
-    """Acknowledge the pending alert whose page carried ``code`` (a coach texting ``ACK 123456``)."""
-    matches = [alert_id for pending, alert_id in store.pending_ack_codes().items()
-               if hmac.compare_digest(pending.encode(), code.encode())]
-    if len(matches) != 1:
-        raise AlertError(f"no open alert with code {code}")
-    return acknowledge_alert(matches[0], by=by, via="sms", at=at)
-
-
-def resolve_alert(alert_id: str, *, by: str, outcome: str, at: datetime, note: str = "") -> store.Alert:
-    """Close the episode with its outcome; the next risky reply opens a new alert."""
-    if outcome not in OUTCOMES:
-        raise AlertError(f"outcome must be one of {', '.join(OUTCOMES)}")
-
-    def resolve(alert: store.Alert) -> bool:
-        if alert.status == "resolved":
-            return False
-        if alert.status == "open":
-            alert.timeline = [*alert.timeline, _entry(at, "acknowledged", f"by {by} via resolve")]
-            alert.acknowledged_by, alert.acknowledged_at = by, to_iso(at)
-        alert.status, alert.outcome = "resolved", outcome
-        alert.resolved_by, alert.resolved_at = by, to_iso(at)
-        _stop_escalating(alert)
-        detail = f"{outcome} by {by}" + (f": {note[:200]}" if note else "")
-        alert.timeline = [*alert.timeline, _entry(at, "resolved", detail)]
-        return True
-
-    alert = store.update_alert(alert_id, resolve)
-    if alert is None:
-        raise AlertError("no such alert")
-    store.close_episode(alert)
-    metrics.add_metric(name="AlertsResolved", unit="Count", value=1)
-    return alert
+    def resolve(self, alert_id: str, *, by: str, outcome: str, at: datetime, note: str = "") -> Alert:
+        """Close the episode with its outcome; the next risky reply opens a new alert."""
+        chosen = alerting.parse_outcome(outcome)
+        alert = self._alerts.update(alert_id, lambda fresh: alerting.resolve(
+            fresh, by=by, outcome=chosen, at=at, note=note))
+        if alert is None:
+            raise AlertError("no such alert")
+        self._alerts.close_episode(alert)
+        metrics.add_metric(name="AlertsResolved", unit="Count", value=1)
+        return alert

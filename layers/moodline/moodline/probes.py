@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-import boto3
-
-from moodline import store
-from moodline.idempotency import once_per_key
+from moodline.domain import Client, Message, SmsSendError, message_key
 from moodline.observability import logger, metrics
+from moodline.ports import Clients, Messages, OncePerKey, Queue, SmsSender
 from moodline.schedule import (
     MAX_LATENESS,
     CheckinTime,
@@ -24,13 +22,9 @@ from moodline.schedule import (
     to_iso,
     within_sending_hours,
 )
-from moodline.sms import SmsSendError, TwilioSms
 from moodline.texts import text_for
+from moodline.vocabulary import Direction, MessageKind
 
-if TYPE_CHECKING:
-    from mypy_boto3_sqs import SQSClient
-
-SQS_BATCH = 10  # SendMessageBatch takes at most ten entries
 PROBE_KEY_SECONDS = 3 * 24 * 3600  # longer than any retry: a local day's probe is sent once, ever
 
 
@@ -72,7 +66,7 @@ class SchedulingRun:
     invalid: int
 
 
-def plan_probe(client: store.Client, now: datetime) -> tuple[ProbeRequest | None, datetime, bool]:
+def plan_probe(client: Client, now: datetime) -> tuple[ProbeRequest | None, datetime, bool]:
     """For a due client: the request to queue (None if nothing is due now), the next due instant,
     and whether a missed probe was skipped as too late to send (a scheduler outage, say).
     """
@@ -89,27 +83,22 @@ def plan_probe(client: store.Client, now: datetime) -> tuple[ProbeRequest | None
     return request, checkin.next_after(max(due_at, now)), skipped
 
 
-def _batches(items: Sequence[ProbeRequest], size: int) -> Iterator[Sequence[ProbeRequest]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
 class ProbeScheduler:
-    """Turns the due index into SQS messages; one scheduler tick costs O(clients due), never a scan."""
+    """Turns the due index into queued probe requests; one tick costs O(clients due), never a scan."""
 
-    def __init__(self, *, queue_url: str, shards: int, sqs: SQSClient | None = None) -> None:
-        self._queue_url = queue_url
+    def __init__(self, *, clients: Clients, queue: Queue, shards: int) -> None:
+        self._clients = clients
+        self._queue = queue
         self._shards = shards
-        self._sqs = sqs
 
     def queue_due_probes(self, now: datetime) -> SchedulingRun:
         """Queue a probe for every client due before the end of ``now``'s slot, then advance them."""
         end = slot_end(now)
-        planned: list[tuple[store.Client, ProbeRequest | None, datetime | None]] = []
+        planned: list[tuple[Client, ProbeRequest | None, datetime | None]] = []
         invalid = stale = 0
         # The shards are independent partitions of the due index: read them concurrently.
         with ThreadPoolExecutor(max_workers=self._shards) as pool:
-            shards = list(pool.map(lambda shard: list(store.find_due_clients(shard, end)), range(self._shards)))
+            shards = list(pool.map(lambda shard: self._clients.due(shard, end), range(self._shards)))
         for due_clients in shards:
             for client in due_clients:
                 try:
@@ -123,56 +112,45 @@ class ProbeScheduler:
                 stale += skipped
                 planned.append((client, request, next_at))
         requests = [request for _, request, _ in planned if request is not None]
-        self._send(requests)
+        self._queue.send_all([request.to_json() for request in requests])
         for client, _, advance_to in planned:
             # Advance only after the requests are on the queue: a crash before this point re-queues
             # them next tick, and send_probe's idempotency key drops the duplicates.
-            store.schedule_next_probe(client, advance_to, shards=self._shards)
+            self._clients.schedule_next_probe(client, advance_to, shards=self._shards)
         metrics.add_metric(name="ProbesQueued", unit="Count", value=len(requests))
         if stale:
             logger.warning("late probes skipped", count=stale)
             metrics.add_metric(name="ProbesSkippedStale", unit="Count", value=stale)
         return SchedulingRun(to_iso(end), len(requests), stale, invalid)
 
-    def _send(self, requests: Sequence[ProbeRequest]) -> None:
-        if not requests:
-            return
-        if self._sqs is None:
-            self._sqs = boto3.client("sqs")
-        for batch in _batches(requests, SQS_BATCH):
-            response = self._sqs.send_message_batch(
-                QueueUrl=self._queue_url,
-                Entries=[{"Id": str(i), "MessageBody": r.to_json()} for i, r in enumerate(batch)],
-            )
-            if response.get("Failed"):
-                raise RuntimeError(f"SQS refused {len(response['Failed'])} probe requests")
-
 
 class ProbeSender:
     """Sends one probe SMS per client per local day, however often the request is delivered."""
 
-    def __init__(self, *, sms: TwilioSms, idempotency_table: str, retention_days: int, shards: int,
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+    def __init__(self, *, clients: Clients, messages: Messages, sms: SmsSender, once: OncePerKey,
+                 retention_days: int, shards: int, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self._clients = clients
+        self._messages = messages
         self._sms = sms
         self._now = clock
         self._retention_days = retention_days
         self._shards = shards
-        self.send_probe = once_per_key(
+        self._send_once = once(
             self._send_probe,
-            table_name=idempotency_table,
             key_prefix="probe",
             data_keyword="probe",
             key_jmespath="[client_id, local_date]",
             expires_after_seconds=PROBE_KEY_SECONDS,
         )
 
-    def use_clock(self, clock: Callable[[], datetime]) -> None:
-        """Replace the wall clock (the offline stack runs on simulated time)."""
-        self._now = clock
+    def send(self, request: ProbeRequest) -> dict[str, Any]:
+        """Send the probe of ``request`` unless this client's probe for that local date already went out."""
+        result: dict[str, Any] = self._send_once(probe=asdict(request))
+        return result
 
     def _send_probe(self, probe: dict[str, Any]) -> dict[str, Any]:
         request = ProbeRequest(**probe)
-        client = store.get_client(request.client_id)
+        client = self._clients.get(request.client_id)
         if client is None or not client.probing:
             # Opted out or paused after the tick queued it: the latest state wins.
             return {"outcome": "skipped"}
@@ -185,30 +163,31 @@ class ProbeSender:
         try:
             sent = self._sms.send(client.phone_e164, text_for("probe", client.locale, name=client.display_name))
         except SmsSendError as exc:
-            if not exc.recipient:
+            status = exc.refusal.client_status
+            if status is None:
                 # Throttling or an outage (retryable), or our own configuration (bad token, bad
                 # sender): the idempotency record is released, SQS redelivers, and the DLQ alarms.
                 raise
-            status = store.STOPPED if exc.code == 21610 else store.UNREACHABLE
-            store.set_client_status(client, status, now=from_iso(request.due_at), shards=self._shards)
-            logger.warning("probe refused permanently", client_id=client.client_id, twilio_code=exc.code)
+            self._clients.set_status(client, status, now=from_iso(request.due_at), shards=self._shards)
+            logger.warning("probe refused permanently", client_id=client.client_id, sms_error_code=exc.code)
             metrics.add_metric(name="ProbesRefused", unit="Count", value=1)
             return {"outcome": "refused", "code": exc.code}
         metrics.add_metric(name="ProbesSent", unit="Count", value=1)
         try:
-            store.record_message(
-                store.Message(
+            self._messages.record(
+                Message(
                     client_id=client.client_id,
-                    at=store.message_key(from_iso(request.due_at), sent.sid),
+                    at=message_key(from_iso(request.due_at), sent.sid),
                     sid=sent.sid,
-                    direction="outbound",
-                    kind="probe",
+                    direction=Direction.OUTBOUND,
+                    kind=MessageKind.PROBE,
                     local_date=request.local_date,
                     status=sent.status,
+                    status_rank=sent.rank,
                 ),
                 retention_days=self._retention_days,
             )
-            store.mark_probed(client.client_id, request.local_date)
+            self._clients.mark_probed(client.client_id, request.local_date)
         except Exception:
             # The SMS has left: failing now would release the key and text the client twice.
             logger.exception("probe sent but not recorded", client_id=client.client_id, message_sid=sent.sid)

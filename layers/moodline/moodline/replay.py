@@ -6,11 +6,13 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
-from moodline import store
+from moodline.ports import Alerts, Messages
+from moodline.scoring import mood_history
 from moodline.triage.engine import assess_reply
+from moodline.vocabulary import Outcome
 
 # A follow-up was still a reason to call the client: it counts with true alarms for precision.
-USEFUL = {"true_alarm", "follow_up"}
+USEFUL = {Outcome.TRUE_ALARM, Outcome.FOLLOW_UP}
 
 
 @dataclass(frozen=True)
@@ -64,18 +66,19 @@ def replay(cases: Iterable[ReplayCase]) -> Replay:
             fired[rule] += 1
             if case.outcome in USEFUL:
                 useful[rule] += 1
-            elif case.outcome == "false_alarm":
+            elif case.outcome == Outcome.FALSE_ALARM:
                 false[rule] += 1
     rules = [RulePrecision(rule, fired[rule], useful[rule], false[rule]) for rule in sorted(fired)]
     return Replay(rules, changed, count)
 
 
-def resolved_cases() -> Iterator[ReplayCase]:
+def resolved_cases(alerts: Alerts, messages: Messages) -> Iterator[ReplayCase]:
     """The replies of every resolved alert, with each client's mood history before the reply (a scan: ops only)."""
-    for alert in store.Alert.scan(store.Alert.status == "resolved"):
+    for alert in alerts.resolved():
         for key in alert.replies:
-            reply = next(iter(store.Message.query(alert.client_id, store.Message.at == key)), None)
+            reply = messages.get(alert.client_id, key)
             if reply is None or reply.body is None:
                 continue  # expired by TTL or erased
-            yield ReplayCase(alert.alert_id, reply.body, store.mood_history(reply), alert.outcome or "",
-                             reply.level)
+            yield ReplayCase(alert.alert_id, reply.body, mood_history(messages, reply),
+                             alert.outcome.value if alert.outcome else "",
+                             reply.level.value if reply.level else None)

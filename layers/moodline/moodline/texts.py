@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from moodline.vocabulary import Keyword
+
 # English copy avoids curly quotes, en dashes and emoji: one such character switches the whole
 # SMS to UCS-2 (70 characters a segment instead of 160) and can triple the cost.
 _TEXTS: dict[str, dict[str, str]] = {
@@ -38,19 +40,19 @@ def text_for(key: str, locale: str, **values: str) -> str:
 STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"})
 START_WORDS = frozenset({"START", "UNSTOP", "YES"})
 HELP_WORDS = frozenset({"HELP", "INFO", "AYUDA"})
+# Every keyword has its words; tests/unit/test_vocabulary.py checks none is missing.
+KEYWORD_WORDS: dict[Keyword, frozenset[str]] = {
+    Keyword.STOP: STOP_WORDS,
+    Keyword.START: START_WORDS,
+    Keyword.HELP: HELP_WORDS,
+}
 
 
-def keyword_of(body: str) -> str | None:
-    """``"stop"``, ``"start"`` or ``"help"`` when the whole message is such a keyword, as Twilio matches them.
+def keyword_of(body: str) -> Keyword | None:
+    """The keyword ``body`` is, when the whole message is one, as Twilio matches them.
 
     Only a message that *is* the keyword counts: "stop, I can't take this anymore" is a reply,
     and goes to triage like any other.
     """
     word = body.strip().strip(".!").upper()
-    if word in STOP_WORDS:
-        return "stop"
-    if word in START_WORDS:
-        return "start"
-    if word in HELP_WORDS:
-        return "help"
-    return None
+    return next((keyword for keyword, words in KEYWORD_WORDS.items() if word in words), None)

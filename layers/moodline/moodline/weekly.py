@@ -7,10 +7,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from moodline import store
-from moodline.idempotency import once_per_key
-from moodline.mailer import SesMailer
+from moodline.domain import Client
 from moodline.observability import logger, metrics
+from moodline.ports import Alerts, Clients, Coaches, Mailer, Messages, OncePerKey
 from moodline.summary import (
     AlertBrief,
     ClientWeekInput,
@@ -19,6 +18,7 @@ from moodline.summary import (
     render_weekly_email,
     summarize_client_week,
 )
+from moodline.vocabulary import ClientStatus, Direction, MessageKind
 
 TREND_WEEKS = 3
 WEEKLY_KEY_SECONDS = 14 * 24 * 3600
@@ -44,7 +44,7 @@ def _local_midnight(day: date, timezone: str) -> datetime:
     return datetime.combine(day, time(0), tzinfo=ZoneInfo(timezone)).astimezone(UTC)
 
 
-def client_week(client: store.Client, week_start: date) -> ClientWeekInput:
+def client_week(messages: Messages, alerts: Alerts, client: Client, week_start: date) -> ClientWeekInput:
     """Gather one client's week (and the weeks before it, for the trend) from their messages and alerts."""
     week_end = week_start + timedelta(days=7)
     start = _local_midnight(week_start - timedelta(weeks=TREND_WEEKS), client.timezone)
@@ -52,36 +52,37 @@ def client_week(client: store.Client, week_start: date) -> ClientWeekInput:
     days: dict[date, dict[str, Any]] = {}
     previous: list[float] = []
     earlier: dict[str, bool] = {}  # local date → replied, for probes before the week
-    for message in store.messages_between(client.client_id, start, end):
+    for message in messages.between(client.client_id, start, end):
         day = date.fromisoformat(message.local_date)
         if day < week_start:
-            if message.direction == "inbound" and message.mood is not None:
+            if message.direction is Direction.INBOUND and message.mood is not None:
                 previous.append(float(message.mood))
-            if message.direction == "outbound" and message.kind == "probe":
+            if message.direction is Direction.OUTBOUND and message.kind is MessageKind.PROBE:
                 earlier.setdefault(message.local_date, False)
-            elif message.direction == "inbound" and message.kind == "reply" and message.local_date in earlier:
+            elif (message.direction is Direction.INBOUND and message.kind is MessageKind.REPLY
+                  and message.local_date in earlier):
                 earlier[message.local_date] = True
             continue
         if day >= week_end:
             continue
         entry = days.setdefault(day, {"probe_sent": False, "replied": False, "mood": None})
-        if message.direction == "outbound" and message.kind == "probe":
+        if message.direction is Direction.OUTBOUND and message.kind is MessageKind.PROBE:
             entry["probe_sent"] = True
-        elif message.direction == "inbound" and message.kind == "reply":
+        elif message.direction is Direction.INBOUND and message.kind is MessageKind.REPLY:
             entry["replied"] = True
             if message.mood is not None:
                 entry["mood"] = float(message.mood)  # the day's latest rating wins
-    alerts = [
-        AlertBrief(datetime.fromisoformat(a.opened_at.replace("Z", "+00:00")), a.level, a.status)
-        for a in store.alerts_of_client(client.client_id, _local_midnight(week_start, client.timezone), end)
+    briefs = [
+        AlertBrief(datetime.fromisoformat(a.opened_at.replace("Z", "+00:00")), a.level.value, a.status.value)
+        for a in alerts.of_client(client.client_id, _local_midnight(week_start, client.timezone), end)
     ]
     return ClientWeekInput(
         client_id=client.client_id,
         display_name=client.display_name,
         checkins=[DayCheckin(local_date=day, **entry) for day, entry in sorted(days.items())],
-        alerts=alerts,
+        alerts=briefs,
         previous_moods=previous,
-        opted_out=client.status == store.STOPPED,
+        opted_out=client.status is ClientStatus.STOPPED,
         previous_answered=[earlier[day] for day in sorted(earlier)],
     )
 
@@ -89,12 +90,16 @@ def client_week(client: store.Client, week_start: date) -> ClientWeekInput:
 class WeeklySummaries:
     """Sends each coach their summary once per ISO week (a retry skips coaches already e-mailed)."""
 
-    def __init__(self, *, mailer: SesMailer, idempotency_table: str, practice_timezone: str) -> None:
+    def __init__(self, *, clients: Clients, messages: Messages, alerts: Alerts, coaches: Coaches, mailer: Mailer,
+                 once: OncePerKey, practice_timezone: str) -> None:
+        self._clients = clients
+        self._messages = messages
+        self._alerts = alerts
+        self._coaches = coaches
         self._mailer = mailer
         self._timezone = practice_timezone
-        self._send = once_per_key(
+        self._send = once(
             self._send_once,
-            table_name=idempotency_table,
             key_prefix="weekly",
             data_keyword="job",
             key_jmespath="[coach_id, iso_week]",
@@ -104,7 +109,7 @@ class WeeklySummaries:
     def send_all(self, now: datetime) -> WeeklyRun:
         """E-mail every coach the summary of the ISO week before ``now``."""
         iso_week = previous_iso_week(now, self._timezone)
-        coaches = store.all_coaches()
+        coaches = self._coaches.all()
         sent = clients = 0
         for coach in coaches:
             result = self._send(job={"coach_id": coach.coach_id, "iso_week": iso_week})
@@ -114,13 +119,13 @@ class WeeklySummaries:
         return WeeklyRun(iso_week, len(coaches), sent, clients)
 
     def _send_once(self, job: dict[str, str]) -> dict[str, Any]:
-        coach = store.get_coach(job["coach_id"])
+        coach = self._coaches.get(job["coach_id"])
         if coach is None:
             return {"sent": False, "clients": 0}
         week_start, _ = iso_week_bounds(job["iso_week"])
         summaries = [
-            summarize_client_week(client_week(client, week_start), week_start=week_start)
-            for client in store.clients_of_coach(coach.coach_id)
+            summarize_client_week(client_week(self._messages, self._alerts, client, week_start), week_start=week_start)
+            for client in self._clients.of_coach(coach.coach_id)
         ]
         email = render_weekly_email(coach_name=coach.name, iso_week=job["iso_week"], summaries=summaries)
         message_id = self._mailer.send(to=coach.email, subject=email.subject, html=email.html, text=email.text)

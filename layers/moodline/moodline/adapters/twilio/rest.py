@@ -1,12 +1,14 @@
-"""Outbound SMS through Twilio's Messages API, with Twilio's errors sorted into retry or give up."""
+"""Outbound SMS through Twilio's Messages API, with Twilio's errors sorted into what the use cases do."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from moodline.adapters.twilio.codes import DESCRIPTIONS, rank_of, refusal_of, status_of
 from moodline.credentials import TwilioCredentials
+from moodline.domain import SentSms, SmsSendError
+from moodline.vocabulary import DeliveryStatus, Refusal
 
 if TYPE_CHECKING:  # twilio.rest costs ~120 ms to import: only functions that send SMS pay for it
     from twilio.rest import Client as TwilioClient
@@ -14,34 +16,7 @@ if TYPE_CHECKING:  # twilio.rest costs ~120 ms to import: only functions that se
 # Twilio error codes that say this *recipient* cannot take our SMS: retrying will not help, and
 # the client's status should change. Any other refusal (bad credentials 20003, bad sender 21606,
 # region not enabled 21408) is our configuration: it must alarm, never unenrol clients.
-RECIPIENT_CODES = {
-    21211: "invalid 'To' number",
-    21610: "recipient opted out",
-    21612: "unreachable carrier route",
-    21614: "not a mobile number",
-}
 HTTP_TIMEOUT_SECONDS = 10  # the twilio client has no timeout of its own; a hung send would hold the batch
-# Throttling and queue pressure: worth retrying after a pause (RapidPro marks these retryable too).
-RETRYABLE_CODES = {20429, 30001, 63018}
-
-@dataclass(frozen=True)
-class SentSms:
-    """What Twilio answered for one message."""
-
-    sid: str
-    status: str
-
-
-class SmsSendError(Exception):
-    """Twilio refused a message. ``retryable`` says whether sending it again later can succeed;
-    ``recipient`` whether the refusal is about the number (opted out, invalid), not our setup."""
-
-    def __init__(self, message: str, *, status: int | None, code: int | None, retryable: bool) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.retryable = retryable
-        self.recipient = code in RECIPIENT_CODES
 
 
 def build_twilio_client(credentials: TwilioCredentials, *, api_base_url: str = "") -> TwilioClient:
@@ -57,7 +32,7 @@ def build_twilio_client(credentials: TwilioCredentials, *, api_base_url: str = "
 
 
 class TwilioSms:
-    """Sends SMS with the official client; rebuilds it when the credentials rotate."""
+    """:class:`moodline.ports.SmsSender` with the official client; rebuilds it when the credentials rotate."""
 
     def __init__(
         self,
@@ -99,16 +74,13 @@ class TwilioSms:
             message = self._twilio().messages.create(to=to, body=body, **sender, **extra)
         except TwilioRestException as exc:
             code = exc.code if isinstance(exc.code, int) else None
-            retryable = code not in RECIPIENT_CODES and (
-                code in RETRYABLE_CODES or exc.status == 429 or exc.status >= 500
-            )
             raise SmsSendError(
-                RECIPIENT_CODES.get(code or 0, f"Twilio refused the message (HTTP {exc.status})"),
-                status=exc.status,
+                DESCRIPTIONS.get(code or 0, f"Twilio refused the message (HTTP {exc.status})"),
+                refusal=refusal_of(code, exc.status),
                 code=code,
-                retryable=retryable,
+                http_status=exc.status,
             ) from None  # the cause carries the recipient number; keep it out of logs
         except OSError as exc:  # connection reset, DNS, timeout: the message may not have left
-            raise SmsSendError(f"Twilio unreachable: {type(exc).__name__}", status=None, code=None,
-                               retryable=True) from None
-        return SentSms(sid=str(message.sid), status=str(message.status or "queued"))
+            raise SmsSendError(f"Twilio unreachable: {type(exc).__name__}", refusal=Refusal.RETRYABLE) from None
+        status = status_of(str(message.status or "")) or DeliveryStatus.QUEUED
+        return SentSms(sid=str(message.sid), status=status, rank=rank_of(status))

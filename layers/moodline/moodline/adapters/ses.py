@@ -11,7 +11,7 @@ if TYPE_CHECKING:
 
 
 class SesMailer:
-    """Sends e-mail from one verified sender identity."""
+    """The :class:`moodline.ports.Mailer`: e-mail from one verified sender identity."""
 
     def __init__(self, sender: str, ses: SESV2Client | None = None) -> None:
         if not sender:

@@ -1,0 +1,628 @@
+"""The DynamoDB adapter: PynamoDB rows and the repositories of :mod:`moodline.ports` over them.
+
+The only code that imports PynamoDB. Rows map to and from :mod:`moodline.domain` values here and
+nowhere else. Access patterns (docs/architecture.md) and what serves each:
+
+1. inbound SMS → client by phone ............ ``Client.by_phone`` GSI (keyed hash of E.164)
+2. clients due in a 15-minute slot .......... ``Client.due`` sparse GSI (due_shard, next_probe_at)
+3. a client's messages over N days .......... ``Message`` table key (client_id, at)
+4. a coach's clients ........................ ``Client.by_coach`` GSI
+5. the open alert of a client ............... ``Client.open_alert_id`` pointer (strongly consistent)
+                                              and ``Alert.by_client`` GSI for history
+6. who is on call at time T ................. ``OnCallShift`` key (rota, starts_at): latest start ≤ T
+7. an outbound message by Twilio SID ........ ``Message.by_sid`` GSI (keys only)
+8. idempotency records ...................... the Powertools table (``id``), see ``moodline.idempotency``
+9. alerts waiting to escalate ............... ``Alert.pending_escalation`` sparse GSI (pending, escalate_at)
+10. a coach texting ACK, by phone ........... ``Coach.by_phone`` GSI (keyed hash)
+
+Key schemas here must match ``template.yaml``; ``tests/infra`` checks that they do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
+from typing import Any
+
+from pynamodb.attributes import (
+    ListAttribute,
+    MapAttribute,
+    NumberAttribute,
+    TTLAttribute,
+    UnicodeAttribute,
+    VersionAttribute,
+)
+from pynamodb.connection import Connection
+from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
+from pynamodb.expressions.update import Action
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
+from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
+
+from moodline import domain
+from moodline.domain import shard_of
+from moodline.ports import AlertConflict
+from moodline.schedule import to_iso
+from moodline.settings import Settings
+from moodline.triage.model import Level
+from moodline.vocabulary import (
+    AlertEvent,
+    AlertStatus,
+    ClientStatus,
+    DeliveryStatus,
+    Direction,
+    MessageKind,
+    Outcome,
+    Rota,
+)
+
+PENDING = "PENDING"  # the hash key of the sparse escalation index
+
+
+class ByPhone(GlobalSecondaryIndex["ClientRow"]):
+    class Meta:
+        index_name = "by_phone"
+        projection = KeysOnlyProjection()
+
+    phone_hash = UnicodeAttribute(hash_key=True)
+
+
+class ByCoach(GlobalSecondaryIndex["ClientRow"]):
+    class Meta:
+        index_name = "by_coach"
+        projection = AllProjection()
+
+    coach_id = UnicodeAttribute(hash_key=True)
+    client_id = UnicodeAttribute(range_key=True)
+
+
+class Due(GlobalSecondaryIndex["ClientRow"]):
+    """Sparse: only clients that should be probed carry ``due_shard`` / ``next_probe_at``."""
+
+    class Meta:
+        index_name = "due"
+        projection = IncludeProjection(["timezone", "checkin_time"])
+
+    due_shard = NumberAttribute(hash_key=True)
+    next_probe_at = UnicodeAttribute(range_key=True)
+
+
+class ClientRow(Model):
+    """An enrolled client. The phone number is stored once, here, in a KMS-encrypted table."""
+
+    class Meta:
+        table_name = "ClientsTable"
+
+    client_id = UnicodeAttribute(hash_key=True)
+    coach_id = UnicodeAttribute()
+    display_name = UnicodeAttribute()  # first name or initials: minimal PII
+    phone_e164 = UnicodeAttribute()
+    phone_hash = UnicodeAttribute()
+    timezone = UnicodeAttribute()
+    checkin_time = UnicodeAttribute()  # "HH:MM" local
+    locale = UnicodeAttribute(default="en-US")
+    status = UnicodeAttribute(default=ClientStatus.ACTIVE.value)
+    consented_at = UnicodeAttribute(null=True)
+    enrolled_at = UnicodeAttribute()
+    due_shard = NumberAttribute(null=True)
+    next_probe_at = UnicodeAttribute(null=True)
+    last_probe_date = UnicodeAttribute(null=True)
+    open_alert_id = UnicodeAttribute(null=True)
+
+    by_phone = ByPhone()
+    by_coach = ByCoach()
+    due = Due()
+
+
+class BySid(GlobalSecondaryIndex["MessageRow"]):
+    class Meta:
+        index_name = "by_sid"
+        projection = KeysOnlyProjection()
+
+    sid = UnicodeAttribute(hash_key=True)
+
+
+class MessageRow(Model):
+    """One SMS in or out. Inbound replies keep their text (needed to re-score); outbound keep a kind only."""
+
+    class Meta:
+        table_name = "MessagesTable"
+
+    client_id = UnicodeAttribute(hash_key=True)
+    at = UnicodeAttribute(range_key=True)  # "<ISO UTC>#<Twilio SID>": time-ordered and unique
+    sid = UnicodeAttribute()
+    direction = UnicodeAttribute()  # "inbound" | "outbound"
+    kind = UnicodeAttribute()  # probe | reply | keyword | resources | notice
+    local_date = UnicodeAttribute()
+    body = UnicodeAttribute(null=True)  # inbound text only
+    status = UnicodeAttribute(null=True)  # Twilio delivery status of outbound messages
+    status_rank = NumberAttribute(null=True)  # position of ``status`` in Twilio's lifecycle (never goes back)
+    error_code = NumberAttribute(null=True)
+    reply_sent = UnicodeAttribute(null=True)  # what the webhook answered: "ack" | "resources" | ...
+    mood = NumberAttribute(null=True)
+    level = UnicodeAttribute(null=True)
+    reasons = ListAttribute[str](of=UnicodeAttribute, null=True)  # type: ignore[arg-type]
+    alert_id = UnicodeAttribute(null=True)
+    expires_at = TTLAttribute(null=True)
+
+    by_sid = BySid()
+
+
+class TimelineEntryMap(MapAttribute[str, Any]):
+    at = UnicodeAttribute()
+    event = UnicodeAttribute()  # raised | appended | paged | acknowledged | escalated | resolved | ...
+    detail = UnicodeAttribute(default="")
+
+
+class AlertsByClient(GlobalSecondaryIndex["AlertRow"]):
+    class Meta:
+        index_name = "by_client"
+        projection = AllProjection()
+
+    client_id = UnicodeAttribute(hash_key=True)
+    opened_at = UnicodeAttribute(range_key=True)
+
+
+class PendingEscalation(GlobalSecondaryIndex["AlertRow"]):
+    """Sparse: only alerts waiting for an acknowledgement carry ``pending`` / ``escalate_at``.
+
+    The ACK code is projected so ``ACK <code>`` and a new alert's code are answered from the index.
+    """
+
+    class Meta:
+        index_name = "pending_escalation"
+        projection = IncludeProjection(["ack_code"])
+
+    pending = UnicodeAttribute(hash_key=True)
+    escalate_at = UnicodeAttribute(range_key=True)
+
+
+class AlertRow(Model):
+    """One episode of risk for one client: every risky reply, page and acknowledgement on one timeline."""
+
+    class Meta:
+        table_name = "AlertsTable"
+
+    alert_id = UnicodeAttribute(hash_key=True)
+    client_id = UnicodeAttribute()
+    coach_id = UnicodeAttribute()  # the client's own coach
+    level = UnicodeAttribute()
+    status = UnicodeAttribute(default="open")  # open | acknowledged | resolved
+    opened_at = UnicodeAttribute()
+    ack_code = UnicodeAttribute()
+    reasons = ListAttribute[str](of=UnicodeAttribute, default=list)  # type: ignore[arg-type]
+    replies = ListAttribute[str](of=UnicodeAttribute, default=list)  # type: ignore[arg-type]
+    timeline = ListAttribute[TimelineEntryMap](of=TimelineEntryMap, default=list)
+    paged_to = UnicodeAttribute(null=True)
+    paged_steps = ListAttribute[str](of=UnicodeAttribute, default=list)  # type: ignore[arg-type]
+    retriggers = ListAttribute[str](of=UnicodeAttribute, default=list)  # type: ignore[arg-type]
+    pending = UnicodeAttribute(null=True)  # PENDING while unacknowledged: the escalation index key
+    escalate_at = UnicodeAttribute(null=True)
+    escalation_step = NumberAttribute(default=0)
+    acknowledged_by = UnicodeAttribute(null=True)
+    acknowledged_at = UnicodeAttribute(null=True)
+    resolved_by = UnicodeAttribute(null=True)
+    resolved_at = UnicodeAttribute(null=True)
+    outcome = UnicodeAttribute(null=True)  # true_alarm | false_alarm | follow_up
+    # Optimistic locking: every save is conditional on the version read, so an acknowledgement
+    # and an escalation running at the same moment cannot overwrite each other.
+    version = VersionAttribute()
+
+    by_client = AlertsByClient()
+    pending_escalation = PendingEscalation()
+
+
+class ShiftRow(Model):
+    """A shift of a rota: from ``starts_at`` until ``ends_at``, a primary and an optional backup."""
+
+    class Meta:
+        table_name = "OnCallTable"
+
+    rota = UnicodeAttribute(hash_key=True)  # "override" beats "primary"
+    starts_at = UnicodeAttribute(range_key=True)
+    ends_at = UnicodeAttribute()
+    primary_coach_id = UnicodeAttribute()
+    backup_coach_id = UnicodeAttribute(null=True)
+
+
+class CoachByPhone(GlobalSecondaryIndex["CoachRow"]):
+    class Meta:
+        index_name = "by_phone"
+        projection = AllProjection()
+
+    phone_hash = UnicodeAttribute(hash_key=True)
+
+
+class CoachRow(Model):
+    """A coach: who gets pages (by SNS subscription on ``coach_id``) and the weekly e-mail."""
+
+    class Meta:
+        table_name = "CoachesTable"
+
+    coach_id = UnicodeAttribute(hash_key=True)
+    name = UnicodeAttribute()
+    email = UnicodeAttribute()
+    phone_hash = UnicodeAttribute(null=True)  # lets a coach text ACK <code>; the number itself is not kept
+
+    by_phone = CoachByPhone()
+
+
+
+
+def bind_tables(settings: Settings) -> None:
+    """Point every row model at the table names from ``settings`` (called once at cold start)."""
+    names: dict[type[Model], str] = {
+        ClientRow: settings.clients_table,
+        MessageRow: settings.messages_table,
+        AlertRow: settings.alerts_table,
+        ShiftRow: settings.oncall_table,
+        CoachRow: settings.coaches_table,
+    }
+    for model, table_name in names.items():
+        model.Meta.table_name = table_name
+        # PynamoDB caches the connection with the old name; drop it so the new name takes effect.
+        model._connection = None
+
+
+def _conditional_failure(exc: Exception) -> bool:
+    return getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException"
+
+
+# --- rows ↔ domain ------------------------------------------------------------------------------
+
+
+def client_of(row: ClientRow) -> domain.Client:
+    return domain.Client(
+        client_id=row.client_id, coach_id=row.coach_id, display_name=row.display_name,
+        phone_e164=row.phone_e164, phone_hash=row.phone_hash, timezone=row.timezone,
+        checkin_time=row.checkin_time, enrolled_at=row.enrolled_at, locale=row.locale,
+        status=ClientStatus(row.status), consented_at=row.consented_at,
+        due_shard=int(row.due_shard) if row.due_shard is not None else None,
+        next_probe_at=row.next_probe_at, last_probe_date=row.last_probe_date, open_alert_id=row.open_alert_id,
+    )
+
+
+def client_row(client: domain.Client) -> ClientRow:
+    return ClientRow(
+        client_id=client.client_id, coach_id=client.coach_id, display_name=client.display_name,
+        phone_e164=client.phone_e164, phone_hash=client.phone_hash, timezone=client.timezone,
+        checkin_time=client.checkin_time, enrolled_at=client.enrolled_at, locale=client.locale,
+        status=client.status.value, consented_at=client.consented_at, due_shard=client.due_shard,
+        next_probe_at=client.next_probe_at, last_probe_date=client.last_probe_date,
+        open_alert_id=client.open_alert_id,
+    )
+
+
+def message_of(row: MessageRow) -> domain.Message:
+    return domain.Message(
+        client_id=row.client_id, at=row.at, sid=row.sid, direction=Direction(row.direction),
+        kind=MessageKind(row.kind), local_date=row.local_date, body=row.body,
+        status=DeliveryStatus(row.status) if row.status in DeliveryStatus.__members__.values() else None,
+        status_rank=int(row.status_rank) if row.status_rank is not None else None,
+        error_code=int(row.error_code) if row.error_code is not None else None,
+        reply_sent=row.reply_sent, mood=float(row.mood) if row.mood is not None else None,
+        level=Level(row.level) if row.level else None, reasons=tuple(row.reasons or ()),
+        alert_id=row.alert_id, expires_at=row.expires_at,
+    )
+
+
+def message_row(message: domain.Message) -> MessageRow:
+    return MessageRow(
+        client_id=message.client_id, at=message.at, sid=message.sid, direction=message.direction.value,
+        kind=message.kind.value, local_date=message.local_date, body=message.body,
+        status=message.status.value if message.status else None, status_rank=message.status_rank,
+        error_code=message.error_code, reply_sent=message.reply_sent, mood=message.mood,
+        level=message.level.value if message.level else None,
+        reasons=list(message.reasons) if message.reasons else None, alert_id=message.alert_id,
+        expires_at=message.expires_at,
+    )
+
+
+def message_from_stream_image(new_image: dict[str, Any]) -> domain.Message:
+    """The message in a DynamoDB stream record's ``NewImage`` (DynamoDB JSON)."""
+    return message_of(MessageRow.from_raw_data(new_image))
+
+
+def alert_of(row: AlertRow) -> domain.Alert:
+    return domain.Alert(
+        alert_id=row.alert_id, client_id=row.client_id, coach_id=row.coach_id, level=Level(row.level),
+        opened_at=row.opened_at, ack_code=row.ack_code, status=AlertStatus(row.status),
+        reasons=tuple(row.reasons), replies=tuple(row.replies),
+        timeline=tuple(domain.TimelineEntry(e.at, AlertEvent(e.event), e.detail) for e in row.timeline),
+        paged_to=row.paged_to, paged_steps=tuple(row.paged_steps), retriggers=tuple(row.retriggers),
+        escalate_at=row.escalate_at if row.pending else None, escalation_step=int(row.escalation_step),
+        acknowledged_by=row.acknowledged_by, acknowledged_at=row.acknowledged_at,
+        resolved_by=row.resolved_by, resolved_at=row.resolved_at,
+        outcome=Outcome(row.outcome) if row.outcome else None, version=row.version,
+    )
+
+
+def alert_row(alert: domain.Alert) -> AlertRow:
+    row = AlertRow(
+        alert_id=alert.alert_id, client_id=alert.client_id, coach_id=alert.coach_id, level=alert.level.value,
+        opened_at=alert.opened_at, ack_code=alert.ack_code, status=alert.status.value,
+        reasons=list(alert.reasons), replies=list(alert.replies),
+        timeline=[TimelineEntryMap(at=e.at, event=e.event.value, detail=e.detail) for e in alert.timeline],
+        paged_to=alert.paged_to, paged_steps=list(alert.paged_steps), retriggers=list(alert.retriggers),
+        # The sparse index holds exactly the alerts on the escalation clock.
+        pending=PENDING if alert.escalate_at is not None else None, escalate_at=alert.escalate_at,
+        escalation_step=alert.escalation_step, acknowledged_by=alert.acknowledged_by,
+        acknowledged_at=alert.acknowledged_at, resolved_by=alert.resolved_by, resolved_at=alert.resolved_at,
+        outcome=alert.outcome.value if alert.outcome else None,
+    )
+    if alert.version is not None:  # a new alert has none: its first save writes version 1
+        row.version = alert.version
+    return row
+
+
+def shift_of(row: ShiftRow) -> domain.Shift:
+    return domain.Shift(Rota(row.rota), row.starts_at, row.ends_at, row.primary_coach_id, row.backup_coach_id)
+
+
+def coach_of(row: CoachRow) -> domain.Coach:
+    return domain.Coach(row.coach_id, row.name, row.email, row.phone_hash)
+
+
+# --- repositories -------------------------------------------------------------------------------
+
+
+class DynamoClients:
+    """:class:`moodline.ports.Clients` on ``ClientsTable`` (patterns 1, 2 and 4)."""
+
+    def get(self, client_id: str) -> domain.Client | None:
+        try:
+            return client_of(ClientRow.get(client_id, consistent_read=True))
+        except DoesNotExist:
+            return None
+
+    def by_phone(self, phone_key: str) -> domain.Client | None:
+        for keys in ClientRow.by_phone.query(phone_key, limit=1):
+            return self.get(keys.client_id)
+        return None
+
+    def due(self, shard: int, before: datetime) -> list[domain.Client]:
+        """Projected attributes only (timezone, check-in time, next probe): enough to plan a probe."""
+        return [
+            domain.Client(client_id=row.client_id, coach_id="", display_name="", phone_e164="", phone_hash="",
+                          timezone=row.timezone, checkin_time=row.checkin_time, enrolled_at="",
+                          due_shard=int(row.due_shard), next_probe_at=row.next_probe_at)
+            for row in ClientRow.due.query(shard, ClientRow.next_probe_at < to_iso(before))
+        ]
+
+    def of_coach(self, coach_id: str) -> list[domain.Client]:
+        return [client_of(row) for row in ClientRow.by_coach.query(coach_id)]
+
+    def all(self) -> list[domain.Client]:
+        """A scan: the workspace's roster view and ops only."""
+        return [client_of(row) for row in ClientRow.scan()]
+
+    def add(self, client: domain.Client) -> bool:
+        try:
+            client_row(client).save(condition=ClientRow.client_id.does_not_exist())
+        except PutError as exc:
+            if _conditional_failure(exc):
+                return False
+            raise
+        return True
+
+    def schedule_next_probe(self, client: domain.Client, next_at: datetime | None, *, shards: int) -> bool:
+        # Conditional on the value we read, so two overlapping scheduler runs cannot both advance it.
+        expected = client.next_probe_at
+        condition = (
+            ClientRow.next_probe_at == expected if expected is not None else ClientRow.next_probe_at.does_not_exist()
+        )
+        actions: list[Action] = (
+            [ClientRow.next_probe_at.set(to_iso(next_at)),
+             ClientRow.due_shard.set(shard_of(client.client_id, shards))]
+            if next_at is not None
+            else [ClientRow.next_probe_at.remove(), ClientRow.due_shard.remove()]
+        )
+        try:
+            ClientRow(client_id=client.client_id).update(actions=actions, condition=condition)
+        except UpdateError as exc:
+            if _conditional_failure(exc):
+                return False
+            raise
+        return True
+
+    def set_status(self, client: domain.Client, status: ClientStatus, *, now: datetime, shards: int) -> None:
+        actions: list[Any] = [ClientRow.status.set(status.value)]
+        if status is ClientStatus.ACTIVE and client.consented_at is not None:
+            actions += [
+                ClientRow.next_probe_at.set(to_iso(client.checkin.next_after(now))),
+                ClientRow.due_shard.set(shard_of(client.client_id, shards)),
+            ]
+        else:
+            actions += [ClientRow.next_probe_at.remove(), ClientRow.due_shard.remove()]
+        ClientRow(client_id=client.client_id).update(actions=actions)
+
+    def mark_probed(self, client_id: str, local_date: str) -> None:
+        ClientRow(client_id=client_id).update(actions=[ClientRow.last_probe_date.set(local_date)])
+
+    def delete(self, client_id: str) -> None:
+        ClientRow(client_id=client_id).delete()
+
+
+class DynamoMessages:
+    """:class:`moodline.ports.Messages` on ``MessagesTable`` (patterns 3 and 7)."""
+
+    def record(self, message: domain.Message, *, retention_days: int) -> domain.Message:
+        row = message_row(message)
+        row.expires_at = message.received_at + timedelta(days=retention_days)
+        try:
+            row.save(condition=MessageRow.at.does_not_exist())
+        except PutError as exc:
+            if not _conditional_failure(exc):
+                raise
+        return message_of(row)
+
+    def get(self, client_id: str, at: str) -> domain.Message | None:
+        try:
+            return message_of(MessageRow.get(client_id, at, consistent_read=True))
+        except DoesNotExist:
+            return None
+
+    def between(self, client_id: str, start: datetime, end: datetime) -> list[domain.Message]:
+        query = MessageRow.query(client_id, MessageRow.at.between(to_iso(start), to_iso(end) + "~"))
+        return [message_of(row) for row in query]
+
+    def by_sid(self, sid: str) -> domain.Message | None:
+        for keys in MessageRow.by_sid.query(sid, limit=1):
+            return self.get(keys.client_id, keys.at)
+        return None
+
+    def advance_delivery_status(self, message: domain.Message, status: DeliveryStatus, rank: int,
+                                error_code: int | None) -> bool:
+        # Conditional on the stored rank, so two callbacks racing ("sent" and "delivered" arrive
+        # together) cannot leave the earlier status last.
+        actions: list[Any] = [MessageRow.status.set(status.value), MessageRow.status_rank.set(rank)]
+        if error_code is not None:
+            actions.append(MessageRow.error_code.set(error_code))
+        try:
+            MessageRow(client_id=message.client_id, at=message.at).update(
+                actions=actions,
+                condition=MessageRow.at.exists()
+                & (MessageRow.status_rank.does_not_exist() | (MessageRow.status_rank < rank)))
+        except UpdateError as exc:
+            if _conditional_failure(exc):
+                return False
+            raise
+        return True
+
+    def save_assessment(self, message: domain.Message, *, mood: float | None, level: Level, reasons: list[str],
+                        alert_id: str | None) -> None:
+        """A MODIFY, which the scoring stream filter ignores."""
+        actions: list[Any] = [MessageRow.level.set(level.value), MessageRow.reasons.set(reasons)]
+        actions.append(MessageRow.mood.set(mood) if mood is not None else MessageRow.mood.remove())
+        if alert_id:
+            actions.append(MessageRow.alert_id.set(alert_id))
+        MessageRow(client_id=message.client_id, at=message.at).update(actions=actions)
+
+    def unscored_replies(self, since: datetime) -> list[domain.Message]:
+        """A scan: for ops, after an incident, never on a hot path."""
+        rows = MessageRow.scan((MessageRow.kind == MessageKind.REPLY.value) & MessageRow.level.does_not_exist()
+                               & (MessageRow.at >= to_iso(since)))
+        return [message_of(row) for row in rows]
+
+    def delete_of_client(self, client_id: str) -> int:
+        rows = list(MessageRow.query(client_id))
+        with MessageRow.batch_write() as batch:
+            for row in rows:
+                batch.delete(row)
+        return len(rows)
+
+
+class DynamoAlerts:
+    """:class:`moodline.ports.Alerts` on ``AlertsTable`` (patterns 5 and 9), versioned."""
+
+    def __init__(self, *, attempts: int = 5) -> None:
+        self._attempts = attempts
+
+    def get(self, alert_id: str) -> domain.Alert | None:
+        try:
+            return alert_of(AlertRow.get(alert_id, consistent_read=True))
+        except DoesNotExist:
+            return None
+
+    def open_episode(self, alert: domain.Alert, *, replacing: str | None = None) -> bool:
+        free = ClientRow.open_alert_id.does_not_exist()
+        if replacing is not None:
+            free = free | (ClientRow.open_alert_id == replacing)
+        try:
+            with TransactWrite(connection=Connection()) as transaction:
+                transaction.save(alert_row(alert), condition=AlertRow.alert_id.does_not_exist())
+                transaction.update(ClientRow(client_id=alert.client_id),
+                                   actions=[ClientRow.open_alert_id.set(alert.alert_id)], condition=free)
+        except TransactWriteError as exc:
+            if "ConditionalCheckFailed" in str(exc.cause_response_code) or "TransactionCanceled" in str(
+                exc.cause_response_code
+            ):
+                return False
+            raise
+        return True
+
+    def update(self, alert_id: str, change: Callable[[domain.Alert], domain.Alert | None]) -> domain.Alert | None:
+        for _ in range(self._attempts):
+            current = self.get(alert_id)
+            if current is None:
+                return None
+            changed = change(current)
+            if changed is None:
+                return current
+            row = alert_row(changed)
+            try:
+                row.save()  # VersionAttribute: conditional on the version read
+            except PutError as exc:
+                if _conditional_failure(exc):
+                    continue  # someone else wrote first: re-read and re-apply
+                raise
+            return alert_of(row)
+        raise AlertConflict(f"alert {alert_id} kept changing under us; retry")
+
+    def close_episode(self, alert: domain.Alert) -> None:
+        try:
+            ClientRow(client_id=alert.client_id).update(
+                actions=[ClientRow.open_alert_id.remove()], condition=ClientRow.open_alert_id == alert.alert_id
+            )
+        except UpdateError as exc:
+            if not _conditional_failure(exc):
+                raise
+
+    def due_escalations(self, now: datetime) -> list[domain.Alert]:
+        """Sparse index: cost ∝ pending alerts."""
+        keys = AlertRow.pending_escalation.query(PENDING, AlertRow.escalate_at <= to_iso(now))
+        return [alert for key in keys if (alert := self.get(key.alert_id)) is not None]
+
+    def pending_ack_codes(self) -> dict[str, str]:
+        return {row.ack_code: row.alert_id for row in AlertRow.pending_escalation.query(PENDING)}
+
+    def unresolved(self) -> list[domain.Alert]:
+        """A filtered scan: alerts are few (a practice's risky episodes), read by the workspace."""
+        return [alert_of(row) for row in AlertRow.scan(AlertRow.status != AlertStatus.RESOLVED.value)]
+
+    def resolved(self) -> Iterator[domain.Alert]:
+        for row in AlertRow.scan(AlertRow.status == AlertStatus.RESOLVED.value):
+            yield alert_of(row)
+
+    def of_client(self, client_id: str, start: datetime, end: datetime) -> list[domain.Alert]:
+        query = AlertRow.by_client.query(client_id, AlertRow.opened_at.between(to_iso(start), to_iso(end)))
+        return [alert_of(row) for row in query]
+
+    def delete_of_client(self, client_id: str) -> int:
+        rows = list(AlertRow.by_client.query(client_id))  # ALL projection: whole, versioned items
+        for row in rows:
+            row.delete()
+        return len(rows)
+
+
+class DynamoOnCall:
+    """:class:`moodline.ports.OnCall` on ``OnCallTable`` (pattern 6)."""
+
+    def shift_at(self, rota: Rota, at: datetime) -> domain.Shift | None:
+        for row in ShiftRow.query(rota.value, ShiftRow.starts_at <= to_iso(at), scan_index_forward=False, limit=1):
+            return shift_of(row) if row.ends_at > to_iso(at) else None
+        return None
+
+    def put(self, shift: domain.Shift) -> None:
+        ShiftRow(rota=shift.rota.value, starts_at=shift.starts_at, ends_at=shift.ends_at,
+                 primary_coach_id=shift.primary_coach_id, backup_coach_id=shift.backup_coach_id).save()
+
+
+class DynamoCoaches:
+    """:class:`moodline.ports.Coaches` on ``CoachesTable`` (pattern 10)."""
+
+    def get(self, coach_id: str) -> domain.Coach | None:
+        try:
+            return coach_of(CoachRow.get(coach_id))
+        except DoesNotExist:
+            return None
+
+    def by_phone(self, phone_key: str) -> domain.Coach | None:
+        return next((coach_of(row) for row in CoachRow.by_phone.query(phone_key, limit=1)), None)
+
+    def all(self) -> list[domain.Coach]:
+        """A scan, deliberately: the coaches table is small and read once a week."""
+        return [coach_of(row) for row in CoachRow.scan()]
+
+    def put(self, coach: domain.Coach) -> None:
+        CoachRow(coach_id=coach.coach_id, name=coach.name, email=coach.email, phone_hash=coach.phone_hash).save()

@@ -1,0 +1,234 @@
+"""The values the use cases work on: clients, messages, alerts, coaches, shifts, SMS in and out, pages.
+
+Plain frozen dataclasses, free of any storage or provider: the DynamoDB adapter maps its rows to
+and from them, the Twilio adapter parses its webhooks into them, and the fakes in ``tests/`` keep
+them in dictionaries. Instants that are stored (``opened_at``, ``escalate_at``…) stay ISO-8601
+UTC strings, as stored: they sort and compare as text, which the key schemas rely on.
+"""
+
+from __future__ import annotations
+
+import secrets
+import zlib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from moodline.schedule import CheckinTime, from_iso, to_iso
+from moodline.triage.model import Level
+from moodline.vocabulary import (
+    AlertEvent,
+    AlertStatus,
+    ClientStatus,
+    DeliveryStatus,
+    Direction,
+    MessageKind,
+    Outcome,
+    Refusal,
+    Rota,
+)
+
+
+@dataclass(frozen=True)
+class Client:
+    """An enrolled client. The phone number is stored once, with the client, in a KMS-encrypted table."""
+
+    client_id: str
+    coach_id: str
+    display_name: str  # first name or initials: minimal PII
+    phone_e164: str
+    phone_hash: str
+    timezone: str
+    checkin_time: str  # "HH:MM" local
+    enrolled_at: str
+    locale: str = "en-US"
+    status: ClientStatus = ClientStatus.ACTIVE
+    consented_at: str | None = None
+    due_shard: int | None = None
+    next_probe_at: str | None = None
+    last_probe_date: str | None = None
+    open_alert_id: str | None = None
+
+    @property
+    def checkin(self) -> CheckinTime:
+        return CheckinTime.parse(self.checkin_time, self.timezone)
+
+    @property
+    def probing(self) -> bool:
+        """Whether this client should receive check-ins: active and consenting."""
+        return self.status == ClientStatus.ACTIVE and self.consented_at is not None
+
+
+def message_key(at: datetime, sid: str) -> str:
+    """The sort key of a message: sortable time, then the provider's SID for uniqueness."""
+    return f"{to_iso(at)}#{sid}"
+
+
+@dataclass(frozen=True)
+class Message:
+    """One SMS in or out. Inbound replies keep their text (needed to re-score); outbound keep a kind only."""
+
+    client_id: str
+    at: str  # message_key(): "<ISO UTC>#<SID>", time-ordered and unique
+    sid: str
+    direction: Direction
+    kind: MessageKind
+    local_date: str
+    body: str | None = None  # inbound text only
+    status: DeliveryStatus | None = None  # delivery status of outbound messages
+    status_rank: int | None = None  # position of ``status`` in the provider's lifecycle (never goes back)
+    error_code: int | None = None
+    reply_sent: str | None = None  # what the webhook answered: an InboundOutcome
+    mood: float | None = None
+    level: Level | None = None
+    reasons: tuple[str, ...] = ()
+    alert_id: str | None = None
+    expires_at: datetime | None = None
+
+    @property
+    def received_at(self) -> datetime:
+        return from_iso(self.at.split("#", 1)[0])
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: str
+    event: AlertEvent
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class Alert:
+    """One episode of risk for one client: every risky reply, page and acknowledgement on one timeline.
+
+    Changed only by :mod:`moodline.alerting`; ``version`` is the store's optimistic lock, which the
+    state machine carries along and never reads.
+    """
+
+    alert_id: str
+    client_id: str
+    coach_id: str  # the client's own coach
+    level: Level
+    opened_at: str
+    ack_code: str
+    status: AlertStatus = AlertStatus.OPEN
+    reasons: tuple[str, ...] = ()
+    replies: tuple[str, ...] = ()
+    timeline: tuple[TimelineEntry, ...] = ()
+    paged_to: str | None = None
+    paged_steps: tuple[str, ...] = ()
+    retriggers: tuple[str, ...] = ()
+    escalate_at: str | None = None  # set while waiting for an acknowledgement
+    escalation_step: int = 0
+    acknowledged_by: str | None = None
+    acknowledged_at: str | None = None
+    resolved_by: str | None = None
+    resolved_at: str | None = None
+    outcome: Outcome | None = None
+    version: int | None = field(default=None, compare=False)
+
+    @property
+    def pending(self) -> bool:
+        """Waiting for an acknowledgement: the escalation clock runs."""
+        return self.escalate_at is not None
+
+
+@dataclass(frozen=True)
+class Shift:
+    """A shift of a rota: from ``starts_at`` until ``ends_at``, a primary and an optional backup."""
+
+    rota: Rota
+    starts_at: str
+    ends_at: str
+    primary_coach_id: str
+    backup_coach_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Coach:
+    """A coach: who gets pages (by SNS subscription on ``coach_id``) and the weekly e-mail."""
+
+    coach_id: str
+    name: str
+    email: str
+    phone_hash: str | None = None  # lets a coach text ACK <code>; the number itself is not kept
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page: the step of one alert, to one coach (or the team)."""
+
+    alert_id: str
+    step: str
+    coach_id: str
+    severity: str
+    subject: str
+    body: str
+
+
+@dataclass(frozen=True)
+class SentSms:
+    """What the SMS provider answered for one message."""
+
+    sid: str
+    status: DeliveryStatus
+    rank: int = -1  # the status's position in the provider's lifecycle
+
+
+class SmsSendError(Exception):
+    """The provider refused a message; ``refusal`` says what to do about it."""
+
+    def __init__(self, message: str, *, refusal: Refusal, code: int | None = None,
+                 http_status: int | None = None) -> None:
+        super().__init__(message)
+        self.refusal = refusal
+        self.code = code
+        self.http_status = http_status
+
+    @property
+    def retryable(self) -> bool:
+        return self.refusal is Refusal.RETRYABLE
+
+    @property
+    def recipient(self) -> bool:
+        """Whether the refusal is about the number (opted out, invalid), not our setup."""
+        return self.refusal.about_recipient
+
+
+@dataclass(frozen=True)
+class InboundSms:
+    """An inbound SMS: only the fields Moodline uses."""
+
+    message_sid: str
+    account_sid: str
+    from_number: str
+    to_number: str
+    body: str
+
+
+@dataclass(frozen=True)
+class DeliveryReport:
+    """A delivery status callback for one outbound message, ranked and classified by the provider's adapter."""
+
+    message_sid: str
+    status: DeliveryStatus | None  # None: a state Moodline does not track
+    rank: int  # position in the provider's lifecycle; a status never moves back
+    error_code: int | None = None
+    refusal: Refusal | None = None  # for a failed delivery: why, in our terms
+
+
+@dataclass(frozen=True)
+class InboundAnswer:
+    """The immediate answer to an inbound SMS: a text, or nothing. The SMS adapter renders it (TwiML)."""
+
+    text: str | None = None
+
+
+def new_id(prefix: str, at: datetime | None = None) -> str:
+    """A time-sortable opaque id such as ``al_18c1f2a3b4c_9f2e1d``."""
+    millis = int((at or datetime.now(UTC)).timestamp() * 1000)
+    return f"{prefix}_{millis:011x}_{secrets.token_hex(4)}"
+
+
+def shard_of(client_id: str, shards: int) -> int:
+    """The due-index shard of a client: stable, evenly spread (crc32, not Python's salted hash)."""
+    return zlib.crc32(client_id.encode()) % shards

@@ -1,0 +1,182 @@
+"""Ports: the small interfaces the use cases need from the outside world.
+
+Adapters in :mod:`moodline.adapters` implement them against Twilio, SNS, SES and DynamoDB;
+``tests/fakes.py`` implements them in memory, with the same conditional writes and versioning, so
+the use cases are tested in milliseconds. See docs/architecture.md for who implements what.
+
+Every repository read a coach workspace needs is here too (client by id, clients of a coach,
+messages between two instants, alert by id, open alerts…), so it is built on the same ports.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
+from typing import Any, Protocol, TypeVar
+
+from moodline.domain import Alert, Client, Coach, InboundAnswer, Message, Page, SentSms, Shift
+from moodline.triage.model import Level
+from moodline.vocabulary import ClientStatus, DeliveryStatus, Rota
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class AlertConflict(RuntimeError):
+    """An alert kept changing under a read-modify-write; the caller retries the whole operation."""
+
+
+# --- the world outside ------------------------------------------------------------------------
+
+
+class SmsSender(Protocol):
+    def send(self, to: str, body: str) -> SentSms:
+        """Send one SMS; raises :class:`moodline.domain.SmsSendError` with what to do about a refusal."""
+        ...
+
+
+class AnswerRenderer(Protocol):
+    def render(self, answer: InboundAnswer) -> str:
+        """The provider's body for the immediate answer to an inbound SMS (TwiML for Twilio)."""
+        ...
+
+
+class Pager(Protocol):
+    def publish(self, page: Page) -> str:
+        """Deliver one page to its coach (or the team); returns the message id."""
+        ...
+
+
+class Mailer(Protocol):
+    def send(self, *, to: str, subject: str, html: str, text: str) -> str:
+        """Send one e-mail; returns the message id."""
+        ...
+
+
+class Queue(Protocol):
+    def send_all(self, bodies: Sequence[str]) -> None:
+        """Put every body on the queue (at least once); raises if any was refused."""
+        ...
+
+
+class OncePerKey(Protocol):
+    def __call__(self, func: F, *, key_prefix: str, data_keyword: str, key_jmespath: str,
+                 expires_after_seconds: int) -> F:
+        """``func`` wrapped to run once per key drawn (by JMESPath) from its ``data_keyword`` argument.
+
+        A second call with the same key returns the first call's result; a call that raises
+        leaves no record, so a retry runs again.
+        """
+        ...
+
+
+# --- repositories -----------------------------------------------------------------------------
+
+
+class Clients(Protocol):
+    def get(self, client_id: str) -> Client | None: ...
+    def by_phone(self, phone_key: str) -> Client | None:
+        """The client whose keyed phone hash is ``phone_key``."""
+        ...
+    def due(self, shard: int, before: datetime) -> list[Client]:
+        """Clients in ``shard`` whose next probe is due before ``before``."""
+        ...
+    def of_coach(self, coach_id: str) -> list[Client]: ...
+    def all(self) -> list[Client]: ...
+    def add(self, client: Client) -> bool:
+        """Store a new client; False (and nothing written) if the id is taken."""
+        ...
+    def schedule_next_probe(self, client: Client, next_at: datetime | None, *, shards: int) -> bool:
+        """Move the next probe to ``next_at`` (None: out of the due index), conditional on the value read."""
+        ...
+    def set_status(self, client: Client, status: ClientStatus, *, now: datetime, shards: int) -> None:
+        """Change the status and keep the due index in step: only probing clients are in it."""
+        ...
+    def mark_probed(self, client_id: str, local_date: str) -> None: ...
+    def delete(self, client_id: str) -> None: ...
+
+
+class Messages(Protocol):
+    def record(self, message: Message, *, retention_days: int) -> Message:
+        """Store a message once; a second write of the same (client, at) is refused, not duplicated."""
+        ...
+    def get(self, client_id: str, at: str) -> Message | None: ...
+    def between(self, client_id: str, start: datetime, end: datetime) -> list[Message]:
+        """A client's messages with ``start <= at < end``, oldest first."""
+        ...
+    def by_sid(self, sid: str) -> Message | None: ...
+    def advance_delivery_status(self, message: Message, status: DeliveryStatus, rank: int,
+                                error_code: int | None) -> bool:
+        """Record a status unless the stored one is as far or further along; returns whether it changed."""
+        ...
+    def save_assessment(self, message: Message, *, mood: float | None, level: Level, reasons: list[str],
+                        alert_id: str | None) -> None: ...
+    def unscored_replies(self, since: datetime) -> list[Message]:
+        """Replies since ``since`` that have no level yet (ops, after a scoring outage: may scan)."""
+        ...
+    def delete_of_client(self, client_id: str) -> int: ...
+
+
+class Alerts(Protocol):
+    def get(self, alert_id: str) -> Alert | None: ...
+    def open_episode(self, alert: Alert, *, replacing: str | None = None) -> bool:
+        """Create ``alert`` and point its client at it, atomically; False if another episode is open.
+
+        ``replacing`` is a resolved alert the client may still point at (a resolve that died before
+        it released the pointer): the new episode may take its place.
+        """
+        ...
+    def update(self, alert_id: str, change: Callable[[Alert], Alert | None]) -> Alert | None:
+        """Read, apply ``change`` (None: nothing to change), save conditional on the version read; retry.
+
+        Returns the alert as saved (or as read when nothing changed), None if it does not exist;
+        raises :class:`AlertConflict` if it keeps changing under us.
+        """
+        ...
+    def close_episode(self, alert: Alert) -> None:
+        """Release the client's pointer to ``alert`` (only if it still points at it)."""
+        ...
+    def due_escalations(self, now: datetime) -> list[Alert]:
+        """Alerts waiting for an acknowledgement whose next escalation is due at ``now``."""
+        ...
+    def pending_ack_codes(self) -> dict[str, str]:
+        """ACK code → alert id, for every alert waiting for an acknowledgement."""
+        ...
+    def unresolved(self) -> list[Alert]:
+        """Every open or acknowledged alert."""
+        ...
+    def resolved(self) -> Iterable[Alert]:
+        """Every resolved alert (ops: replay; may scan)."""
+        ...
+    def of_client(self, client_id: str, start: datetime, end: datetime) -> list[Alert]:
+        """Alerts of one client opened in ``[start, end)``, oldest first."""
+        ...
+    def delete_of_client(self, client_id: str) -> int: ...
+
+
+class OnCall(Protocol):
+    def shift_at(self, rota: Rota, at: datetime) -> Shift | None:
+        """The shift of ``rota`` covering ``at``: the latest start at or before it, if not yet ended."""
+        ...
+    def put(self, shift: Shift) -> None: ...
+
+
+class Coaches(Protocol):
+    def get(self, coach_id: str) -> Coach | None: ...
+    def by_phone(self, phone_key: str) -> Coach | None: ...
+    def all(self) -> list[Coach]: ...
+    def put(self, coach: Coach) -> None: ...
+
+
+class RepositoryHolder(Protocol):
+    """Anything that holds every repository (the composition root, the test World)."""
+
+    @property
+    def clients(self) -> Clients: ...
+    @property
+    def messages(self) -> Messages: ...
+    @property
+    def alerts(self) -> Alerts: ...
+    @property
+    def on_call(self) -> OnCall: ...
+    @property
+    def coaches(self) -> Coaches: ...

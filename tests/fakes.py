@@ -1,0 +1,399 @@
+"""In-memory fakes of every port in moodline.ports, and the use cases wired on them.
+
+They behave like the real adapters where the use cases depend on it: a message is written once
+per (client, at), an alert save is conditional on the version read (a stale write raises and the
+repository re-reads), the client's episode pointer is claimed atomically with the alert, the
+due index holds only clients with a next probe, and ``once`` remembers results per key and
+forgets a call that raised. ``tests/integration/test_repository_contract.py`` runs one contract on
+both these fakes and the DynamoDB adapter (on moto).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+
+import jmespath
+
+from moodline.admin import Roster
+from moodline.alerting import EscalationPolicy
+from moodline.domain import (
+    Alert,
+    Client,
+    Coach,
+    InboundAnswer,
+    Message,
+    Page,
+    SentSms,
+    Shift,
+    SmsSendError,
+    shard_of,
+)
+from moodline.inbound import DeliveryStatuses, InboundSmsService
+from moodline.paging import AlertActions, AlertDesk
+from moodline.ports import AlertConflict
+from moodline.probes import ProbeScheduler, ProbeSender
+from moodline.schedule import to_iso
+from moodline.scoring import ReplyScorer
+from moodline.settings import DEFAULT_CRISIS_RESOURCES
+from moodline.triage.engine import assess_reply
+from moodline.triage.model import Level
+from moodline.vocabulary import AlertStatus, ClientStatus, DeliveryStatus, MessageKind, Refusal, Rota
+from moodline.weekly import WeeklySummaries
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+# --- the world outside ------------------------------------------------------------------------
+
+
+@dataclass
+class FakeSms:
+    """Records every SMS; ``refuse`` makes the next sends fail as the provider would."""
+
+    sent: list[tuple[str, str]] = field(default_factory=list)
+    refusals: list[SmsSendError] = field(default_factory=list)
+    _sids: Iterable[int] = field(default_factory=itertools.count)
+
+    def refuse(self, refusal: Refusal, code: int | None = None, times: int = 1) -> None:
+        self.refusals += [SmsSendError(f"refused: {refusal}", refusal=refusal, code=code) for _ in range(times)]
+
+    def send(self, to: str, body: str) -> SentSms:
+        if self.refusals:
+            raise self.refusals.pop(0)
+        self.sent.append((to, body))
+        return SentSms(sid=f"SM{next(iter(self._sids)):032x}", status=DeliveryStatus.QUEUED, rank=1)
+
+    def to(self, number: str) -> list[str]:
+        return [body for to, body in self.sent if to == number]
+
+
+class PlainTextRenderer:
+    """An :class:`~moodline.ports.AnswerRenderer` that is just the text (what the client reads)."""
+
+    def render(self, answer: InboundAnswer) -> str:
+        return answer.text or ""
+
+
+@dataclass
+class FakePager:
+    """Records pages; ``down`` makes publishing fail like an SNS outage."""
+
+    pages: list[Page] = field(default_factory=list)
+    down: bool = False
+
+    def publish(self, page: Page) -> str:
+        if self.down:
+            raise ConnectionError("pager unreachable")
+        self.pages.append(page)
+        return f"msg-{len(self.pages)}"
+
+    def targets(self) -> list[str]:
+        return [page.coach_id for page in self.pages]
+
+
+@dataclass
+class FakeMailer:
+    sent: list[dict[str, str]] = field(default_factory=list)
+
+    def send(self, *, to: str, subject: str, html: str, text: str) -> str:
+        self.sent.append({"to": to, "subject": subject, "html": html, "text": text})
+        return f"mail-{len(self.sent)}"
+
+
+@dataclass
+class FakeQueue:
+    bodies: list[str] = field(default_factory=list)
+
+    def send_all(self, bodies: Sequence[str]) -> None:
+        self.bodies.extend(bodies)
+
+    def drain(self) -> list[dict[str, Any]]:
+        drained, self.bodies = self.bodies, []
+        return [json.loads(body) for body in drained]
+
+
+class FakeOnce:
+    """Powertools idempotency in memory: one result per key, nothing remembered for a call that raised."""
+
+    def __init__(self) -> None:
+        self.results: dict[str, Any] = {}
+
+    def __call__(self, func: F, *, key_prefix: str, data_keyword: str, key_jmespath: str,
+                 expires_after_seconds: int) -> F:
+        def once(**kwargs: Any) -> Any:
+            key = f"{key_prefix}#{json.dumps(jmespath.search(key_jmespath, kwargs[data_keyword]), sort_keys=True)}"
+            if key not in self.results:
+                self.results[key] = func(**kwargs)  # an exception propagates and records nothing
+            return self.results[key]
+
+        return once  # type: ignore[return-value]
+
+
+# --- repositories -----------------------------------------------------------------------------
+
+
+class FakeClients:
+    def __init__(self) -> None:
+        self.rows: dict[str, Client] = {}
+
+    def get(self, client_id: str) -> Client | None:
+        return self.rows.get(client_id)
+
+    def by_phone(self, phone_key: str) -> Client | None:
+        return next((c for c in self.rows.values() if c.phone_hash == phone_key), None)
+
+    def due(self, shard: int, before: datetime) -> list[Client]:
+        return sorted((c for c in self.rows.values() if c.due_shard == shard and c.next_probe_at is not None
+                       and c.next_probe_at < to_iso(before)), key=lambda c: c.next_probe_at or "")
+
+    def of_coach(self, coach_id: str) -> list[Client]:
+        return sorted((c for c in self.rows.values() if c.coach_id == coach_id), key=lambda c: c.client_id)
+
+    def all(self) -> list[Client]:
+        return list(self.rows.values())
+
+    def add(self, client: Client) -> bool:
+        if client.client_id in self.rows:
+            return False
+        self.rows[client.client_id] = client
+        return True
+
+    def schedule_next_probe(self, client: Client, next_at: datetime | None, *, shards: int) -> bool:
+        stored = self.rows.get(client.client_id)
+        if stored is None or stored.next_probe_at != client.next_probe_at:  # conditional on the value read
+            return False
+        self.rows[client.client_id] = replace(
+            stored, next_probe_at=to_iso(next_at) if next_at else None,
+            due_shard=shard_of(client.client_id, shards) if next_at else None)
+        return True
+
+    def set_status(self, client: Client, status: ClientStatus, *, now: datetime, shards: int) -> None:
+        stored = self.rows[client.client_id]
+        probing = status is ClientStatus.ACTIVE and stored.consented_at is not None
+        self.rows[client.client_id] = replace(
+            stored, status=status,
+            next_probe_at=to_iso(stored.checkin.next_after(now)) if probing else None,
+            due_shard=shard_of(client.client_id, shards) if probing else None)
+
+    def mark_probed(self, client_id: str, local_date: str) -> None:
+        self.rows[client_id] = replace(self.rows[client_id], last_probe_date=local_date)
+
+    def delete(self, client_id: str) -> None:
+        self.rows.pop(client_id, None)
+
+
+class FakeMessages:
+    def __init__(self) -> None:
+        self.rows: dict[tuple[str, str], Message] = {}
+
+    def record(self, message: Message, *, retention_days: int) -> Message:
+        key = (message.client_id, message.at)
+        if key not in self.rows:  # written once: a second write of the same key is refused
+            self.rows[key] = replace(message, expires_at=message.received_at + timedelta(days=retention_days))
+        return self.rows[key]
+
+    def get(self, client_id: str, at: str) -> Message | None:
+        return self.rows.get((client_id, at))
+
+    def between(self, client_id: str, start: datetime, end: datetime) -> list[Message]:
+        low, high = to_iso(start), to_iso(end) + "~"
+        return sorted((m for (cid, at), m in self.rows.items() if cid == client_id and low <= at <= high),
+                      key=lambda m: m.at)
+
+    def by_sid(self, sid: str) -> Message | None:
+        return next((m for m in self.rows.values() if m.sid == sid), None)
+
+    def advance_delivery_status(self, message: Message, status: DeliveryStatus, rank: int,
+                                error_code: int | None) -> bool:
+        stored = self.rows.get((message.client_id, message.at))
+        if stored is None or (stored.status_rank is not None and stored.status_rank >= rank):
+            return False
+        self.rows[(message.client_id, message.at)] = replace(
+            stored, status=status, status_rank=rank,
+            error_code=error_code if error_code is not None else stored.error_code)
+        return True
+
+    def save_assessment(self, message: Message, *, mood: float | None, level: Level, reasons: list[str],
+                        alert_id: str | None) -> None:
+        key = (message.client_id, message.at)
+        stored = self.rows.get(key, message)
+        self.rows[key] = replace(stored, mood=mood, level=level, reasons=tuple(reasons),
+                                 alert_id=alert_id or stored.alert_id)
+
+    def unscored_replies(self, since: datetime) -> list[Message]:
+        return [m for m in self.rows.values()
+                if m.kind is MessageKind.REPLY and m.level is None and m.at >= to_iso(since)]
+
+    def delete_of_client(self, client_id: str) -> int:
+        keys = [key for key in self.rows if key[0] == client_id]
+        for key in keys:
+            del self.rows[key]
+        return len(keys)
+
+
+class FakeAlerts:
+    """Versioned like the DynamoDB table: a save on a stale version is refused, and ``update`` re-reads."""
+
+    def __init__(self, clients: FakeClients, *, attempts: int = 5) -> None:
+        self.rows: dict[str, Alert] = {}
+        self._clients = clients
+        self._attempts = attempts
+        # Test seam: called between the read and the write of an update, to simulate a concurrent writer.
+        self.before_write: Callable[[str], None] | None = None
+
+    def get(self, alert_id: str) -> Alert | None:
+        return self.rows.get(alert_id)
+
+    def save(self, alert: Alert) -> Alert:
+        """A conditional put, as PynamoDB's VersionAttribute makes it."""
+        stored = self.rows.get(alert.alert_id)
+        if (stored.version if stored else None) != alert.version:
+            raise AlertConflict("version changed")
+        saved = replace(alert, version=(alert.version or 0) + 1)
+        self.rows[alert.alert_id] = saved
+        return saved
+
+    def open_episode(self, alert: Alert, *, replacing: str | None = None) -> bool:
+        client = self._clients.get(alert.client_id)
+        if alert.alert_id in self.rows or client is None:
+            return False
+        if client.open_alert_id is not None and client.open_alert_id != replacing:
+            return False
+        self.save(alert)
+        self._clients.rows[client.client_id] = replace(client, open_alert_id=alert.alert_id)
+        return True
+
+    def update(self, alert_id: str, change: Callable[[Alert], Alert | None]) -> Alert | None:
+        for _ in range(self._attempts):
+            current = self.rows.get(alert_id)
+            if current is None:
+                return None
+            changed = change(current)
+            if changed is None:
+                return current
+            if self.before_write is not None:
+                self.before_write(alert_id)
+            try:
+                return self.save(changed)
+            except AlertConflict:
+                continue
+        raise AlertConflict(f"alert {alert_id} kept changing under us; retry")
+
+    def close_episode(self, alert: Alert) -> None:
+        client = self._clients.get(alert.client_id)
+        if client is not None and client.open_alert_id == alert.alert_id:
+            self._clients.rows[client.client_id] = replace(client, open_alert_id=None)
+
+    def due_escalations(self, now: datetime) -> list[Alert]:
+        return sorted((a for a in self.rows.values() if a.escalate_at is not None and a.escalate_at <= to_iso(now)),
+                      key=lambda a: a.escalate_at or "")
+
+    def pending_ack_codes(self) -> dict[str, str]:
+        return {a.ack_code: a.alert_id for a in self.rows.values() if a.escalate_at is not None}
+
+    def unresolved(self) -> list[Alert]:
+        return [a for a in self.rows.values() if a.status is not AlertStatus.RESOLVED]
+
+    def resolved(self) -> list[Alert]:
+        return [a for a in self.rows.values() if a.status is AlertStatus.RESOLVED]
+
+    def of_client(self, client_id: str, start: datetime, end: datetime) -> list[Alert]:
+        return sorted((a for a in self.rows.values()
+                       if a.client_id == client_id and to_iso(start) <= a.opened_at <= to_iso(end)),
+                      key=lambda a: a.opened_at)
+
+    def delete_of_client(self, client_id: str) -> int:
+        ids = [a.alert_id for a in self.rows.values() if a.client_id == client_id]
+        for alert_id in ids:
+            del self.rows[alert_id]
+        return len(ids)
+
+
+class FakeOnCall:
+    def __init__(self) -> None:
+        self.shifts: list[Shift] = []
+
+    def shift_at(self, rota: Rota, at: datetime) -> Shift | None:
+        started = [s for s in self.shifts if s.rota is rota and s.starts_at <= to_iso(at)]
+        latest = max(started, key=lambda s: s.starts_at, default=None)
+        return latest if latest is not None and latest.ends_at > to_iso(at) else None
+
+    def put(self, shift: Shift) -> None:
+        self.shifts = [s for s in self.shifts if (s.rota, s.starts_at) != (shift.rota, shift.starts_at)] + [shift]
+
+
+class FakeCoaches:
+    def __init__(self) -> None:
+        self.rows: dict[str, Coach] = {}
+
+    def get(self, coach_id: str) -> Coach | None:
+        return self.rows.get(coach_id)
+
+    def by_phone(self, phone_key: str) -> Coach | None:
+        return next((c for c in self.rows.values() if c.phone_hash == phone_key), None)
+
+    def all(self) -> list[Coach]:
+        return list(self.rows.values())
+
+    def put(self, coach: Coach) -> None:
+        self.rows[coach.coach_id] = coach
+
+
+# --- the use cases, wired on the fakes ---------------------------------------------------------
+
+PHONE_KEY = b"k" * 32
+LINK_KEY = b"l" * 32
+
+
+def crisis_text(locale: str) -> str:
+    return DEFAULT_CRISIS_RESOURCES["es" if locale.lower().startswith("es") else "en"]
+
+
+@dataclass
+class World:
+    """Every use case on in-memory fakes: what the composition root builds, minus AWS and Twilio."""
+
+    now: datetime = datetime(2026, 11, 30, 13, 0, tzinfo=UTC)
+    shards: int = 4
+    policy: EscalationPolicy = field(default_factory=EscalationPolicy)
+    clients: FakeClients = field(default_factory=FakeClients)
+    messages: FakeMessages = field(default_factory=FakeMessages)
+    coaches: FakeCoaches = field(default_factory=FakeCoaches)
+    on_call: FakeOnCall = field(default_factory=FakeOnCall)
+    sms: FakeSms = field(default_factory=FakeSms)
+    pager: FakePager = field(default_factory=FakePager)
+    mailer: FakeMailer = field(default_factory=FakeMailer)
+    queue: FakeQueue = field(default_factory=FakeQueue)
+    once: FakeOnce = field(default_factory=FakeOnce)
+
+    def __post_init__(self) -> None:
+        self.alerts = FakeAlerts(self.clients)
+        self.roster = Roster(clients=self.clients, coaches=self.coaches, on_call=self.on_call,
+                             messages=self.messages, alerts=self.alerts)
+        self.actions = AlertActions(self.alerts)
+        self.desk = AlertDesk(alerts=self.alerts, clients=self.clients, on_call=self.on_call, pager=self.pager,
+                              once=self.once, policy=self.policy, public_base_url="https://moodline.example",
+                              link_key=lambda: LINK_KEY)
+        self.scorer = ReplyScorer(assess=assess_reply, clients=self.clients, messages=self.messages, desk=self.desk,
+                                  sms=self.sms, once=self.once, crisis_text=crisis_text)
+        self.inbound = InboundSmsService(
+            clients=self.clients, messages=self.messages, coaches=self.coaches, actions=self.actions,
+            once=self.once, assess=assess_reply, phone_key=lambda: PHONE_KEY, crisis_text=crisis_text,
+            retention_days=400, shards=self.shards, pager=self.pager)
+        self.delivery = DeliveryStatuses(clients=self.clients, messages=self.messages, shards=self.shards)
+        self.scheduler = ProbeScheduler(clients=self.clients, queue=self.queue, shards=self.shards)
+        self.sender = ProbeSender(clients=self.clients, messages=self.messages, sms=self.sms, once=self.once,
+                                  retention_days=400, shards=self.shards, clock=lambda: self.now)
+        self.weekly = WeeklySummaries(clients=self.clients, messages=self.messages, alerts=self.alerts,
+                                      coaches=self.coaches, mailer=self.mailer, once=self.once,
+                                      practice_timezone="America/New_York")
+
+    def settle(self) -> None:
+        """What the messages stream does: score every reply stored and not yet scored."""
+        for reply in self.messages.unscored_replies(datetime(2000, 1, 1, tzinfo=UTC)):
+            self.scorer.score(reply)

@@ -1,0 +1,159 @@
+"""One contract, two implementations: the in-memory fakes behave like the DynamoDB repositories (on moto).
+
+The use-case tests trust the fakes; this is why they may.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from moodline import alerting
+from moodline.alerting import EscalationPolicy
+from moodline.domain import Client, Message, message_key
+from moodline.ports import AlertConflict
+from moodline.triage.model import Level
+from moodline.vocabulary import ClientStatus, DeliveryStatus, Direction, MessageKind, Rota, Via
+from tests.fakes import FakeAlerts, FakeClients, FakeMessages, FakeOnCall
+
+NOW = datetime(2026, 11, 30, 13, 0, tzinfo=UTC)
+
+
+@dataclass
+class Repositories:
+    clients: Any
+    messages: Any
+    alerts: Any
+    on_call: Any
+
+
+@pytest.fixture(params=["fakes", "dynamodb"])
+def repos(request: pytest.FixtureRequest) -> Iterator[Repositories]:
+    if request.param == "fakes":
+        clients = FakeClients()
+        yield Repositories(clients, FakeMessages(), FakeAlerts(clients), FakeOnCall())
+        return
+    from moto import mock_aws
+
+    from moodline.adapters import dynamodb
+
+    rows = (dynamodb.ClientRow, dynamodb.MessageRow, dynamodb.AlertRow, dynamodb.ShiftRow, dynamodb.CoachRow)
+    names = {row: row.Meta.table_name for row in rows}
+    with mock_aws():
+        for row in rows:
+            row.Meta.table_name = f"contract-{row.__name__}"
+            row._connection = None
+            row.create_table(billing_mode="PAY_PER_REQUEST", wait=True)
+        try:
+            yield Repositories(dynamodb.DynamoClients(), dynamodb.DynamoMessages(), dynamodb.DynamoAlerts(),
+                               dynamodb.DynamoOnCall())
+        finally:
+            for row in rows:  # leave the models as the next test expects them
+                row.Meta.table_name = names[row]
+                row._connection = None
+
+
+def _client(client_id: str = "cl_1", **changes: Any) -> Client:
+    base = Client(client_id, "c1", "Ana", "+15550100001", "hash-1", "America/New_York", "09:00",
+                  "2026-11-29T00:00:00.000Z", consented_at="2026-11-29T00:00:00.000Z",
+                  next_probe_at="2026-11-30T14:00:00.000Z", due_shard=1)
+    return replace(base, **changes)
+
+
+def _outbound(client_id: str = "cl_1", sid: str = "SM1") -> Message:
+    return Message(client_id, message_key(NOW, sid), sid, Direction.OUTBOUND, MessageKind.PROBE, "2026-11-30",
+                   status=DeliveryStatus.QUEUED, status_rank=1)
+
+
+def test_a_client_id_is_taken_once_and_found_by_phone_and_coach(repos):
+    assert repos.clients.add(_client())
+    assert not repos.clients.add(_client(display_name="Other"))
+    assert repos.clients.get("cl_1").display_name == "Ana"
+    assert repos.clients.by_phone("hash-1").client_id == "cl_1"
+    assert [c.client_id for c in repos.clients.of_coach("c1")] == ["cl_1"]
+
+
+def test_the_next_probe_moves_only_from_the_value_read(repos):
+    repos.clients.add(_client())
+    read = repos.clients.get("cl_1")
+    assert [c.client_id for c in repos.clients.due(1, NOW + timedelta(hours=2))] == ["cl_1"]
+    assert repos.clients.schedule_next_probe(read, NOW + timedelta(days=1), shards=4)
+    assert not repos.clients.schedule_next_probe(read, NOW + timedelta(days=2), shards=4)  # a stale read loses
+    assert repos.clients.due(1, NOW + timedelta(hours=2)) == []
+
+
+def test_a_stopped_client_leaves_the_due_index_and_start_puts_them_back(repos):
+    repos.clients.add(_client())
+    repos.clients.set_status(repos.clients.get("cl_1"), ClientStatus.STOPPED, now=NOW, shards=4)
+    stopped = repos.clients.get("cl_1")
+    assert (stopped.status, stopped.next_probe_at, stopped.due_shard) == (ClientStatus.STOPPED, None, None)
+    repos.clients.set_status(stopped, ClientStatus.ACTIVE, now=NOW, shards=4)
+    assert repos.clients.get("cl_1").next_probe_at == "2026-11-30T14:00:00.000Z"
+
+
+def test_a_message_is_written_once_and_read_by_key_sid_and_time(repos):
+    first = repos.messages.record(_outbound(), retention_days=400)
+    repos.messages.record(replace(_outbound(), local_date="2099-01-01"), retention_days=400)
+    assert repos.messages.get("cl_1", first.at).local_date == "2026-11-30"
+    assert repos.messages.by_sid("SM1").at == first.at
+    assert [m.sid for m in repos.messages.between("cl_1", NOW - timedelta(minutes=1), NOW)] == ["SM1"]
+    assert first.expires_at == NOW + timedelta(days=400)
+
+
+def test_a_delivery_status_only_moves_forward(repos):
+    message = repos.messages.record(_outbound(), retention_days=400)
+    assert repos.messages.advance_delivery_status(message, DeliveryStatus.DELIVERED, 4, None)
+    assert not repos.messages.advance_delivery_status(message, DeliveryStatus.SENT, 3, None)
+    assert repos.messages.by_sid("SM1").status is DeliveryStatus.DELIVERED
+
+
+def test_an_episode_is_claimed_once_and_a_stale_alert_write_is_refused(repos):
+    # Given a client, and an alert raised for them
+    repos.clients.add(_client())
+    policy = EscalationPolicy()
+    alert = alerting.raise_alert(alert_id="al_1", client=_client(), level=Level.HIGH, rules=["r"],
+                                 reply_key="k1", ack_code="123456", at=NOW, policy=policy)
+    other = replace(alert, alert_id="al_2")
+
+    # Then the episode is claimed once, and the client points at it
+    assert repos.alerts.open_episode(alert)
+    assert not repos.alerts.open_episode(other)
+    assert repos.clients.get("cl_1").open_alert_id == "al_1"
+    assert repos.alerts.pending_ack_codes() == {"123456": "al_1"}
+
+    # When an update re-reads and applies, it wins; a change that always meets a newer version gives up
+    acked = repos.alerts.update("al_1", lambda a: alerting.acknowledge(a, by="c1", via=Via.SMS, at=NOW))
+    assert acked.status == "acknowledged" and repos.alerts.pending_ack_codes() == {}
+    stale = repos.alerts.get("al_1")
+    repos.alerts.update("al_1", lambda a: replace(a, paged_to="c2"))
+    save = getattr(repos.alerts, "save", None)
+    if save is not None:  # the fake exposes its conditional put; DynamoDB's is PynamoDB's VersionAttribute
+        with pytest.raises(AlertConflict):
+            save(replace(stale, paged_to="c9"))
+    else:
+        from pynamodb.exceptions import PutError
+
+        from moodline.adapters.dynamodb import alert_row
+
+        with pytest.raises(PutError):
+            alert_row(replace(stale, paged_to="c9")).save()
+    assert repos.alerts.get("al_1").paged_to == "c2"
+
+    # And closing the episode frees the client for the next one
+    repos.alerts.close_episode(acked)
+    assert repos.clients.get("cl_1").open_alert_id is None
+    assert [a.alert_id for a in repos.alerts.unresolved()] == ["al_1"]
+
+
+def test_the_latest_shift_that_has_started_and_not_ended_is_on_call(repos):
+    from moodline.domain import Shift
+
+    repos.on_call.put(Shift(Rota.PRIMARY, "2026-11-23T00:00:00.000Z", "2026-11-30T00:00:00.000Z", "c1"))
+    repos.on_call.put(Shift(Rota.PRIMARY, "2026-11-30T00:00:00.000Z", "2026-12-07T00:00:00.000Z", "c2", "c1"))
+    assert repos.on_call.shift_at(Rota.PRIMARY, NOW).primary_coach_id == "c2"
+    assert repos.on_call.shift_at(Rota.PRIMARY, NOW + timedelta(days=30)) is None
+    assert repos.on_call.shift_at(Rota.OVERRIDE, NOW) is None
