@@ -20,7 +20,21 @@ if TYPE_CHECKING:
     from moodline.domain import Message
     from moodline.inbound import DeliveryStatuses, InboundSmsService
     from moodline.paging import AlertActions, AlertDesk
-    from moodline.ports import Alerts, Clients, Coaches, Mailer, Messages, OnCall, OncePerKey, Pager, Queue, SmsSender
+    from moodline.ports import (
+        Alerts,
+        AuditLog,
+        Clients,
+        Coaches,
+        CoachSends,
+        Mailer,
+        Messages,
+        OnCall,
+        OncePerKey,
+        Pager,
+        Queue,
+        Reviews,
+        SmsSender,
+    )
     from moodline.probes import ProbeScheduler, ProbeSender
     from moodline.scoring import ReplyScorer
     from moodline.triage.model import Assessment
@@ -28,7 +42,7 @@ if TYPE_CHECKING:
 
 # What Services.use() may replace; every use case is rebuilt on the replacement.
 ADAPTERS = ("clients", "messages", "alerts", "on_call", "coaches", "once", "sms", "pager", "mailer",
-            "probe_queue", "assess", "clock")
+            "probe_queue", "assess", "clock", "reviews", "audit", "coach_sends")
 USE_CASES = ("desk", "actions", "scorer", "inbound", "delivery_statuses", "probe_scheduler", "probe_sender",
              "weekly")
 
@@ -123,6 +137,24 @@ class Services:
         from moodline.adapters.dynamodb import DynamoCoaches
 
         return DynamoCoaches()
+
+    @cached_property
+    def reviews(self) -> Reviews:
+        from moodline.adapters.dynamodb import DynamoReviews
+
+        return DynamoReviews()
+
+    @cached_property
+    def audit(self) -> AuditLog:
+        from moodline.adapters.dynamodb import DynamoAudit
+
+        return DynamoAudit()
+
+    @cached_property
+    def coach_sends(self) -> CoachSends:
+        from moodline.adapters.dynamodb import DynamoCoachSends
+
+        return DynamoCoachSends()
 
     @cached_property
     def once(self) -> OncePerKey:
