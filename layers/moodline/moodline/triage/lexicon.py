@@ -110,6 +110,9 @@ class LanguageProfile:
     trivial: frozenset[str]
     positive: frozenset[str] = frozenset()
     logistics: frozenset[str] = frozenset()
+    # Words near risk (death, farewells, means, exhaustion): a reply carrying one is never waved through as small
+    # talk, however short or cheerful, so it goes to the review inbox when nothing else settles it.
+    risk_adjacent: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -271,6 +274,7 @@ def load(root: Path = RULES_DIR) -> Lexicon:
             _words(profile["trivial"]),
             _words(profile.get("positive", "")),
             _words(profile.get("logistics", "")),
+            _words(profile.get("risk_adjacent", "")),
         )
         for special in ("lexicon.toml", "normalise.toml", "mood.toml"):
             path = folder / special
