@@ -27,6 +27,8 @@ from typing import Any
 from moodline.triage.model import Level
 
 RULES_DIR = Path(__file__).with_name("rules")
+# Not a language folder: frequent words of the languages no folder covers (see moodline.triage.language).
+UNCOVERED_FILE = "uncovered.toml"
 ROLES = frozenset({"risk", "anchor", "support", "mood_words"})
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 _SPECIAL_FILES = frozenset({"language.toml", "normalise.toml", "lexicon.toml", "mood.toml"})
@@ -126,6 +128,8 @@ class Lexicon:
     rewrites: tuple[Rewrite, ...]
     profiles: Mapping[str, LanguageProfile]
     numbers: Mapping[str, int] = field(default_factory=dict)  # spelled-out ratings: "seven", "siete"
+    # Frequent words of languages no folder covers (rules/uncovered.toml): the detector's "not covered" evidence.
+    uncovered: frozenset[str] = frozenset()
 
     def expand(self, template: str) -> str:
         """Replace every ``{name}`` with the union of its definitions, recursively."""
@@ -307,7 +311,9 @@ def load(root: Path = RULES_DIR) -> Lexicon:
         if rule.id in seen:
             raise LexiconError(f"{rule.source}: duplicate rule id {rule.id}")
         seen.add(rule.id)
-    return Lexicon(lexicon.languages, rules, named, spellings, lexicon.rewrites, profiles, numbers)
+    uncovered_file = root / UNCOVERED_FILE
+    uncovered = _words(_read(uncovered_file)["words"]) if uncovered_file.exists() else frozenset()
+    return Lexicon(lexicon.languages, rules, named, spellings, lexicon.rewrites, profiles, numbers, uncovered)
 
 
 @cache
