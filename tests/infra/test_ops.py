@@ -262,6 +262,7 @@ EVENTS = {
     "AlertActionsFunction": "alert_actions_link.json",
     "WeeklySummaryFunction": "weekly_summary.json",
     "CoachWebFunction": "coach_web.json",  # no session: answers the sign-in redirect
+    "ReviewNudgesFunction": "review_nudges.json",
 }
 
 

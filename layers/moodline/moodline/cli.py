@@ -70,7 +70,18 @@ def _replay() -> int:
                           "false_alarm": rule.false_alarm, "precision": rule.precision}))
     for alert_id, before, now in result.changed:
         print(json.dumps({"alert_id": alert_id, "level_then": before, "level_now": now}))
-    print(json.dumps({"replayed": result.cases, "rules": len(result.rules), "changed": len(result.changed)}))
+    summary: dict[str, Any] = {"replayed": result.cases, "rules": len(result.rules), "changed": len(result.changed)}
+    if services.settings.review_table:  # the coach workspace's "should have paged" marks
+        from datetime import UTC, datetime
+
+        from moodline.replay import replay_misses, triage_misses
+
+        misses = replay_misses(triage_misses(services.reviews, services.messages, datetime(2000, 1, 1, tzinfo=UTC)))
+        for family in misses.families:
+            print(json.dumps({"miss_family": family.family, "misses": family.misses,
+                              "caught_now": family.caught_now}))
+        summary |= {"misses": misses.total, "misses_caught_now": misses.caught_now}
+    print(json.dumps(summary))
     return 0
 
 

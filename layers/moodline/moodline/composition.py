@@ -36,6 +36,7 @@ if TYPE_CHECKING:
         SmsSender,
     )
     from moodline.probes import ProbeScheduler, ProbeSender
+    from moodline.review_nudges import ReviewNudges
     from moodline.scoring import ReplyScorer
     from moodline.triage.model import Assessment, SemanticJudge
     from moodline.weekly import WeeklySummaries
@@ -44,7 +45,7 @@ if TYPE_CHECKING:
 ADAPTERS = ("clients", "messages", "alerts", "on_call", "coaches", "once", "sms", "pager", "mailer",
             "probe_queue", "assess", "semantic", "clock", "reviews", "audit", "coach_sends")
 USE_CASES = ("scoring_assess", "desk", "actions", "scorer", "inbound", "delivery_statuses", "probe_scheduler",
-             "probe_sender", "weekly")
+             "probe_sender", "weekly", "review_nudges")
 
 
 def load_settings(*require: str) -> Settings:
@@ -291,3 +292,14 @@ class Services:
         return WeeklySummaries(clients=self.clients, messages=self.messages, alerts=self.alerts,
                                coaches=self.coaches, mailer=self.mailer, once=self.once,
                                practice_timezone=self.settings.practice_timezone)
+
+    @cached_property
+    def review_nudges(self) -> ReviewNudges:
+        from moodline.review_nudges import ReviewNudges
+
+        settings = self.settings
+        return ReviewNudges(clients=self.clients, messages=self.messages, reviews=self.reviews, coaches=self.coaches,
+                            mailer=self.mailer, once=self.once,
+                            coach_after=timedelta(hours=settings.review_nudge_hours),
+                            team_after=timedelta(hours=settings.review_team_nudge_hours),
+                            inbox_url=f"{settings.public_base_url}/coach/inbox" if settings.public_base_url else "")

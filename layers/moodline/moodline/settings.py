@@ -33,6 +33,8 @@ ESCALATE_HIGH_MINUTES = "ESCALATE_HIGH_MINUTES"
 REVIEW_TABLE = "REVIEW_TABLE"  # the coach workspace's tables: review marks, audit, one SMS per form
 AUDIT_TABLE = "AUDIT_TABLE"
 COACH_SENDS_TABLE = "COACH_SENDS_TABLE"
+REVIEW_NUDGE_HOURS = "REVIEW_NUDGE_HOURS"  # a reply unreviewed this long nudges its coach (issue 11 §3)
+REVIEW_TEAM_NUDGE_HOURS = "REVIEW_TEAM_NUDGE_HOURS"  # ... and this much longer, the whole team
 
 DEFAULT_CRISIS_RESOURCES = {
     "en": "If you are in danger or thinking about suicide, call or text 988 now "
@@ -76,6 +78,8 @@ class Settings:
     review_table: str = ""
     audit_table: str = ""
     coach_sends_table: str = ""
+    review_nudge_hours: int = 24
+    review_team_nudge_hours: int = 24
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, require: tuple[str, ...] = ()) -> Settings:
@@ -114,6 +118,8 @@ class Settings:
             review_table=env.get(REVIEW_TABLE, ""),
             audit_table=env.get(AUDIT_TABLE, ""),
             coach_sends_table=env.get(COACH_SENDS_TABLE, ""),
+            review_nudge_hours=_positive_int(env, REVIEW_NUDGE_HOURS, 24),
+            review_team_nudge_hours=_positive_int(env, REVIEW_TEAM_NUDGE_HOURS, 24),
         )
         settings._validate()
         return settings
