@@ -150,6 +150,28 @@ def render_alert(alert: Alert, messages: Messages | None = None) -> str:
     return "\n".join(lines)
 
 
+def _twilio(args: argparse.Namespace) -> int:
+    """Set (configure) or verify (check) the inbound webhook, its Fallback URL and retries at Twilio."""
+    from moodline.adapters.twilio import setup
+    from moodline.adapters.twilio.rest import build_twilio_client
+    from moodline.credentials import twilio_rest_credentials
+    from moodline.settings import PUBLIC_BASE_URL, TWILIO_REST_SECRET_ID
+
+    settings = _services(TWILIO_REST_SECRET_ID, PUBLIC_BASE_URL).settings
+    client = build_twilio_client(twilio_rest_credentials(settings), api_base_url=settings.twilio_api_base_url)
+    want = setup.desired(settings.public_base_url)
+    target = {"messaging_service_sid": settings.twilio_messaging_service_sid,
+              "from_number": settings.twilio_from_number}
+    if args.twilio_command == "configure":
+        print(f"configured {setup.configure(client, want, **target)}: {want.url} (fallback {want.fallback_url})")
+    problems = setup.check(client, want, **target)
+    for problem in problems:
+        print(f"twilio webhook {problem}", file=sys.stderr)
+    if not problems:
+        print("twilio webhook ok: inbound URL, fallback and retries as configured")
+    return 1 if problems else 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``moodline`` console script."""
     parser = argparse.ArgumentParser(prog="moodline", description="Moodline: SMS mood check-ins with a human coach.")
@@ -184,6 +206,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     resolve.add_argument("--outcome", required=True, choices=["true_alarm", "false_alarm", "follow_up"])
     resolve.add_argument("--note", default="", help="short, no client details")
     alert.set_defaults(run=_alert)
+    twilio = commands.add_parser("twilio", help="set or check Twilio's inbound webhook, Fallback URL and retries")
+    twilio.add_argument("twilio_command", choices=["configure", "check"])
+    twilio.set_defaults(run=_twilio)
     args = parser.parse_args(argv)
     return int(args.run(args))
 
