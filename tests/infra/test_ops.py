@@ -295,7 +295,8 @@ def test_ingest_can_buffer_a_reply_on_sqs_and_a_drain_stores_it_with_its_own_dlq
     assert event["Type"] == "SQS" and event["Properties"]["Queue"] == {"Fn::GetAtt": ["InboundBufferQueue", "Arn"]}
     queue = RESOURCES["InboundBufferQueue"]["Properties"]
     assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {"Fn::GetAtt": ["InboundBufferDLQ", "Arn"]}
-    assert ALARMS["InboundBufferDLQAlarm"]["Dimensions"][0]["Value"] == {"Fn::GetAtt": ["InboundBufferDLQ", "QueueName"]}
+    dlq_alarm = ALARMS["InboundBufferDLQAlarm"]
+    assert dlq_alarm["Dimensions"][0]["Value"] == {"Fn::GetAtt": ["InboundBufferDLQ", "QueueName"]}
     assert ALARMS["InboundBufferedAlarm"]["MetricName"] == "InboundBuffered"
 
 

@@ -40,7 +40,7 @@ def test_the_inbound_url_asks_twilio_to_retry_and_has_a_fallback():
     want = setup.desired(BASE)
     assert want.url == f"{BASE}/twilio/inbound#ct=2000&rt=6000&rc=2&rp=ct,rt,5xx"
     assert want.fallback_url == f"{BASE}/twilio/inbound?attempt=fallback"
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="https"):
         setup.desired("http://sms.example.org")  # Twilio would send the form in clear
 
 
