@@ -78,9 +78,9 @@ def _rescore(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime, timedelta
 
     from moodline.schedule import from_iso
-    from moodline.settings import ALERTS_TOPIC_ARN, APP_SECRET_ID, TWILIO_SECRET_ID
+    from moodline.settings import ALERTS_TOPIC_ARN, APP_SECRET_ID, TWILIO_REST_SECRET_ID
 
-    services = _services(ALERTS_TOPIC_ARN, TWILIO_SECRET_ID, APP_SECRET_ID)
+    services = _services(ALERTS_TOPIC_ARN, TWILIO_REST_SECRET_ID, APP_SECRET_ID)
     # Outside Lambda there is no remaining time to give Powertools; its in-progress records then
     # simply use their default expiry.
     warnings.filterwarnings("ignore", message="Couldn't determine the remaining time left")

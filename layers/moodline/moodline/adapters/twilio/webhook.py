@@ -124,7 +124,10 @@ def verified_form(event: Mapping[str, Any], credentials: TwilioWebhookCredential
             raise InvalidSignature(RejectCause.BAD_SIGNATURE)
         if credentials.previous_valid_until is None or now > credentials.previous_valid_until:
             raise InvalidSignature(RejectCause.STALE_TOKEN)
-    if not hmac.compare_digest(form.get("AccountSid", "").encode(), credentials.account_sid.encode()):
+    account = form.get("AccountSid", "")
+    if not account:
+        raise BadWebhook("not a Twilio webhook (AccountSid is required)")  # signed, but malformed: 400
+    if not hmac.compare_digest(account.encode(), credentials.account_sid.encode()):
         raise InvalidSignature(RejectCause.WRONG_ACCOUNT)
     return form
 
