@@ -8,7 +8,7 @@ attribute); ``tests/fakes.py`` builds the same use cases on in-memory fakes.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any
@@ -17,8 +17,10 @@ from moodline.alerting import EscalationPolicy
 from moodline.settings import Settings
 
 if TYPE_CHECKING:
+    from moodline.credentials import TwilioWebhookCredentials
     from moodline.domain import Message
     from moodline.inbound import DeliveryStatuses, InboundSmsService
+    from moodline.inbound_buffer import InboundDrain, InboundWebhook
     from moodline.paging import AlertActions, AlertDesk
     from moodline.ports import (
         Alerts,
@@ -43,9 +45,9 @@ if TYPE_CHECKING:
 
 # What Services.use() may replace; every use case is rebuilt on the replacement.
 ADAPTERS = ("clients", "messages", "alerts", "on_call", "coaches", "once", "sms", "pager", "mailer",
-            "probe_queue", "assess", "semantic", "clock", "reviews", "audit", "coach_sends")
+            "probe_queue", "assess", "semantic", "clock", "reviews", "audit", "coach_sends", "inbound_buffer")
 USE_CASES = ("scoring_assess", "desk", "actions", "scorer", "inbound", "delivery_statuses", "probe_scheduler",
-             "probe_sender", "weekly", "review_nudges")
+             "probe_sender", "weekly", "review_nudges", "inbound_webhook", "inbound_drain")
 
 
 def load_settings(*require: str) -> Settings:
@@ -92,11 +94,19 @@ class Services:
 
         return app_keys(self.settings).link_signing_key
 
-    def twilio_auth_token(self) -> str:
-        """The token Twilio signs webhooks with."""
-        from moodline.credentials import twilio_credentials
+    def twilio_webhook_credentials(self) -> TwilioWebhookCredentials:
+        """What Twilio signs webhooks with; raises ``MalformedCredentials`` on a placeholder (fail closed)."""
+        from moodline.credentials import twilio_webhook_credentials
 
-        return twilio_credentials(self.settings).auth_token
+        return twilio_webhook_credentials(self.settings)
+
+    def verified_form(self, event: Mapping[str, Any]) -> dict[str, str]:
+        """The form of a Twilio webhook, once basic auth, signature and account are checked (adapter errors)."""
+        from moodline.adapters.twilio.webhook import verified_form
+        from moodline.events import request_time
+
+        return verified_form(event, self.twilio_webhook_credentials(), self.settings.public_base_url,
+                             now=request_time(event))
 
     def reply_from_stream(self, new_image: dict[str, Any]) -> Message:
         """The reply in a messages-stream record's ``NewImage`` (the store's own format)."""
@@ -169,11 +179,11 @@ class Services:
         from functools import partial
 
         from moodline.adapters.twilio.rest import TwilioSms
-        from moodline.credentials import twilio_credentials
+        from moodline.credentials import twilio_rest_credentials
 
         settings = self.settings
         return TwilioSms(
-            partial(twilio_credentials, settings),
+            partial(twilio_rest_credentials, settings),
             from_number=settings.twilio_from_number,
             messaging_service_sid=settings.twilio_messaging_service_sid,
             status_callback_url=f"{settings.public_base_url}/twilio/status" if settings.public_base_url else "",
@@ -197,6 +207,13 @@ class Services:
         from moodline.adapters.sqs import SqsQueue
 
         return SqsQueue(self.settings.probes_queue_url)
+
+    @cached_property
+    def inbound_buffer(self) -> Queue:
+        """Where the webhook keeps a reply it could not store (SQS: shares nothing with the table)."""
+        from moodline.adapters.sqs import SqsQueue
+
+        return SqsQueue(self.settings.inbound_buffer_url)
 
     @cached_property
     def assess(self) -> Callable[[str, Sequence[float | None]], Assessment]:
@@ -264,6 +281,31 @@ class Services:
             retention_days=self.settings.retention_days, shards=self.settings.due_shards,
             pager=self.pager if self.settings.alerts_topic_arn else None,
         )
+
+    @cached_property
+    def inbound_webhook(self) -> InboundWebhook:
+        from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
+
+        from moodline.adapters.twilio.webhook import parse_inbound
+        from moodline.credentials import MalformedCredentials
+        from moodline.events import BadEvent
+        from moodline.inbound_buffer import InboundWebhook
+
+        return InboundWebhook(
+            verify=self.verified_form, parse=parse_inbound, receive=self.inbound.receive, buffer=self.inbound_buffer,
+            pager=self.pager if self.settings.alerts_topic_arn else None, assess=self.assess,
+            crisis_text=self.crisis_text, rejections=(BadEvent, MalformedCredentials),
+            duplicates=(IdempotencyAlreadyInProgressError,),
+        )
+
+    @cached_property
+    def inbound_drain(self) -> InboundDrain:
+        from moodline.adapters.twilio.webhook import parse_inbound
+        from moodline.events import BadEvent
+        from moodline.inbound_buffer import InboundDrain
+
+        return InboundDrain(verify=self.verified_form, parse=parse_inbound, receive=self.inbound.receive,
+                            rejections=(BadEvent,))
 
     @cached_property
     def delivery_statuses(self) -> DeliveryStatuses:

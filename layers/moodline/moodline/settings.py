@@ -19,6 +19,8 @@ PROBES_QUEUE_URL = "PROBES_QUEUE_URL"
 ALERTS_TOPIC_ARN = "ALERTS_TOPIC_ARN"
 TWILIO_SECRET_ID = "TWILIO_SECRET_ID"  # noqa: S105 - the name of a variable holding a secret's id
 APP_SECRET_ID = "APP_SECRET_ID"  # noqa: S105
+TWILIO_REST_SECRET_ID = "TWILIO_REST_SECRET_ID"  # noqa: S105 - the API key senders use (never the webhook)
+INBOUND_BUFFER_URL = "INBOUND_BUFFER_URL"  # where ingest buffers a reply it could not store (issue 8 §3)
 TWILIO_MESSAGING_SERVICE_SID = "TWILIO_MESSAGING_SERVICE_SID"
 TWILIO_FROM_NUMBER = "TWILIO_FROM_NUMBER"
 TWILIO_API_BASE_URL = "TWILIO_API_BASE_URL"
@@ -64,6 +66,8 @@ class Settings:
     alerts_topic_arn: str = ""
     twilio_secret_id: str = ""
     app_secret_id: str = ""
+    twilio_rest_secret_id: str = ""
+    inbound_buffer_url: str = ""
     twilio_messaging_service_sid: str = ""
     twilio_from_number: str = ""
     twilio_api_base_url: str = ""
@@ -104,6 +108,8 @@ class Settings:
             alerts_topic_arn=env.get(ALERTS_TOPIC_ARN, ""),
             twilio_secret_id=env.get(TWILIO_SECRET_ID, ""),
             app_secret_id=env.get(APP_SECRET_ID, ""),
+            twilio_rest_secret_id=env.get(TWILIO_REST_SECRET_ID, ""),
+            inbound_buffer_url=env.get(INBOUND_BUFFER_URL, ""),
             twilio_messaging_service_sid=env.get(TWILIO_MESSAGING_SERVICE_SID, ""),
             twilio_from_number=env.get(TWILIO_FROM_NUMBER, ""),
             twilio_api_base_url=env.get(TWILIO_API_BASE_URL, ""),
