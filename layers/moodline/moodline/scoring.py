@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from moodline.domain import Message, SmsSendError
+from moodline.domain import Message, SmsSendError, country_for
 from moodline.observability import logger, metrics
 from moodline.paging import AlertDesk
 from moodline.ports import Clients, Messages, OncePerKey, SmsSender
@@ -47,7 +47,7 @@ class ReplyScorer:
     """Scores each reply once; every side effect it has is keyed, so stream retries are harmless."""
 
     def __init__(self, *, assess: AssessReply, clients: Clients, messages: Messages, desk: AlertDesk,
-                 sms: SmsSender, once: OncePerKey, crisis_text: Callable[[str], str]) -> None:
+                 sms: SmsSender, once: OncePerKey, crisis_text: Callable[[str, str | None], str]) -> None:
         self._assess = assess
         self._clients = clients
         self._messages = messages
@@ -106,7 +106,7 @@ class ReplyScorer:
         if client is None:
             return {"sent": False}
         try:
-            self._sms.send(client.phone_e164, self._crisis_text(client.locale))
+            self._sms.send(client.phone_e164, self._crisis_text(client.locale, country_for(client)))
         except SmsSendError as exc:
             if not exc.recipient:
                 raise  # an outage or our configuration: retry, and the DLQ alarms if it persists
