@@ -28,7 +28,9 @@ $(STAMP): pyproject.toml
 	$(PHASE) "install: $(VENV) with moodline and its dev tools (pip, 1-2 min)"
 	@$(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -m pip install $(PIP_QUIET) --upgrade pip 2>&1 | grep -v "^WARNING: Location" || true
-	@$(BIN)/python -m pip install $(PIP_QUIET) -e '.[dev]' 2>&1 | grep -v "^WARNING: Location" || true
+	@# setuptools' "Editable installation" notice is information only, printed as a warning box: hidden.
+	@PYTHONWARNINGS='ignore:Editable installation' $(BIN)/python -m pip install $(PIP_QUIET) -e '.[dev]' 2>&1 \
+	  | grep -v "^WARNING: Location" || true
 	@$(BIN)/python -c "import moodline, moodline_local, moto, twilio, pynamodb, aws_lambda_powertools"
 	@touch $(STAMP)
 
