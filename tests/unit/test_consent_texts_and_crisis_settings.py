@@ -65,3 +65,20 @@ def test_the_older_language_shape_still_overrides_the_us_lines():
 def test_a_new_country_needs_an_english_fallback():
     with pytest.raises(SettingsError, match="DE needs an 'en'"):
         Settings.from_env({**TABLES, "CRISIS_RESOURCES": json.dumps({"DE": {"de": "Ruf 0800 111 0 111 an."}})})
+
+
+def test_the_template_passes_the_practice_name_to_every_function_under_the_same_rules():
+    import re
+
+    from samtranslator.yaml_helper import yaml_parse
+
+    from moodline.settings import _GSM7_PLAIN
+    from tests.conftest import ROOT
+
+    template = yaml_parse((ROOT / "template.yaml").read_text())
+    parameter = template["Parameters"]["PracticeName"]
+    assert parameter["MaxLength"] == PRACTICE_NAME_MAX
+    assert template["Globals"]["Function"]["Environment"]["Variables"]["PRACTICE_NAME"] == {"Ref": "PracticeName"}
+    allowed = re.compile(parameter["AllowedPattern"])
+    assert all(allowed.match(ch) for ch in _GSM7_PLAIN)
+    assert not any(allowed.match(ch) for ch in "é\u2019\U0001f33f")
