@@ -198,3 +198,18 @@ def test_enrolment_refuses_a_country_with_no_crisis_lines(world):
     coach(world, "c1")
     with pytest.raises(RosterError, match="no crisis lines configured"):
         enrol(world, "Hans", "+4915123456789", timezone="Europe/Berlin")
+
+
+def test_every_reply_of_a_client_in_a_language_triage_cannot_read_is_marked_for_a_human(world):
+    coach(world, "c1")
+    world.roster.enroll_client(Enrolment("c1", "Lena", "+15550100007", "America/New_York", "09:00", "de-DE",
+                                         review_all=True), now=MONDAY, phone_key=b"k" * 32)
+    with pytest.raises(RosterError, match="triage cannot read"):
+        world.roster.enroll_client(Enrolment("c1", "Max", "+15550100008", "America/New_York", "09:00", "de-DE"),
+                                   now=MONDAY, phone_key=b"k" * 32)
+
+    text(world, "+15550100007", "7 heute geht es gut")
+    world.settle()
+
+    [reply] = world.messages.rows.values()
+    assert "review.client_language" in reply.reasons

@@ -22,6 +22,9 @@ BASELINE_DAYS = 14
 AssessReply = Callable[[str, Sequence[float | None]], Assessment]
 
 
+REVIEW_CLIENT_LANGUAGE = "review.client_language"
+
+
 @dataclass(frozen=True)
 class ScoreOutcome:
     """The result of scoring one reply."""
@@ -86,8 +89,12 @@ class ReplyScorer:
             # first, whatever the SMS provider does.
             resources_sent = self._send_resources(reply={"sid": reply.sid, "client_id": client.client_id})["sent"]
 
+        reasons = [r.rule for r in assessment.reasons]
+        if client.review_all:
+            # Enrolled in a language triage cannot read (--review-all): a coach reads every reply.
+            reasons.append(REVIEW_CLIENT_LANGUAGE)
         self._messages.save_assessment(reply, mood=assessment.mood, level=assessment.level,
-                                       reasons=[r.rule for r in assessment.reasons], alert_id=alert_id)
+                                       reasons=reasons, alert_id=alert_id)
         logger.info("reply scored", client_id=client.client_id, message_sid=reply.sid,
                     triage_level=assessment.level.value, alert_id=alert_id)
         return ScoreOutcome(assessment.level, assessment.mood, alert_id, paged, resources_sent)
