@@ -360,3 +360,34 @@ def test_a_stale_serve_state_file_is_named(monkeypatch, capsys, tmp_path):
     monkeypatch.setenv("MOODLINE_SERVE_STATE", str(state))
     assert main(["alert", "list"]) == 2
     assert "is not running" in capsys.readouterr().err
+
+
+def test_stack_reads_the_outputs_and_the_webhook_functions_environment(aws, monkeypatch, capsys):
+    # Given a deployed stack (a CloudFormation stack on moto) whose webhook function carries the settings,
+    # and nothing exported in the shell
+    environment = {name: os.environ[name] for name in (
+        "CLIENTS_TABLE", "MESSAGES_TABLE", "ALERTS_TABLE", "COACHES_TABLE", "ONCALL_TABLE", "IDEMPOTENCY_TABLE",
+        "APP_SECRET_ID", "DUE_SHARDS")}
+    for name in [*environment, "USER_POOL_ID"]:
+        monkeypatch.delenv(name)
+    role = boto3.client("iam").create_role(RoleName="moodline-ingest", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    template = {
+        "Resources": {"IngestSmsFunction": {"Type": "AWS::Lambda::Function", "Properties": {
+            "Runtime": "python3.12", "Handler": "app.handler", "Role": role,
+            "Code": {"ZipFile": "def handler(event, context): pass"},
+            "Environment": {"Variables": environment}}}},
+        "Outputs": {"CoachUserPoolId": {"Value": aws["CoachUserPool"].name}},
+    }
+    boto3.client("cloudformation").create_stack(StackName="moodline-dev", TemplateBody=json.dumps(template))
+
+    # When ops add a coach and list them with --stack
+    assert main(["coach", "add", "--stack", "moodline-dev", "--region", "us-east-1", "--id", "c1", "--name",
+                 "Casey", "--email", "casey@practice.example"]) == 0
+    out = capsys.readouterr().out
+    assert main(["--stack", "moodline-dev", "coach", "list", "--json"]) == 0
+
+    # Then the coach and their sign-in are in that stack's table and user pool
+    assert "temporary password" in out
+    assert json.loads(capsys.readouterr().out)["coach_id"] == "c1"
+    assert main(["coach", "list", "--stack", "moodline-missing"]) == 2
+    assert "moodline-missing" in capsys.readouterr().err
