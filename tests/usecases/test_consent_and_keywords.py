@@ -213,3 +213,19 @@ def test_every_reply_of_a_client_in_a_language_triage_cannot_read_is_marked_for_
 
     [reply] = world.messages.rows.values()
     assert "review.client_language" in reply.reasons
+
+
+def test_yes_on_the_day_of_the_welcome_is_followed_by_a_probe_that_really_goes(world):
+    # Given a client whose check-in time (13:00 New York) comes after the welcome (09:00) on the same day
+    coach(world, "c1")
+    ana = world.roster.enroll_client(Enrolment("c1", "Ana", "+15550100001", "America/New_York", "13:00",
+                                               consent=False), now=MONDAY + timedelta(hours=1), phone_key=b"k" * 32)
+    assert [r["outcome"] for r in run_scheduler(world, MONDAY + timedelta(hours=1))] == ["welcomed"]
+
+    # When she replies YES at 10:00, before the check-in
+    text(world, "+15550100001", "YES", at=MONDAY + timedelta(hours=2))
+
+    # Then the first check-in is not swallowed by the welcome's once-per-day key: it goes, tomorrow
+    first = from_iso(world.clients.get(ana.client_id).next_probe_at)
+    assert first.date() > MONDAY.date()
+    assert [r["outcome"] for r in run_scheduler(world, first)] == ["sent"]

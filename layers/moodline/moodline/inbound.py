@@ -126,6 +126,13 @@ class InboundSmsService:
                             consent_text=inbound.body.strip()[:160])
         self._clients.save(consented)
         self._clients.set_status(consented, ClientStatus.ACTIVE, now=at, shards=self._shards)
+        fresh = self._clients.get(client.client_id)
+        if fresh is not None and fresh.next_probe_at and client.welcomed_at:
+            # A probe is sent once per client and local date, and today's key went to the welcome:
+            # a first check-in later the same day would be dropped as a duplicate. Tomorrow's it is.
+            first, checkin = from_iso(fresh.next_probe_at), fresh.checkin
+            if checkin.local_date_of(first) == checkin.local_date_of(from_iso(client.welcomed_at)):
+                self._clients.schedule_next_probe(fresh, checkin.next_after(first), shards=self._shards)
         metrics.add_metric(name="ConsentGiven", unit="Count", value=1)
         logger.info("consent given by SMS", client_id=client.client_id, message_sid=inbound.message_sid)
         return InboundResult(InboundOutcome.CONSENT, text_for("consented", client.locale))
