@@ -33,6 +33,7 @@ from moodline.domain import (
     SentSms,
     Shift,
     SmsSendError,
+    in_due_index,
     shard_of,
 )
 from moodline.inbound import DeliveryStatuses, InboundSmsService
@@ -41,7 +42,7 @@ from moodline.ports import AlertConflict
 from moodline.probes import ProbeScheduler, ProbeSender
 from moodline.schedule import to_iso
 from moodline.scoring import ReplyScorer
-from moodline.settings import DEFAULT_CRISIS_RESOURCES
+from moodline.settings import Settings
 from moodline.triage.engine import assess_reply
 from moodline.triage.model import Level
 from moodline.vocabulary import AlertStatus, ClientStatus, DeliveryStatus, MessageKind, Refusal, Rota
@@ -176,7 +177,7 @@ class FakeClients:
 
     def set_status(self, client: Client, status: ClientStatus, *, now: datetime, shards: int) -> None:
         stored = self.rows[client.client_id]
-        probing = status is ClientStatus.ACTIVE and stored.consented_at is not None
+        probing = in_due_index(status, stored.consented_at)
         self.rows[client.client_id] = replace(
             stored, status=status,
             next_probe_at=to_iso(stored.checkin.next_after(now)) if probing else None,
@@ -184,6 +185,12 @@ class FakeClients:
 
     def mark_probed(self, client_id: str, local_date: str) -> None:
         self.rows[client_id] = replace(self.rows[client_id], last_probe_date=local_date)
+
+    def save(self, client: Client) -> None:
+        stored = self.rows[client.client_id]  # the due index, probe date and alert pointer are kept
+        self.rows[client.client_id] = replace(
+            client, status=stored.status, due_shard=stored.due_shard, next_probe_at=stored.next_probe_at,
+            last_probe_date=stored.last_probe_date, open_alert_id=stored.open_alert_id)
 
     def delete(self, client_id: str) -> None:
         self.rows.pop(client_id, None)
@@ -345,6 +352,9 @@ class FakeCoaches:
     def put(self, coach: Coach) -> None:
         self.rows[coach.coach_id] = coach
 
+    def delete(self, coach_id: str) -> None:
+        self.rows.pop(coach_id, None)
+
 
 # --- the coach workspace's own repositories ----------------------------------------------------
 
@@ -399,8 +409,10 @@ PHONE_KEY = b"k" * 32
 LINK_KEY = b"l" * 32
 
 
-def crisis_text(locale: str) -> str:
-    return DEFAULT_CRISIS_RESOURCES["es" if locale.lower().startswith("es") else "en"]
+def crisis_text(locale: str, country: str | None = None) -> str:
+    """The composition root's crisis text on the default lines: by country (US when unknown), then language."""
+    return Settings(clients_table="c", messages_table="m", alerts_table="a", coaches_table="co",
+                    oncall_table="o", idempotency_table="i").crisis_text(locale, country)
 
 
 @dataclass

@@ -97,6 +97,17 @@ def raise_alert(*, alert_id: str, client: Client, level: Level, rules: Iterable[
     )
 
 
+def note_client_keyword(alert: Alert, *, keyword: str, reply_key: str, at: datetime) -> Alert | None:
+    """A keyword (STOP, HELP…) texted during the episode: on its replies and its timeline, severity unchanged.
+
+    A resolved episode is final: the coach is told, but it is not reopened.
+    """
+    if alert.status is AlertStatus.RESOLVED or reply_key in alert.replies:
+        return None
+    return replace(alert, replies=(*alert.replies, reply_key),
+                   timeline=(*alert.timeline, entry(at, AlertEvent.APPENDED, f"client texted {keyword.upper()}")))
+
+
 @dataclass(frozen=True)
 class ReplyAdded:
     """What one risky reply did to the open episode, and the page step it calls for."""

@@ -114,8 +114,9 @@ class Services:
 
         return message_from_stream_image(new_image)
 
-    def crisis_text(self, locale: str) -> str:
-        return self.settings.crisis_text(locale)
+    def crisis_text(self, locale: str, country: str | None = None) -> str:
+        """The crisis SMS: the country's lines (US when unknown), in the person's language."""
+        return self.settings.crisis_text(locale, country)
 
     # --- adapters -----------------------------------------------------------------------------
 
@@ -325,7 +326,8 @@ class Services:
 
         return ProbeSender(clients=self.clients, messages=self.messages, sms=self.sms, once=self.once,
                            retention_days=self.settings.retention_days, shards=self.settings.due_shards,
-                           clock=lambda: self.clock())  # noqa: PLW0108 - read at each call: use(clock=) swaps it
+                           clock=lambda: self.clock(),  # noqa: PLW0108 - read at each call: use(clock=) swaps it
+                           practice_name=self.settings.practice_name)
 
     @cached_property
     def weekly(self) -> WeeklySummaries:

@@ -247,6 +247,11 @@ class AlertActions:
             raise AlertError(f"no open alert with code {code}")
         return self.acknowledge(matches[0], by=by, via=Via.SMS, at=at)
 
+    def note_client_keyword(self, alert_id: str, *, keyword: str, reply_key: str, at: datetime) -> Alert | None:
+        """Put a keyword the client texted during an episode on its timeline (None: no such alert)."""
+        return self._alerts.update(alert_id, lambda fresh: alerting.note_client_keyword(
+            fresh, keyword=keyword, reply_key=reply_key, at=at))
+
     def resolve(self, alert_id: str, *, by: str, outcome: str, at: datetime, note: str = "") -> Alert:
         """Close the episode with its outcome; the next risky reply opens a new alert."""
         chosen = alerting.parse_outcome(outcome)

@@ -110,6 +110,13 @@ class ClientRow(Model):
     next_probe_at = UnicodeAttribute(null=True)
     last_probe_date = UnicodeAttribute(null=True)
     open_alert_id = UnicodeAttribute(null=True)
+    consent_sid = UnicodeAttribute(null=True)
+    consent_text = UnicodeAttribute(null=True)
+    consent_note = UnicodeAttribute(null=True)
+    welcomes_sent = NumberAttribute(default=0)
+    welcomed_at = UnicodeAttribute(null=True)
+    country = UnicodeAttribute(null=True)
+    review_all = BooleanAttribute(default=False)
 
     by_phone = ByPhone()
     by_coach = ByCoach()
@@ -336,6 +343,9 @@ def client_of(row: ClientRow) -> domain.Client:
         status=ClientStatus(row.status), consented_at=row.consented_at,
         due_shard=int(row.due_shard) if row.due_shard is not None else None,
         next_probe_at=row.next_probe_at, last_probe_date=row.last_probe_date, open_alert_id=row.open_alert_id,
+        consent_sid=row.consent_sid, consent_text=row.consent_text, consent_note=row.consent_note,
+        welcomes_sent=int(row.welcomes_sent or 0), welcomed_at=row.welcomed_at, country=row.country,
+        review_all=bool(row.review_all),
     )
 
 
@@ -346,7 +356,9 @@ def client_row(client: domain.Client) -> ClientRow:
         checkin_time=client.checkin_time, enrolled_at=client.enrolled_at, locale=client.locale,
         status=client.status.value, consented_at=client.consented_at, due_shard=client.due_shard,
         next_probe_at=client.next_probe_at, last_probe_date=client.last_probe_date,
-        open_alert_id=client.open_alert_id,
+        open_alert_id=client.open_alert_id, consent_sid=client.consent_sid, consent_text=client.consent_text,
+        consent_note=client.consent_note, welcomes_sent=client.welcomes_sent, welcomed_at=client.welcomed_at,
+        country=client.country, review_all=client.review_all,
     )
 
 
@@ -482,9 +494,21 @@ class DynamoClients:
             raise
         return True
 
+    def save(self, client: domain.Client) -> None:
+        """Write the client's profile and consent; never the due index, the probe date or the alert pointer."""
+        row = client_row(client)
+        skip = {"client_id", "status", "due_shard", "next_probe_at", "last_probe_date", "open_alert_id"}
+        actions: list[Any] = []
+        for name, attribute in ClientRow.get_attributes().items():
+            if name in skip:
+                continue
+            value = getattr(row, name)
+            actions.append(attribute.remove() if value is None else attribute.set(value))
+        ClientRow(client_id=client.client_id).update(actions=actions, condition=ClientRow.client_id.exists())
+
     def set_status(self, client: domain.Client, status: ClientStatus, *, now: datetime, shards: int) -> None:
         actions: list[Any] = [ClientRow.status.set(status.value)]
-        if status is ClientStatus.ACTIVE and client.consented_at is not None:
+        if domain.in_due_index(status, client.consented_at):
             actions += [
                 ClientRow.next_probe_at.set(to_iso(client.checkin.next_after(now))),
                 ClientRow.due_shard.set(shard_of(client.client_id, shards)),
@@ -684,6 +708,9 @@ class DynamoCoaches:
 
     def put(self, coach: domain.Coach) -> None:
         CoachRow(coach_id=coach.coach_id, name=coach.name, email=coach.email, phone_hash=coach.phone_hash).save()
+
+    def delete(self, coach_id: str) -> None:
+        CoachRow(coach_id=coach_id).delete()
 
 
 AUDIT_RETENTION_DAYS = 6 * 365  # HIPAA-style: keep access records six years
