@@ -1,4 +1,4 @@
-"""Lambda behind API Gateway: signed links in pages to acknowledge or resolve an alert."""
+"""Lambda behind API Gateway: signed one-tap links in pages to acknowledge an alert."""
 
 from __future__ import annotations
 
@@ -22,8 +22,9 @@ def alert_link(alert_id: str, action: str) -> Response[str]:
     event = app.current_event.raw_event
     request = LinkRequest(event["httpMethod"], action, alert_id, event.get("queryStringParameters") or {},
                           form_of(event) if event["httpMethod"] == "POST" else {})
-    status, html = handle_alert_link(request, actions=SERVICES.actions, link_key=SERVICES.link_key,
-                                     now=request_time(event))
+    status, html = handle_alert_link(request, actions=SERVICES.actions, claims=SERVICES.claims,
+                                     link_key=SERVICES.link_key, now=request_time(event),
+                                     public_base_url=SERVICES.settings.public_base_url)
     return Response(status_code=status, content_type="text/html; charset=utf-8", body=html,
                     headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
 

@@ -19,18 +19,33 @@ from moodline.settings import Settings
 if TYPE_CHECKING:
     from moodline.domain import Message
     from moodline.inbound import DeliveryStatuses, InboundSmsService
-    from moodline.paging import AlertActions, AlertDesk
-    from moodline.ports import Alerts, Clients, Coaches, Mailer, Messages, OnCall, OncePerKey, Pager, Queue, SmsSender
+    from moodline.paging import AlertActions, AlertDesk, PagerCheck
+    from moodline.ports import (
+        Alerts,
+        Claims,
+        Clients,
+        Coaches,
+        DeadLetters,
+        Mailer,
+        Messages,
+        OnCall,
+        OncePerKey,
+        Pager,
+        PagerSubscriptions,
+        Queue,
+        SmsSender,
+    )
     from moodline.probes import ProbeScheduler, ProbeSender
+    from moodline.redrive import ScoringRedrive
     from moodline.scoring import ReplyScorer
     from moodline.triage.model import Assessment
     from moodline.weekly import WeeklySummaries
 
 # What Services.use() may replace; every use case is rebuilt on the replacement.
 ADAPTERS = ("clients", "messages", "alerts", "on_call", "coaches", "once", "sms", "pager", "mailer",
-            "probe_queue", "assess", "clock")
+            "probe_queue", "assess", "clock", "claims", "pager_subscriptions", "scoring_dead_letters")
 USE_CASES = ("desk", "actions", "scorer", "inbound", "delivery_statuses", "probe_scheduler", "probe_sender",
-             "weekly")
+             "weekly", "pager_check", "scoring_redrive")
 
 
 def load_settings(*require: str) -> Settings:
@@ -125,6 +140,24 @@ class Services:
         return DynamoCoaches()
 
     @cached_property
+    def claims(self) -> Claims:
+        from moodline.adapters.dynamodb import DynamoClaims
+
+        return DynamoClaims()
+
+    @cached_property
+    def pager_subscriptions(self) -> PagerSubscriptions:
+        from moodline.adapters.sns import SnsPagerSubscriptions
+
+        return SnsPagerSubscriptions(self.settings.alerts_topic_arn)
+
+    @cached_property
+    def scoring_dead_letters(self) -> DeadLetters:
+        from moodline.adapters.sqs import SqsDeadLetters
+
+        return SqsDeadLetters(self.settings.scoring_dlq_url)
+
+    @cached_property
     def once(self) -> OncePerKey:
         from moodline.adapters.idempotency import PowertoolsOnce
 
@@ -189,14 +222,27 @@ class Services:
         from moodline.paging import AlertDesk
 
         return AlertDesk(alerts=self.alerts, clients=self.clients, on_call=self.on_call, pager=self.pager,
-                         once=self.once, policy=self.policy, public_base_url=self.settings.public_base_url,
+                         once=self.once, claims=self.claims, coaches=self.coaches, policy=self.policy,
+                         public_base_url=self.settings.public_base_url,
                          link_key=self.link_key if self.settings.app_secret_id else None)
 
     @cached_property
     def actions(self) -> AlertActions:
         from moodline.paging import AlertActions
 
-        return AlertActions(self.alerts)
+        return AlertActions(self.alerts, self.claims)
+
+    @cached_property
+    def scoring_redrive(self) -> ScoringRedrive:
+        from moodline.redrive import ScoringRedrive
+
+        return ScoringRedrive(self.scoring_dead_letters, self.scorer.rescore_unscored)
+
+    @cached_property
+    def pager_check(self) -> PagerCheck:
+        from moodline.paging import PagerCheck
+
+        return PagerCheck(self.coaches, self.pager_subscriptions)
 
     @cached_property
     def scorer(self) -> ReplyScorer:
