@@ -25,7 +25,7 @@ def _crisis(stack, clock, phone="+15550100002", text="i'm going to take all my p
 
 
 def _minute(stack, at: datetime) -> list:
-    return [r for name, r in stack.fire_schedules(at) if name.startswith("EscalateFunction")]
+    return [r for name, r in stack.fire_schedules(at) if name == "EscalateFunction.EveryMinute"]
 
 
 def _setup(stack):
