@@ -334,3 +334,70 @@ def test_erasing_a_client_frees_their_number(world):
     ben = enrol(world, "Ben", "+15550100002")
     world.roster.erase_client(ben.client_id)
     world.roster.add_coach("c2", "Sam", "sam@practice.example", phone="+15550100002", phone_key=PHONE_KEY)
+
+
+# --- the audit, replayed (issue 8: 800 ACK-code guesses, link forgeries, duplicate pages) ---------
+
+
+def test_the_audit_replayed_guesses_forgeries_and_duplicates_all_fail(world, paged, capsys):
+    import random
+
+    rng = random.Random(8)
+    phones = ["+15550200001", "+15550200002", "+15550200003"]
+    # A second alert, paged only to c1: its real code is a "guess" from c2 and c3 that must fail too
+    enrol(world, "Ana", "+15550100001", coach_id="c3")
+    text(world, "+15550100001", "i want to kill myself")
+    world.settle()
+    other = next(a for a in world.alerts.rows.values() if a.alert_id != paged.alert_id)
+    world.pager.pages.clear()
+
+    guesses = accepted = lockouts = 0
+    for i in range(800):
+        phone = phones[i % 3]
+        # Mostly random codes; every 50th from c2/c3 is the real code of the alert that paged only c1
+        real_but_not_theirs = i % 50 == 2 or i % 50 == 4
+        code = other.ack_code if real_but_not_theirs else f"{rng.randrange(10**8):08d}"
+        if not real_but_not_theirs and code in {paged.ack_code, other.ack_code}:
+            code = f"{(int(code) + 1) % 10**8:08d}"  # a random guess, not the odds under test
+        result = text(world, phone, f"ACK {code}", minutes=i * 0.1)
+        guesses += 1
+        accepted += result.outcome is InboundOutcome.COACH_ACK
+        lockouts += "too many wrong codes" in (result.reply or "")
+    assert accepted == 0 and lockouts > 0
+    assert {world.alerts.get(a).status for a in (paged.alert_id, other.alert_id)} == {AlertStatus.OPEN}
+
+    # Ten forgeries of the first page's link, and a stale and a replayed genuine link
+    genuine = link_of(_first_page_body(world, paged))
+    forgeries = [{"coach": "c2"}, {"coach": "team"}, {"round": "1"}, {"round": "-1"}, {"exp": "9999999999"},
+                 {"sig": genuine["sig"][:-1] + ("A" if genuine["sig"][-1] != "A" else "B")}, {"sig": ""},
+                 {"action": "resolve"}, {"alert_id": other.alert_id}, {"exp": "", "round": ""}]
+    forged_accepted = sum(tap(world, {**genuine, **f}, minutes=81)[0] == 200 for f in forgeries)
+    assert forged_accepted == 0 and world.alerts.get(paged.alert_id).status is AlertStatus.OPEN
+
+    # A genuine first-round link, unused, after the alert was acknowledged and re-triggered: stale
+    world.actions.acknowledge(paged.alert_id, by="c2", via=Via.CLI, at=MONDAY + timedelta(minutes=82))
+    text(world, "+15550100002", "i want to die", minutes=83)
+    world.settle()
+    stale_accepted = int(tap(world, genuine, minutes=84)[0] == 200)
+    assert stale_accepted == 0 and world.alerts.get(paged.alert_id).status is AlertStatus.OPEN
+
+    # Duplicate pages: every escalation run twice at each minute, and a scoring redelivery
+    world.pager.pages.clear()
+    for minute in range(85, 130):
+        world.desk.escalate_due(MONDAY + timedelta(minutes=minute))
+        world.desk.escalate_due(MONDAY + timedelta(minutes=minute))
+    world.settle()
+    keys = [(p.alert_id, p.step, p.coach_id) for p in world.pager.pages]
+    duplicates = len(keys) - len(set(keys))
+    assert duplicates == 0
+
+    with capsys.disabled():
+        print(f"\naudit replay: {guesses} ACK guesses, {accepted} accepted, {lockouts} refused by lockout; "
+              f"{len(forgeries)} forged links, {forged_accepted} accepted; 1 stale link, {stale_accepted} accepted; "
+              f"{len(keys)} pages, {duplicates} duplicates")
+
+
+def _first_page_body(world: World, alert) -> str:
+    """A freshly signed page for c1 (the first page's link, round 0), as the first page carried."""
+    client = world.clients.get(alert.client_id)
+    return world.desk.page_body(world.alerts.get(alert.alert_id), client, "c1", MONDAY + timedelta(minutes=80))
