@@ -142,7 +142,10 @@ class Services:
     @cached_property
     def claims(self) -> Claims:
         from moodline.adapters.dynamodb import DynamoClaims
+        from moodline.settings import CLAIMS_TABLE, SettingsError
 
+        if not self.settings.claims_table:  # ACK codes, links and phone roles cannot be checked without it
+            raise SettingsError(f"{CLAIMS_TABLE} is not set (the stack's CliEnvironment output has it)")
         return DynamoClaims()
 
     @cached_property
