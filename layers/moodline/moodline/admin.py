@@ -11,7 +11,7 @@ from typing import Any, Protocol
 from moodline.crisis_lines import country_of
 from moodline.domain import Alert, Client, Coach, Shift, new_id, shard_of
 from moodline.phones import normalize_e164, phone_hash
-from moodline.ports import Alerts, Clients, Coaches, Messages, OnCall, RepositoryHolder
+from moodline.ports import Alerts, Claims, Clients, Coaches, Messages, OnCall, RepositoryHolder
 from moodline.schedule import CheckinTime, to_iso
 from moodline.settings import Settings
 from moodline.texts import TRIAGE_LANGUAGES, language_of
@@ -19,6 +19,10 @@ from moodline.vocabulary import TEAM, ClientStatus, Rota
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{1,40}$")
+
+
+def phone_claim_key(phone_key: str) -> str:
+    return f"phone#{phone_key}"
 
 
 class RosterError(ValueError):
@@ -77,8 +81,9 @@ class Roster:
     """
 
     def __init__(self, *, clients: Clients, coaches: Coaches, on_call: OnCall, messages: Messages,
-                 alerts: Alerts, settings: Settings | None = None,
+                 alerts: Alerts, claims: Claims, settings: Settings | None = None,
                  phone_key: Callable[[], bytes] | None = None) -> None:
+        self._claims = claims
         self._clients = clients
         self._coaches = coaches
         self._on_call = on_call
@@ -92,7 +97,7 @@ class Roster:
     def on(cls, services: RepositoryHolder) -> Roster:
         """The roster on the repositories, settings and phone key of a composition root (or of the fakes)."""
         return cls(clients=services.clients, coaches=services.coaches, on_call=services.on_call,
-                   messages=services.messages, alerts=services.alerts,
+                   messages=services.messages, alerts=services.alerts, claims=services.claims,
                    settings=getattr(services, "settings", None), phone_key=getattr(services, "phone_key", None))
 
     @property
@@ -136,8 +141,10 @@ class Roster:
         if enrolment.consent_on_file is not None and not note:
             raise RosterError("--consent-on-file needs a note: who took the consent, and how")
         consented = note is not None or enrolment.consent
+        client_id = new_id("cl", now)
+        self._claim_phone(key, f"client:{client_id}", now=now)
         client = Client(
-            client_id=new_id("cl", now),
+            client_id=client_id,
             coach_id=enrolment.coach_id,
             display_name=name,
             phone_e164=e164,
@@ -157,8 +164,27 @@ class Roster:
         first = checkin.next_after(now) if consented else now
         client = replace(client, next_probe_at=to_iso(first), due_shard=shard_of(client.client_id, self.shards))
         if not self._clients.add(client):
+            self._claims.release(phone_claim_key(key), f"client:{client_id}")
             raise RosterError("client id taken; try again")
         return client
+
+    def _claim_phone(self, key: str, owner: str, *, now: datetime) -> None:
+        """One role per phone (issue 8 §12): a number is a client's or a coach's, never both.
+
+        The claim is a conditional write, so two enrolments racing for one number cannot both win;
+        the index lookups also catch rows enrolled before claims existed.
+        """
+        if self._claims.owner(phone_claim_key(key), now=now) == owner:
+            return
+        kind = "coach" if owner.startswith("coach:") else "client"
+        if kind == "client" and self._coaches.by_phone(key) is not None:
+            raise RosterError("this phone number belongs to a coach; a number has one role")
+        if kind == "coach" and self._clients.by_phone(key) is not None:
+            raise RosterError("this phone number belongs to a client; a number has one role")
+        if not self._claims.claim(phone_claim_key(key), owner, now=now):
+            holder = self._claims.owner(phone_claim_key(key), now=now) or ""
+            role = holder.split(":", 1)[0] or "someone"
+            raise RosterError(f"this phone number already belongs to a {role}; a number has one role")
 
     def client(self, client_id: str) -> Client:
         client = self._clients.get(client_id)
@@ -264,8 +290,12 @@ class Roster:
         key = None
         if phone is not None:
             key = phone_hash(self._key(phone_key), self._phone(phone))
+            self._claim_phone(key, f"coach:{coach_id}", now=datetime.now(UTC))
+        previous = self._coaches.get(coach_id)
         coach = Coach(coach_id=coach_id, name=name.strip() or coach_id, email=email, phone_hash=key)
         self._coaches.put(coach)
+        if previous is not None and previous.phone_hash and previous.phone_hash != key:
+            self._claims.release(phone_claim_key(previous.phone_hash), f"coach:{coach_id}")  # the old number is free
         return coach
 
     def onboard_coach(self, coach_id: str, name: str, email: str, *, sign_in: CoachSignIn | None,
@@ -287,6 +317,8 @@ class Roster:
             if shift is not None and coach_id in (shift.primary_coach_id, shift.backup_coach_id):
                 raise RosterError(f"coach {coach_id} is on the {rota.value} rota now; change the rota first")
         self._coaches.delete(coach_id)
+        if coach.phone_hash:
+            self._claims.release(phone_claim_key(coach.phone_hash), f"coach:{coach_id}")
         if sign_in is not None:
             sign_in.remove(email=coach.email)
         return coach
@@ -335,11 +367,13 @@ class Roster:
 
     def erase_client(self, client_id: str) -> dict[str, int]:
         """Delete a client, their messages and their alerts (the right to erasure); returns what was deleted."""
-        if self._clients.get(client_id) is None:
+        client = self._clients.get(client_id)
+        if client is None:
             raise RosterError(f"no client {client_id!r}")
         messages = self._messages.delete_of_client(client_id)
         alerts = self._alerts.delete_of_client(client_id)
         self._clients.delete(client_id)
+        self._claims.release(phone_claim_key(client.phone_hash), f"client:{client_id}")
         return {"messages": messages, "alerts": alerts, "clients": 1}
 
 

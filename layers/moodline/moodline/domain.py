@@ -138,6 +138,7 @@ class Alert:
     timeline: tuple[TimelineEntry, ...] = ()
     paged_to: str | None = None
     paged_steps: tuple[str, ...] = ()
+    paged_coaches: tuple[str, ...] = ()  # every coach a page went to ("team": no per-coach page): may ACK
     retriggers: tuple[str, ...] = ()
     escalate_at: str | None = None  # set while waiting for an acknowledgement
     escalation_step: int = 0

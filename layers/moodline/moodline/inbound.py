@@ -226,21 +226,21 @@ class InboundSmsService:
         return InboundResult(InboundOutcome.ACK, text_for(key, client.locale, name=client.display_name))
 
     def _coach_command(self, coach: Coach, body: str, at: datetime) -> InboundResult:
-        """A coach texting the Moodline number: ``ACK 123456`` acknowledges the alert whose page had that code."""
+        """A coach texting the Moodline number: ``ACK 12345678`` acknowledges the alert whose page had that code."""
         match = _ACK.match(body)
         if match is None:
             return InboundResult(InboundOutcome.COACH,
-                                 "Moodline: to acknowledge a page, text ACK and its 6-digit code.")
+                                 "Moodline: to acknowledge a page, text ACK and its 8-digit code.")
         try:
             alert = self._actions.acknowledge_by_code(match[1], by=coach.coach_id, at=at)
-        except AlertError:
-            return InboundResult(InboundOutcome.COACH, f"Moodline: no open alert has code {match[1]}. Check the page.")
+        except AlertError as exc:  # a wrong code, a code not paged to this coach, or a locked-out phone
+            return InboundResult(InboundOutcome.COACH, f"Moodline: {exc}. Check the page.")
         return InboundResult(InboundOutcome.COACH_ACK,
                              f"Moodline: acknowledged {alert.level.value} alert {alert.alert_id}. "
                              "Escalation stopped. Resolve it when you have spoken with the client.")
 
 
-_ACK = re.compile(r"^\s*ack\s*#?\s*(\d{6})\s*[.!]?\s*$", re.IGNORECASE)
+_ACK = re.compile(r"^\s*ack\s*#?\s*(\d{8})\s*[.!]?\s*$", re.IGNORECASE)
 
 
 class DeliveryStatuses:

@@ -18,6 +18,8 @@ ALERTS_TABLE = "ALERTS_TABLE"
 COACHES_TABLE = "COACHES_TABLE"
 ONCALL_TABLE = "ONCALL_TABLE"
 IDEMPOTENCY_TABLE = "IDEMPOTENCY_TABLE"
+CLAIMS_TABLE = "CLAIMS_TABLE"
+SCORING_DLQ_URL = "SCORING_DLQ_URL"
 PROBES_QUEUE_URL = "PROBES_QUEUE_URL"
 ALERTS_TOPIC_ARN = "ALERTS_TOPIC_ARN"
 TWILIO_SECRET_ID = "TWILIO_SECRET_ID"  # noqa: S105 - the name of a variable holding a secret's id
@@ -72,6 +74,8 @@ class Settings:
     oncall_table: str
     idempotency_table: str
     probes_queue_url: str = ""
+    claims_table: str = ""
+    scoring_dlq_url: str = ""
     alerts_topic_arn: str = ""
     twilio_secret_id: str = ""
     app_secret_id: str = ""
@@ -118,6 +122,8 @@ class Settings:
             oncall_table=env[ONCALL_TABLE],
             idempotency_table=env[IDEMPOTENCY_TABLE],
             probes_queue_url=env.get(PROBES_QUEUE_URL, ""),
+            claims_table=env.get(CLAIMS_TABLE, ""),
+            scoring_dlq_url=env.get(SCORING_DLQ_URL, ""),
             alerts_topic_arn=env.get(ALERTS_TOPIC_ARN, ""),
             twilio_secret_id=env.get(TWILIO_SECRET_ID, ""),
             app_secret_id=env.get(APP_SECRET_ID, ""),
