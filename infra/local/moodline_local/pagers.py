@@ -94,8 +94,8 @@ def _page_of(pager: str, envelope: dict[str, Any]) -> ReceivedPage:
 
 
 def page_lines(page: ReceivedPage, names: dict[str, str]) -> list[str]:
-    """The page as the coach reads it: who it reached, the subject, then the body line by line."""
+    """The page as the coach reads it: ``→ whose pager: subject``, then the body line by line."""
     to = names.get(page.pager, page.pager)
     why = "" if page.target in {page.pager, ""} else f" (for {names.get(page.target, page.target)})"
-    head = f"PAGE → {to}{why}: {page.subject or '(no subject)'}"
+    head = f"→ {to}{why}: {page.subject or '(no subject)'}"
     return [head, *(f"│ {line}" for line in page.body.splitlines())]

@@ -211,7 +211,7 @@ class Console:
         names = self.names() if pages else {}
         for page in pages:
             lines = page_lines(page, names)
-            print(f"{stamp}  {lines[0]}", file=self.out)
+            print(f"{stamp}  PAGE {lines[0]}", file=self.out)
             for line in lines[1:]:
                 print(f"          {line}", file=self.out)
         messages = self.served.stack.twilio.messages

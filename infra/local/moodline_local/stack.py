@@ -56,6 +56,8 @@ class PortInUse(RuntimeError):
 
 def check_port(port: int, what: str) -> None:
     with socket.socket() as probe:
+        # As the servers bind (SO_REUSEADDR): a connection of a previous run in TIME_WAIT is no owner.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind(("127.0.0.1", port))
         except OSError:
