@@ -160,7 +160,7 @@ def export_pages(stack: LocalStack, coach: SignIn, pages: dict[str, str], out_di
     return written
 
 
-def screenshot(html_file: Path, png: Path, *, chromium: str = CHROMIUM, height: int = 1400) -> None:
+def screenshot(html_file: Path, png: Path, *, chromium: str = CHROMIUM, height: int = 2000) -> None:
     """A 400 px-wide screenshot of ``html_file`` with headless Chromium."""
     png.parent.mkdir(parents=True, exist_ok=True)
     subprocess.run(
