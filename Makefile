@@ -34,7 +34,7 @@ demo: $(STAMP)
 	$(BIN)/moodline-local demo
 
 serve: $(STAMP)
-	$(BIN)/moodline-local serve
+	$(BIN)/moodline-local serve --demo-roster
 
 $(CHECKOV): | $(STAMP)
 	$(PYTHON) -m venv $(VENV)/checkov
