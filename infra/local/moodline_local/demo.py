@@ -202,7 +202,7 @@ class WeekSimulation:
         sign_ins = "no workspace sign-ins"
         try:
             self.sign_ins = create_sign_ins(self.stack, [(c[0], c[1], c[2]) for c in COACHES])
-            sign_ins = "a workspace sign-in each"
+            sign_ins = "a workspace sign-in"
         except WorkspaceUnavailable as exc:
             sign_ins = f"no workspace sign-ins ({exc})"
         return (f"enrolled {len(PERSONAS)} clients in {len({p.timezone for p in PERSONAS})} timezones and "

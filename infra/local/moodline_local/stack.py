@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import os
 import socket
 import subprocess
@@ -65,6 +67,22 @@ def check_port(port: int, what: str) -> None:
                             f"Stop it, or choose another port with the flag") from None
 
 
+def _swap_log_stream(stream: IO[str]) -> IO[str] | None:
+    """Point the functions' logger at ``stream``; returns the stream it wrote to before.
+
+    Not ``setStream``: that flushes the old stream, which may be closed by now.
+    """
+    from moodline.observability import logger
+
+    handler = logger.registered_handler
+    if not isinstance(handler, logging.StreamHandler):
+        return None
+    with handler.lock or contextlib.nullcontext():
+        previous: IO[str] = handler.stream
+        handler.stream = stream
+    return previous
+
+
 class LocalStack:
     """Starts everything, provisions from ``template.yaml``, and exposes the runtime that routes events.
 
@@ -93,6 +111,7 @@ class LocalStack:
         self.clock = clock or (lambda: datetime.now(UTC))
         self.log_stream = log_stream
         self.moto_url = ""
+        self._previous_log_stream: IO[str] | None = None
         self._moto: Any = None
         self._http: ThreadingHTTPServer | None = None
         self.twilio = TwilioStandIn(LOCAL_ACCOUNT_SID, self.auth_token, port=twilio_port or 0)
@@ -152,11 +171,8 @@ class LocalStack:
         probe_sender.SERVICES.use(clock=lambda: self.clock())  # noqa: PLW0108 - self.clock is reassigned later
         self._ops: Services | None = None
         if self.log_stream is not None:
-            from moodline.observability import logger
-
-            handler = logger.registered_handler
-            if hasattr(handler, "setStream"):
-                handler.setStream(self.log_stream)
+            # Given back in stop(): the caller may close the stream once the stack is done.
+            self._previous_log_stream = _swap_log_stream(self.log_stream)
         self._start_http()
         return self
 
@@ -188,6 +204,11 @@ class LocalStack:
 
     def stop(self) -> None:
         """Stop every part; safe to call twice and on a half-started stack."""
+        if self._previous_log_stream is not None:
+            previous = self._previous_log_stream
+            # A stream closed meanwhile (a test's captured stdout) is no place to log: stdout then.
+            _swap_log_stream(sys.stdout if getattr(previous, "closed", False) else previous)
+            self._previous_log_stream = None
         if self._http is not None:
             self._http.shutdown()
             self._http.server_close()
