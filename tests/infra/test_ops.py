@@ -261,6 +261,7 @@ EVENTS = {
     "EscalateFunction": "escalate.json",
     "AlertActionsFunction": "alert_actions_link.json",
     "WeeklySummaryFunction": "weekly_summary.json",
+    "CoachWebFunction": "coach_web.json",  # no session: answers the sign-in redirect
 }
 
 

