@@ -6,10 +6,12 @@ from __future__ import annotations
 import io
 import re
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
 from moodline_local.demo import Timeline, run_demo
+from moodline_local.workspace import CHROMIUM, screenshot
 from tests.conftest import ROOT
 
 CRISIS = "honestly i can't do this anymore. i've been saving my pills and tonight is the night"
@@ -72,7 +74,7 @@ def test_make_demo_tells_the_week_and_says_where_everything_is(tmp_path):
     # Then it prints one line per phase, and the screenshots phase says in one line it skipped them
     phases = [line for line in lines if re.match(r"\[\d/6\] ", line)]
     assert [p[:5] for p in phases] == [f"[{n}/6]" for n in range(1, 7)]
-    assert phases[5].startswith("[6/6] screenshots skipped: ")
+    assert phases[5] == "[6/6] screenshots skipped: no browser at /nonexistent/chromium (apt-get install chromium)"
     # And the story: the question asked, the crisis reply and the crisis text whole, pages whole with
     # the coach's name and the acknowledge code, the coach's ACK and resolution
     story = " ".join(" ".join(line.split()) for line in lines)  # the wrapping undone
@@ -96,12 +98,17 @@ def test_make_demo_tells_the_week_and_says_where_everything_is(tmp_path):
     assert "weekly e-mails" in where and "screenshots" in where and "workspace pages" in where
     assert report["emails"] == 2 and all((tmp_path / f"weekly-{c}.html").exists() for c in ("casey", "jordan"))
     assert report["probes_after_stop"] == 0
-    # And the workspace pages are written when the workspace code loads (known red while it is ported)
-    if report["workspace_pages"]:
-        assert {p.rsplit("/", 1)[1] for p in report["workspace_pages"]} == {"alert.html", "inbox.html", "roster.html"}
-        assert "Ben" in (tmp_path / "workspace" / "alert.html").read_text()
-    else:
-        assert phases[4].startswith("[5/6] workspace pages skipped: ")
+    # And the workspace's alert page, review inbox and roster are written as Casey (Ben's coach) sees them,
+    # by the real workspace function: Ben's crisis reply on the alert page, escaped, and in the inbox
+    assert phases[4].startswith("[5/6] workspace pages as Casey Morgan sees them: ")
+    assert {p.rsplit("/", 1)[1] for p in report["workspace_pages"]} == {"alert.html", "inbox.html", "roster.html"}
+    alert_page = (tmp_path / "workspace" / "alert.html").read_text()
+    assert "Ben" in alert_page and "saving my pills" in alert_page
+    assert "saving my pills" in (tmp_path / "workspace" / "inbox.html").read_text()
+    roster = (tmp_path / "workspace" / "roster.html").read_text()
+    assert all(name in roster for name in ("Ana", "Ben", "Eli")) and "Chloe" not in roster
+    assert 'href="static/app.css"' in alert_page and (tmp_path / "workspace" / "static" / "app.css").exists()
+    assert report["screenshots"] == []
     # And no phone number is printed
     assert not re.search(r"\+\d{10,}", printed)
 
@@ -114,3 +121,15 @@ def _split_by_day(lines: list[str]) -> list[list[str]]:
         elif days:
             days[-1].append(line)
     return days
+
+
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"no browser at {CHROMIUM}: make demo skips screenshots too")
+def test_a_page_is_screenshot_400_px_wide_with_headless_chromium(tmp_path):
+    # Given a saved page
+    page = tmp_path / "page.html"
+    page.write_text("<!doctype html><title>t</title><h1>Ben</h1>", encoding="utf-8")
+    # When it is screenshot, then a 400 px wide PNG is written
+    screenshot(page, tmp_path / "page.png", height=600)
+    png = (tmp_path / "page.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    assert int.from_bytes(png[16:20], "big") == 400

@@ -211,3 +211,43 @@ def test_a_taken_port_is_named_in_one_line_and_nothing_is_left_running(tmp_path)
     assert output.strip().splitlines() == [
         f"moodline-local serve: port {port} (API, --port) is in use on 127.0.0.1: another moodline-local serve? "
         "Stop it, or choose another port with the flag"]
+
+
+@pytest.mark.slow
+def test_the_workspace_is_served_on_the_api_port_and_a_demo_coach_signs_in_over_http(tmp_path):
+    import http.client
+    import re
+    from urllib.parse import urlencode
+
+    # Given the served demo roster
+    with serving(ROOT, port=free_port(), state_path=tmp_path / "s.json", log_stream=io.StringIO()) as served:
+        assert not served.workspace_problem, served.workspace_problem
+        casey = next(s for s in served.sign_ins if s.coach_id == "c1")
+        cookies: dict[str, str] = {}
+
+        def call(method: str, path: str, form: dict[str, str] | None = None) -> http.client.HTTPResponse:
+            connection = http.client.HTTPConnection("127.0.0.1", served.stack.http_port, timeout=30)
+            headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items())}
+            if form is not None:
+                headers["Content-Type"] = "application/x-www-form-urlencoded"
+            connection.request(method, path, body=urlencode(form) if form is not None else None, headers=headers)
+            response = connection.getresponse()
+            response.read_body = response.read()  # type: ignore[attr-defined]
+            for cookie in response.headers.get_all("Set-Cookie") or []:
+                name, _, rest = cookie.partition("=")
+                cookies[name] = rest.split(";", 1)[0]
+            connection.close()
+            return response
+
+        # When Casey opens the printed workspace URL's sign-in page and signs in with the printed password
+        page = call("GET", "/coach/sign-in")
+        hidden = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page.read_body.decode()))
+        signed_in = call("POST", "/coach/sign-in", {**hidden, "email": casey.email, "password": casey.password})
+        roster = call("GET", "/coach/clients")
+
+        # Then every Set-Cookie came through the HTTP server, and her roster lists her clients
+        assert page.status == 200 and served.state["workspace_url"] == f"{served.stack.base_url}/coach/"
+        assert signed_in.status == 303 and "sign-in" not in (signed_in.headers["Location"] or "")
+        assert roster.status == 200
+        body = roster.read_body.decode()
+        assert "Ana" in body and "Ben" in body and "Chloe" not in body  # Chloe is Jordan's

@@ -33,10 +33,21 @@ from moodline_local.workspace import (
     unavailable_reason,
 )
 
-# Monday 30 November 2026, midnight on the US west coast: from here every client's Monday is ahead.
-WEEK_START = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
-# It runs on to the next Monday morning, when the weekly e-mails go out (08:00 New York).
-SIM_END = datetime(2026, 12, 7, 13, 30, tzinfo=UTC)
+
+def last_full_week(now: datetime) -> tuple[datetime, datetime]:
+    """The last simulated week that is over by ``now``: Monday 08:00 UTC (midnight on the US west
+    coast, so every client's Monday is ahead) to the next Monday 13:30 UTC, after the weekly e-mails
+    (08:00 New York). In the past, because the workspace pages are rendered at the real time: a
+    coach's sign-in token from Cognito carries the real clock, and the pages then say "3 days ago".
+    """
+    end = datetime.combine(now.date() - timedelta(days=now.weekday()), datetime.min.time(), UTC) \
+        + timedelta(hours=13, minutes=30)
+    if end > now:
+        end -= timedelta(days=7)
+    return end - timedelta(days=7, hours=5, minutes=30), end
+
+
+WEEK_START, SIM_END = last_full_week(datetime.now(UTC))
 DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
@@ -398,6 +409,8 @@ class WeekSimulation:
         """The alert page, the review inbox and the roster as a demo coach sees them (Casey, Ben's coach)."""
         if not self.sign_ins:
             raise WorkspaceUnavailable(unavailable_reason(self.stack) or "no coach could be given a sign-in")
+        # The workspace is read now, after the week: sign-in tokens carry the real clock.
+        self.stack.clock = lambda: datetime.now(UTC)
         pages = {"roster": "/coach/clients", "inbox": "/coach/inbox"}
         if self.crisis_alert_id:
             pages = {"alert": f"/coach/alerts/{self.crisis_alert_id}", **pages}

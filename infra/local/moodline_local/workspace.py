@@ -120,8 +120,9 @@ class Browser:
         form = {name: html.unescape(value) for name, value in re.findall(
             r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page)}
         form.update(email=email, password=password)
-        status, _headers, page = self.request("POST", "/coach/sign-in", form)
-        if status not in (302, 303) or not self.cookies:
+        before = dict(self.cookies)
+        status, headers, _ = self.request("POST", "/coach/sign-in", form)
+        if status not in (302, 303) or "sign-in" in headers.get("Location", "") or self.cookies == before:
             raise WorkspaceUnavailable(f"signing in as {email} was refused ({status})")
 
     def page(self, path: str) -> str:
