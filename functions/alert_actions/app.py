@@ -1,4 +1,4 @@
-"""Lambda behind API Gateway: signed links in pages to acknowledge or resolve an alert."""
+"""Lambda behind API Gateway: signed one-tap links in pages to acknowledge an alert."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from moodline.alert_links import LinkRequest, handle_alert_link
 from moodline.composition import Services
-from moodline.events import form_of, request_time
+from moodline.events import form_of, request_time, request_url
 from moodline.observability import logger, metrics
 from moodline.settings import APP_SECRET_ID
 
@@ -22,8 +22,10 @@ def alert_link(alert_id: str, action: str) -> Response[str]:
     event = app.current_event.raw_event
     request = LinkRequest(event["httpMethod"], action, alert_id, event.get("queryStringParameters") or {},
                           form_of(event) if event["httpMethod"] == "POST" else {})
-    status, html = handle_alert_link(request, actions=SERVICES.actions, link_key=SERVICES.link_key,
-                                     now=request_time(event))
+    # The base the coach's link used (custom domain or execute-api + stage): the workspace is under it.
+    base_url = request_url(event, SERVICES.settings.public_base_url).split("/alerts/", 1)[0]
+    status, html = handle_alert_link(request, actions=SERVICES.actions, claims=SERVICES.claims,
+                                     link_key=SERVICES.link_key, now=request_time(event), public_base_url=base_url)
     return Response(status_code=status, content_type="text/html; charset=utf-8", body=html,
                     headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
 

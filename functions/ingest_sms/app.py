@@ -9,26 +9,24 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from moodline.adapters.idempotency import register_lambda_context
 from moodline.adapters.twilio.webhook import (
+    AuthChallenge,
     BadWebhook,
     InvalidSignature,
+    RejectCause,
     TwimlRenderer,
-    parse_inbound,
     parse_status,
-    verified_form,
 )
 from moodline.composition import Services
+from moodline.credentials import MalformedCredentials
 from moodline.domain import InboundAnswer
 from moodline.events import BadEvent, request_time
 from moodline.observability import logger, metrics
-from moodline.settings import ALERTS_TOPIC_ARN, APP_SECRET_ID, TWILIO_SECRET_ID
+from moodline.settings import ALERTS_TOPIC_ARN, APP_SECRET_ID, INBOUND_BUFFER_URL, TWILIO_SECRET_ID
 
-SERVICES = Services.from_env(TWILIO_SECRET_ID, APP_SECRET_ID, ALERTS_TOPIC_ARN)
+SERVICES = Services.from_env(TWILIO_SECRET_ID, APP_SECRET_ID, ALERTS_TOPIC_ARN, INBOUND_BUFFER_URL)
 TWIML = TwimlRenderer()
 app = APIGatewayRestResolver()
-
-
-def signed_form() -> dict[str, str]:
-    return verified_form(app.current_event.raw_event, SERVICES.twilio_auth_token(), SERVICES.settings.public_base_url)
+CHALLENGE = {"WWW-Authenticate": 'Basic realm="moodline"'}
 
 
 def answer(reply: InboundAnswer) -> Response[str]:
@@ -37,23 +35,41 @@ def answer(reply: InboundAnswer) -> Response[str]:
 
 @app.post("/twilio/inbound")
 def inbound_sms() -> Response[str]:
-    sms = parse_inbound(signed_form())
-    return answer(SERVICES.inbound.receive(sms, request_time(app.current_event.raw_event)).answer)
+    event = app.current_event.raw_event
+    return answer(SERVICES.inbound_webhook.handle(event, request_time(event)))
 
 
 @app.post("/twilio/status")
 def delivery_status() -> Response[str]:
-    report = parse_status(signed_form())
+    report = parse_status(SERVICES.verified_form(app.current_event.raw_event))
     outcome = SERVICES.delivery_statuses.record(report, now=request_time(app.current_event.raw_event))
     logger.info("delivery status", message_sid=report.message_sid, status=report.status, outcome=outcome)
     return answer(InboundAnswer(None))
 
 
+def rejected(cause: RejectCause, status_code: int, detail: str = "") -> Response[str]:
+    # One plain metric (no dimension: the alarm reads it), one line naming the cause, no PII.
+    metrics.add_metric(name="WebhookRejected", unit="Count", value=1)
+    logger.warning("webhook rejected", cause=cause.value, detail=detail, path=app.current_event.path)
+    headers = CHALLENGE if status_code == 401 else None
+    return Response(status_code=status_code, content_type="text/plain", body="Rejected", headers=headers)
+
+
 @app.exception_handler(InvalidSignature)
 def forbidden(exc: InvalidSignature) -> Response[str]:
-    metrics.add_metric(name="WebhookRejected", unit="Count", value=1)
-    logger.warning("webhook rejected: bad signature", path=app.current_event.path)
-    return Response(status_code=403, content_type="text/plain", body="Forbidden")
+    return rejected(exc.cause, exc.status_code)
+
+
+@app.exception_handler(MalformedCredentials)
+def misconfigured(exc: MalformedCredentials) -> Response[str]:
+    # Fail closed: a placeholder secret is a public key. 503 so Twilio retries once ops fix it.
+    return rejected(RejectCause.MALFORMED_CREDENTIALS, 503, str(exc))
+
+
+@app.exception_handler(AuthChallenge)
+def challenge(exc: AuthChallenge) -> Response[str]:
+    # Twilio's first call to a URL with credentials carries none: the challenge is expected, not alarmed.
+    return Response(status_code=401, content_type="text/plain", body="Unauthorized", headers=CHALLENGE)
 
 
 @app.exception_handler(BadWebhook)

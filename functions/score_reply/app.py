@@ -12,9 +12,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from moodline.adapters.idempotency import register_lambda_context
 from moodline.composition import Services
 from moodline.observability import logger, metrics
-from moodline.settings import ALERTS_TOPIC_ARN, APP_SECRET_ID, TWILIO_SECRET_ID
+from moodline.settings import ALERTS_TOPIC_ARN, APP_SECRET_ID, TWILIO_REST_SECRET_ID
 
-SERVICES = Services.from_env(ALERTS_TOPIC_ARN, TWILIO_SECRET_ID, APP_SECRET_ID)
+SERVICES = Services.from_env(ALERTS_TOPIC_ARN, TWILIO_REST_SECRET_ID, APP_SECRET_ID)
 # The semantic model loads at init, where SnapStart snapshots it: no reply waits the ~0.7 s it takes.
 SEMANTIC = SERVICES.semantic
 PROCESSOR = BatchProcessor(event_type=EventType.DynamoDBStreams)

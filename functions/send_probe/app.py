@@ -13,9 +13,9 @@ from moodline.adapters.idempotency import register_lambda_context
 from moodline.composition import Services
 from moodline.observability import logger, metrics
 from moodline.probes import ProbeRequest
-from moodline.settings import TWILIO_SECRET_ID
+from moodline.settings import TWILIO_REST_SECRET_ID
 
-SERVICES = Services.from_env(TWILIO_SECRET_ID)
+SERVICES = Services.from_env(TWILIO_REST_SECRET_ID)
 PROCESSOR = BatchProcessor(event_type=EventType.SQS)
 
 

@@ -24,11 +24,6 @@ ALARMS = {k: v["Properties"] for k, v in RESOURCES.items() if v["Type"] == "AWS:
 # Metrics the dashboard and alarms use that no code emits yet: each is a code change to make (see the
 # report / docs/runbook.md), marked xfail until it lands rather than faked here.
 PENDING_METRICS = {
-    "TimeToAcknowledge": "paging.acknowledge must emit seconds from first page to ack (unit Seconds)",
-    "OptOuts": "inbound STOP and status 21610/21614 must emit OptOuts when a client becomes stopped",
-    "CrisisUnacknowledgedOver15Min":
-        "escalate must emit, every run, the count of pending crisis alerts opened > 15 min ago",
-    "BadAckCode": "inbound ACK handling must emit BadAckCode on each wrong code (issue 8 §5)",
 }
 
 
@@ -105,6 +100,7 @@ PAGER_ALARMS = {
     "ScoringDLQAlarm",  # a reply was never scored
     "EscalateErrorsAlarm", "EscalateHeartbeatAlarm",  # unacknowledged pages are not escalating
     "IngestErrorsAlarm", "TwilioWebhook5xxAlarm",  # an inbound reply was not stored
+    "InboundBufferDLQAlarm",  # a buffered reply could not be stored after every retry
     "ScoringIteratorAgeAlarm",  # scoring, hence paging, is late
     "AlertsTopicDeliveryFailedAlarm",  # a page did not reach a coach
     "CrisisUnacknowledgedAlarm",  # nobody has a crisis in hand
@@ -257,11 +253,14 @@ EVENTS = {
     "ScheduleProbesFunction": "schedule_probes.json",
     "SendProbeFunction": "send_probe_sqs.json",
     "IngestSmsFunction": "twilio_inbound.json",
+    "DrainInboundFunction": "drain_inbound_sqs.json",
     "ScoreReplyFunction": "score_reply_stream.json",
     "EscalateFunction": "escalate.json",
     "AlertActionsFunction": "alert_actions_link.json",
     "WeeklySummaryFunction": "weekly_summary.json",
     "CoachWebFunction": "coach_web.json",  # no session: answers the sign-in redirect
+    "ReviewNudgesFunction": "review_nudges.json",
+    "RescoreDlqFunction": "rescore_dlq.json",
 }
 
 
@@ -278,3 +277,28 @@ def test_samconfig_has_dev_and_prod():
         deploy = config[env]["deploy"]["parameters"]
         assert deploy["stack_name"] == f"moodline-{env}" and "CAPABILITY_IAM" in deploy["capabilities"]
     assert config["prod"]["deploy"]["parameters"]["confirm_changeset"] is True
+
+
+# --------------------------------------------------------------------------------------- inbound buffer (issue 8 §3)
+
+
+def test_ingest_can_buffer_a_reply_on_sqs_and_a_drain_stores_it_with_its_own_dlq_and_alarms():
+    ingest = FUNCTIONS["IngestSmsFunction"]["Properties"]
+    assert ingest["Environment"]["Variables"]["INBOUND_BUFFER_URL"] == {"Ref": "InboundBufferQueue"}
+    sends = [s for s in ingest["Policies"][0]["Statement"] if s["Action"] == ["sqs:SendMessage"]]
+    assert sends == [{"Effect": "Allow", "Action": ["sqs:SendMessage"],
+                      "Resource": {"Fn::GetAtt": ["InboundBufferQueue", "Arn"]}}]
+    drain = FUNCTIONS["DrainInboundFunction"]["Properties"]
+    (event,) = drain["Events"].values()
+    assert event["Type"] == "SQS" and event["Properties"]["Queue"] == {"Fn::GetAtt": ["InboundBufferQueue", "Arn"]}
+    queue = RESOURCES["InboundBufferQueue"]["Properties"]
+    assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {"Fn::GetAtt": ["InboundBufferDLQ", "Arn"]}
+    dlq_alarm = ALARMS["InboundBufferDLQAlarm"]
+    assert dlq_alarm["Dimensions"][0]["Value"] == {"Fn::GetAtt": ["InboundBufferDLQ", "QueueName"]}
+    assert ALARMS["InboundBufferedAlarm"]["MetricName"] == "InboundBuffered"
+
+
+def test_rest_senders_no_longer_read_the_webhook_secret():
+    for function in ("SendProbeFunction", "ScoreReplyFunction"):
+        assert "TwilioSecret" not in _secrets_readable_by(function)
+        assert "TWILIO_SECRET_ID" not in FUNCTIONS[function]["Properties"]["Environment"]["Variables"]

@@ -4,6 +4,7 @@ the JWKS fetched over HTTP, and every action landing in the same tables the rest
 from __future__ import annotations
 
 import io
+import json
 import re
 import urllib.error
 import urllib.request
@@ -164,6 +165,23 @@ def test_should_have_paged_opens_a_real_alert_and_records_a_triage_miss(seeded):
     assert [e.event for e in alert.timeline][:2] == ["raised", "paged"]
     misses = seeded.services.reviews.with_mark(SHOULD_HAVE_PAGED, datetime(2000, 1, 1, tzinfo=UTC))
     assert [(m.client_id, m.coach_id) for m in misses] == [(zoe, "c2")]
+
+
+
+def test_replay_counts_the_triage_miss_per_rule_family(seeded, monkeypatch, capsys):
+    # Given the miss Jordan recorded above, and ops running the CLI with the coach function's environment
+    from moodline.cli import main
+
+    for name, value in seeded.stack.runtime.functions["CoachWebFunction"].environment.items():
+        monkeypatch.setenv(name, value)
+    capsys.readouterr()
+    # When replaying
+    assert main(["score", "--replay"]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    # Then the summary counts the miss, and it is listed under a rule family (Zoe's reply was a low mood)
+    assert lines[-1]["misses"] == 1 and lines[-1]["misses_caught_now"] in (0, 1)
+    families = [line for line in lines if "miss_family" in line]
+    assert sum(f["misses"] for f in families) >= 1 and all(f["misses"] >= f["caught_now"] for f in families)
 
 
 def test_aws_calls_per_alert_page_view(seeded, monkeypatch):

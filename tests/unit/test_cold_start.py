@@ -14,7 +14,8 @@ ENV = {"CLIENTS_TABLE": "c", "MESSAGES_TABLE": "m", "ALERTS_TABLE": "a", "COACHE
        "ONCALL_TABLE": "o", "IDEMPOTENCY_TABLE": "i", "TWILIO_SECRET_ID": "t", "APP_SECRET_ID": "s",
        "ALERTS_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:alerts", "AWS_DEFAULT_REGION": "us-east-1",
        "POWERTOOLS_SERVICE_NAME": "moodline", "TWILIO_FROM_NUMBER": "+15005550006",
-       "SENDER_EMAIL": "moodline@practice.example", "PROBES_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/1/q"}
+       "SENDER_EMAIL": "moodline@practice.example", "PROBES_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/1/q",
+       "TWILIO_REST_SECRET_ID": "r", "INBOUND_BUFFER_URL": "https://sqs.us-east-1.amazonaws.com/1/buffer"}
 
 PROBE = """
 import json, runpy, sys

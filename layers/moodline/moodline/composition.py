@@ -8,7 +8,7 @@ attribute); ``tests/fakes.py`` builds the same use cases on in-memory fakes.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any
@@ -17,34 +17,43 @@ from moodline.alerting import EscalationPolicy
 from moodline.settings import Settings
 
 if TYPE_CHECKING:
+    from moodline.credentials import TwilioWebhookCredentials
     from moodline.domain import Message
     from moodline.inbound import DeliveryStatuses, InboundSmsService
-    from moodline.paging import AlertActions, AlertDesk
+    from moodline.inbound_buffer import InboundDrain, InboundWebhook
+    from moodline.paging import AlertActions, AlertDesk, PagerCheck
     from moodline.ports import (
         Alerts,
         AuditLog,
+        Claims,
         Clients,
         Coaches,
         CoachSends,
+        DeadLetters,
         Mailer,
         Messages,
         OnCall,
         OncePerKey,
         Pager,
+        PagerSubscriptions,
         Queue,
         Reviews,
         SmsSender,
     )
     from moodline.probes import ProbeScheduler, ProbeSender
+    from moodline.redrive import ScoringRedrive
+    from moodline.review_nudges import ReviewNudges
     from moodline.scoring import ReplyScorer
     from moodline.triage.model import Assessment, SemanticJudge
     from moodline.weekly import WeeklySummaries
 
 # What Services.use() may replace; every use case is rebuilt on the replacement.
 ADAPTERS = ("clients", "messages", "alerts", "on_call", "coaches", "once", "sms", "pager", "mailer",
-            "probe_queue", "assess", "semantic", "clock", "reviews", "audit", "coach_sends")
+            "probe_queue", "assess", "semantic", "clock", "reviews", "audit", "coach_sends", "inbound_buffer",
+            "claims", "pager_subscriptions", "scoring_dead_letters")
 USE_CASES = ("scoring_assess", "desk", "actions", "scorer", "inbound", "delivery_statuses", "probe_scheduler",
-             "probe_sender", "weekly")
+             "probe_sender", "weekly", "review_nudges", "inbound_webhook", "inbound_drain", "pager_check",
+             "scoring_redrive")
 
 
 def load_settings(*require: str) -> Settings:
@@ -91,11 +100,19 @@ class Services:
 
         return app_keys(self.settings).link_signing_key
 
-    def twilio_auth_token(self) -> str:
-        """The token Twilio signs webhooks with."""
-        from moodline.credentials import twilio_credentials
+    def twilio_webhook_credentials(self) -> TwilioWebhookCredentials:
+        """What Twilio signs webhooks with; raises ``MalformedCredentials`` on a placeholder (fail closed)."""
+        from moodline.credentials import twilio_webhook_credentials
 
-        return twilio_credentials(self.settings).auth_token
+        return twilio_webhook_credentials(self.settings)
+
+    def verified_form(self, event: Mapping[str, Any]) -> dict[str, str]:
+        """The form of a Twilio webhook, once basic auth, signature and account are checked (adapter errors)."""
+        from moodline.adapters.twilio.webhook import verified_form
+        from moodline.events import request_time
+
+        return verified_form(event, self.twilio_webhook_credentials(), self.settings.public_base_url,
+                             now=request_time(event))
 
     def reply_from_stream(self, new_image: dict[str, Any]) -> Message:
         """The reply in a messages-stream record's ``NewImage`` (the store's own format)."""
@@ -103,8 +120,9 @@ class Services:
 
         return message_from_stream_image(new_image)
 
-    def crisis_text(self, locale: str) -> str:
-        return self.settings.crisis_text(locale)
+    def crisis_text(self, locale: str, country: str | None = None) -> str:
+        """The crisis SMS: the country's lines (US when unknown), in the person's language."""
+        return self.settings.crisis_text(locale, country)
 
     # --- adapters -----------------------------------------------------------------------------
 
@@ -157,6 +175,27 @@ class Services:
         return DynamoCoachSends()
 
     @cached_property
+    def claims(self) -> Claims:
+        from moodline.adapters.dynamodb import DynamoClaims
+        from moodline.settings import CLAIMS_TABLE, SettingsError
+
+        if not self.settings.claims_table:  # ACK codes, links and phone roles cannot be checked without it
+            raise SettingsError(f"{CLAIMS_TABLE} is not set (the stack's CliEnvironment output has it)")
+        return DynamoClaims()
+
+    @cached_property
+    def pager_subscriptions(self) -> PagerSubscriptions:
+        from moodline.adapters.sns import SnsPagerSubscriptions
+
+        return SnsPagerSubscriptions(self.settings.alerts_topic_arn)
+
+    @cached_property
+    def scoring_dead_letters(self) -> DeadLetters:
+        from moodline.adapters.sqs import SqsDeadLetters
+
+        return SqsDeadLetters(self.settings.scoring_dlq_url)
+
+    @cached_property
     def once(self) -> OncePerKey:
         from moodline.adapters.idempotency import PowertoolsOnce
 
@@ -168,11 +207,11 @@ class Services:
         from functools import partial
 
         from moodline.adapters.twilio.rest import TwilioSms
-        from moodline.credentials import twilio_credentials
+        from moodline.credentials import twilio_rest_credentials
 
         settings = self.settings
         return TwilioSms(
-            partial(twilio_credentials, settings),
+            partial(twilio_rest_credentials, settings),
             from_number=settings.twilio_from_number,
             messaging_service_sid=settings.twilio_messaging_service_sid,
             status_callback_url=f"{settings.public_base_url}/twilio/status" if settings.public_base_url else "",
@@ -196,6 +235,13 @@ class Services:
         from moodline.adapters.sqs import SqsQueue
 
         return SqsQueue(self.settings.probes_queue_url)
+
+    @cached_property
+    def inbound_buffer(self) -> Queue:
+        """Where the webhook keeps a reply it could not store (SQS: shares nothing with the table)."""
+        from moodline.adapters.sqs import SqsQueue
+
+        return SqsQueue(self.settings.inbound_buffer_url)
 
     @cached_property
     def assess(self) -> Callable[[str, Sequence[float | None]], Assessment]:
@@ -237,14 +283,27 @@ class Services:
         from moodline.paging import AlertDesk
 
         return AlertDesk(alerts=self.alerts, clients=self.clients, on_call=self.on_call, pager=self.pager,
-                         once=self.once, policy=self.policy, public_base_url=self.settings.public_base_url,
+                         once=self.once, claims=self.claims, coaches=self.coaches, policy=self.policy,
+                         public_base_url=self.settings.public_base_url,
                          link_key=self.link_key if self.settings.app_secret_id else None)
 
     @cached_property
     def actions(self) -> AlertActions:
         from moodline.paging import AlertActions
 
-        return AlertActions(self.alerts)
+        return AlertActions(self.alerts, self.claims)
+
+    @cached_property
+    def scoring_redrive(self) -> ScoringRedrive:
+        from moodline.redrive import ScoringRedrive
+
+        return ScoringRedrive(self.scoring_dead_letters, self.scorer.rescore_unscored)
+
+    @cached_property
+    def pager_check(self) -> PagerCheck:
+        from moodline.paging import PagerCheck
+
+        return PagerCheck(self.coaches, self.pager_subscriptions)
 
     @cached_property
     def scorer(self) -> ReplyScorer:
@@ -265,6 +324,31 @@ class Services:
         )
 
     @cached_property
+    def inbound_webhook(self) -> InboundWebhook:
+        from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
+
+        from moodline.adapters.twilio.webhook import parse_inbound
+        from moodline.credentials import MalformedCredentials
+        from moodline.events import BadEvent
+        from moodline.inbound_buffer import InboundWebhook
+
+        return InboundWebhook(
+            verify=self.verified_form, parse=parse_inbound, receive=self.inbound.receive, buffer=self.inbound_buffer,
+            pager=self.pager if self.settings.alerts_topic_arn else None, assess=self.assess,
+            crisis_text=self.crisis_text, rejections=(BadEvent, MalformedCredentials),
+            duplicates=(IdempotencyAlreadyInProgressError,),
+        )
+
+    @cached_property
+    def inbound_drain(self) -> InboundDrain:
+        from moodline.adapters.twilio.webhook import parse_inbound
+        from moodline.events import BadEvent
+        from moodline.inbound_buffer import InboundDrain
+
+        return InboundDrain(verify=self.verified_form, parse=parse_inbound, receive=self.inbound.receive,
+                            rejections=(BadEvent,))
+
+    @cached_property
     def delivery_statuses(self) -> DeliveryStatuses:
         from moodline.inbound import DeliveryStatuses
 
@@ -282,7 +366,8 @@ class Services:
 
         return ProbeSender(clients=self.clients, messages=self.messages, sms=self.sms, once=self.once,
                            retention_days=self.settings.retention_days, shards=self.settings.due_shards,
-                           clock=lambda: self.clock())  # noqa: PLW0108 - read at each call: use(clock=) swaps it
+                           clock=lambda: self.clock(),  # noqa: PLW0108 - read at each call: use(clock=) swaps it
+                           practice_name=self.settings.practice_name)
 
     @cached_property
     def weekly(self) -> WeeklySummaries:
@@ -291,3 +376,14 @@ class Services:
         return WeeklySummaries(clients=self.clients, messages=self.messages, alerts=self.alerts,
                                coaches=self.coaches, mailer=self.mailer, once=self.once,
                                practice_timezone=self.settings.practice_timezone)
+
+    @cached_property
+    def review_nudges(self) -> ReviewNudges:
+        from moodline.review_nudges import ReviewNudges
+
+        settings = self.settings
+        return ReviewNudges(clients=self.clients, messages=self.messages, reviews=self.reviews, coaches=self.coaches,
+                            mailer=self.mailer, once=self.once,
+                            coach_after=timedelta(hours=settings.review_nudge_hours),
+                            team_after=timedelta(hours=settings.review_team_nudge_hours),
+                            inbox_url=f"{settings.public_base_url}/coach/inbox" if settings.public_base_url else "")

@@ -37,3 +37,39 @@ class SqsQueue:
             )
             if response.get("Failed"):
                 raise RuntimeError(f"SQS refused {len(response['Failed'])} messages")
+
+
+class SqsDeadLetters:
+    """:class:`moodline.ports.DeadLetters` on one SQS dead-letter queue (the scoring DLQ)."""
+
+    def __init__(self, queue_url: str, *, hide_seconds: int = 900, sqs: SQSClient | None = None) -> None:
+        if not queue_url:
+            raise ValueError("the dead-letter queue URL is required")
+        self._queue_url = queue_url
+        self._hide_seconds = hide_seconds
+        self._sqs = sqs
+
+    def _client(self) -> SQSClient:
+        if self._sqs is None:
+            self._sqs = boto3.client("sqs")
+        return self._sqs
+
+    def receive(self, limit: int) -> list[tuple[str, str]]:
+        letters: list[tuple[str, str]] = []
+        while len(letters) < limit:
+            response = self._client().receive_message(
+                QueueUrl=self._queue_url, MaxNumberOfMessages=min(SQS_BATCH, limit - len(letters)),
+                VisibilityTimeout=self._hide_seconds, WaitTimeSeconds=0)
+            batch = response.get("Messages", [])
+            if not batch:
+                break
+            letters += [(m["ReceiptHandle"], m["Body"]) for m in batch]
+        return letters
+
+    def delete(self, receipts: Sequence[str]) -> None:
+        for batch in _batches(receipts, SQS_BATCH):
+            response = self._client().delete_message_batch(
+                QueueUrl=self._queue_url,
+                Entries=[{"Id": str(i), "ReceiptHandle": receipt} for i, receipt in enumerate(batch)])
+            if response.get("Failed"):
+                raise RuntimeError(f"SQS refused to delete {len(response['Failed'])} dead letters")
