@@ -80,10 +80,11 @@ def test_make_demo_tells_the_week_and_says_where_everything_is(tmp_path):
     story = " ".join(" ".join(line.split()) for line in lines)  # the wrapping undone
     assert "→ check-in: “Hi Ben, how's your mood today, 1-10?" in printed
     assert f"← “{CRISIS}”" in story
-    assert ("Call or text 988 (Suicide & Crisis Lifeline), or text HOME to 741741. "
-            "In an emergency call 911. Your coach has been alerted.") in story
+    from moodline.crisis_lines import crisis_text
+
+    assert f"↳ answered: “{crisis_text(country='US', locale='en-US')}”" in story
     assert "PAGE → Jordan Lee (c2): Moodline CRISIS alert: Ben" in story
-    assert re.search(r"text ACK \d{8}", printed)
+    assert re.search(r"│ Acknowledge: text ACK \d{8}", printed)
     assert re.search(r"Jordan\s+→ texts “ACK \d{8}”", printed)
     assert "ESCALATE no acknowledgement in time: the page goes on to Casey Morgan (c1)" in story
     # And each line's leading (New York) clock never goes backwards within a day

@@ -60,7 +60,7 @@ def test_every_page_reaches_the_coachs_local_pager_and_is_printed_whole(tmp_path
         served.stack.settle()
         console.show()
 
-        # Then Casey's pager shows the whole page: subject, body, acknowledge code and both links
+        # Then Casey's pager shows the whole page: subject, body, acknowledge code and its links
         printed = console_out.getvalue()
         alert_id = next(c.open_alert_id for c in served.stack.ops.clients.all() if c.open_alert_id)
         alert = served.stack.ops.alerts.get(alert_id)
@@ -68,7 +68,8 @@ def test_every_page_reaches_the_coachs_local_pager_and_is_printed_whole(tmp_path
         assert "PAGE → Casey Morgan (c1): Moodline CRISIS alert: Ben" in printed
         assert f"ACK {alert.ack_code}" in printed
         assert f"{served.stack.base_url}/alerts/{alert_id}/ack?" in printed
-        assert f"{served.stack.base_url}/alerts/{alert_id}/resolve?" in printed
+        assert f"{served.stack.base_url}/coach/alerts/{alert_id}" in printed  # the workspace's alert page
+        assert printed.count("│ ") >= 3  # every line of the body, under the page, with its bar
         # And no phone number is printed
         assert "+1555" not in printed
 
