@@ -20,7 +20,10 @@ PROBE = """
 import json, runpy, sys
 sys.path[:0] = ["layers/moodline"]
 runpy.run_path(sys.argv[1])
-print(json.dumps(sorted(m for m in sys.modules if m.startswith(("twilio", "moodline.triage.engine", "moto")))))
+print(json.dumps(sorted(m for m in sys.modules if m.startswith(("twilio", "moodline.triage.engine", "moto", "boto3",
+    "botocore", "pynamodb", "numpy", "jinja2", "aws_lambda_powertools.event_handler",
+    "aws_lambda_powertools.utilities.batch",
+    "aws_lambda_powertools.utilities.idempotency", "asyncio")))))
 """
 
 
@@ -41,3 +44,40 @@ def test_the_webhook_loads_the_twilio_validator_and_twiml_but_never_twilio_rest(
 def test_functions_that_do_not_triage_or_text_load_neither_triage_nor_twilio(function):
     loaded = _modules_after_import(function)
     assert not {m for m in loaded if m.startswith(("twilio", "moodline.triage.engine", "moto"))}
+
+
+ALL = ["alert_actions", "escalate", "ingest_sms", "schedule_probes", "score_reply", "send_probe", "weekly_summary"]
+
+
+@pytest.mark.parametrize("function", ALL)
+def test_no_function_builds_aws_clients_or_loads_powertools_routers_at_import(function):
+    # boto3, PynamoDB and idempotency load with the first client the event needs (one session, shared);
+    # event_handler (asyncio, AppSync, OpenAPI) and utilities.batch are replaced by moodline.handling.
+    loaded = _modules_after_import(function) - {"botocore"}  # its bare package: Powertools' user agent, ~1 ms
+    assert not {m for m in loaded if m.startswith(("boto3", "botocore", "pynamodb", "asyncio",
+                                                   "aws_lambda_powertools.event_handler",
+                                                   "aws_lambda_powertools.utilities.batch",
+                                                   "aws_lambda_powertools.utilities.idempotency"))}
+
+
+def test_score_reply_loads_neither_numpy_nor_the_model_at_import_but_primes_both_before_the_snapshot(monkeypatch):
+    # Given Lambda's SnapStart hook library (only its managed runtime has it)
+    import types
+
+    from moodline.snapstart import before_snapshot
+
+    hooks = []
+    fake = types.ModuleType("snapshot_restore_py")
+    fake.register_before_snapshot = hooks.append  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "snapshot_restore_py", fake)
+    primed = []
+
+    # When a function registers its priming
+    assert before_snapshot(lambda: primed.append(True)) is True
+    hooks[0]()
+
+    # Then Lambda would run it before the snapshot; without the library nothing is registered
+    assert primed == [True]
+    monkeypatch.setitem(sys.modules, "snapshot_restore_py", None)
+    assert before_snapshot(lambda: None) is False
+    assert "numpy" not in _modules_after_import("score_reply")

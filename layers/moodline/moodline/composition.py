@@ -17,6 +17,9 @@ from moodline.alerting import EscalationPolicy
 from moodline.settings import Settings
 
 if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.parameters import SecretsProvider
+
+    from moodline.adapters.aws import AwsClients
     from moodline.domain import Message
     from moodline.inbound import DeliveryStatuses, InboundSmsService
     from moodline.paging import AlertActions, AlertDesk
@@ -34,12 +37,11 @@ USE_CASES = ("desk", "actions", "scorer", "inbound", "delivery_statuses", "probe
 
 
 def load_settings(*require: str) -> Settings:
-    """Validate the environment at cold start and bind the tables; ``require`` adds this function's needs."""
-    from moodline.adapters.dynamodb import bind_tables
+    """Validate the environment at cold start; ``require`` adds this function's needs.
 
-    settings = Settings.from_env(require=require)
-    bind_tables(settings)
-    return settings
+    The tables are bound on first use (``Services.dynamodb``), so PynamoDB is imported then, not here.
+    """
+    return Settings.from_env(require=require)
 
 
 class Services:
@@ -69,19 +71,19 @@ class Services:
         """The key of the phone-number hash (cached by Powertools; read per call so rotation applies)."""
         from moodline.credentials import app_keys
 
-        return app_keys(self.settings).phone_hash_key
+        return app_keys(self.settings, self.secrets).phone_hash_key
 
     def link_key(self) -> bytes:
         """The key that signs acknowledge / resolve links in pages."""
         from moodline.credentials import app_keys
 
-        return app_keys(self.settings).link_signing_key
+        return app_keys(self.settings, self.secrets).link_signing_key
 
     def twilio_auth_token(self) -> str:
         """The token Twilio signs webhooks with."""
         from moodline.credentials import twilio_credentials
 
-        return twilio_credentials(self.settings).auth_token
+        return twilio_credentials(self.settings, self.secrets).auth_token
 
     def reply_from_stream(self, new_image: dict[str, Any]) -> Message:
         """The reply in a messages-stream record's ``NewImage`` (the store's own format)."""
@@ -92,43 +94,84 @@ class Services:
     def crisis_text(self, locale: str) -> str:
         return self.settings.crisis_text(locale)
 
+    def with_semantic_model(self) -> Services:
+        """Triage with the semantic second opinion (score_reply): numpy and the model load on first use."""
+
+        def assess(text: str, history: Sequence[float | None]) -> Assessment:
+            return self.semantic_assess(text, history)
+
+        return self.use(assess=assess)
+
+    def prime_triage(self) -> None:
+        """Compile the triage rules and load what ``assess`` binds (the model): before SnapStart's snapshot."""
+        self.assess("prime", ())
+
+    # --- AWS: one session, one client per service, made on first use --------------------------
+
+    @cached_property
+    def aws(self) -> AwsClients:
+        from moodline.adapters.aws import AwsClients
+
+        return AwsClients()
+
+    @cached_property
+    def dynamodb(self) -> Any:
+        """The one DynamoDB client: PynamoDB's, on the shared session (tables bound to it on first use)."""
+        from moodline.adapters.dynamodb import bind_tables
+
+        client = bind_tables(self.settings, self.aws.session).client
+        self.aws.adopt("dynamodb", client)
+        return client
+
+    @cached_property
+    def secrets(self) -> SecretsProvider:
+        """Powertools' secrets cache on the shared Secrets Manager client."""
+        from aws_lambda_powertools.utilities.parameters import SecretsProvider
+
+        return SecretsProvider(boto3_client=self.aws.client("secretsmanager"))
+
     # --- adapters -----------------------------------------------------------------------------
 
     @cached_property
     def clients(self) -> Clients:
         from moodline.adapters.dynamodb import DynamoClients
 
+        self.dynamodb  # noqa: B018 - binds the tables to the shared client
         return DynamoClients()
 
     @cached_property
     def messages(self) -> Messages:
         from moodline.adapters.dynamodb import DynamoMessages
 
+        self.dynamodb  # noqa: B018
         return DynamoMessages()
 
     @cached_property
     def alerts(self) -> Alerts:
         from moodline.adapters.dynamodb import DynamoAlerts
 
+        self.dynamodb  # noqa: B018
         return DynamoAlerts()
 
     @cached_property
     def on_call(self) -> OnCall:
         from moodline.adapters.dynamodb import DynamoOnCall
 
+        self.dynamodb  # noqa: B018
         return DynamoOnCall()
 
     @cached_property
     def coaches(self) -> Coaches:
         from moodline.adapters.dynamodb import DynamoCoaches
 
+        self.dynamodb  # noqa: B018
         return DynamoCoaches()
 
     @cached_property
     def once(self) -> OncePerKey:
         from moodline.adapters.idempotency import PowertoolsOnce
 
-        return PowertoolsOnce(self.settings.idempotency_table)
+        return PowertoolsOnce(self.settings.idempotency_table, dynamodb=lambda: self.dynamodb)
 
     @cached_property
     def sms(self) -> SmsSender:
@@ -140,7 +183,7 @@ class Services:
 
         settings = self.settings
         return TwilioSms(
-            partial(twilio_credentials, settings),
+            partial(twilio_credentials, settings, self.secrets),
             from_number=settings.twilio_from_number,
             messaging_service_sid=settings.twilio_messaging_service_sid,
             status_callback_url=f"{settings.public_base_url}/twilio/status" if settings.public_base_url else "",
@@ -151,19 +194,19 @@ class Services:
     def pager(self) -> Pager:
         from moodline.adapters.sns import SnsPager
 
-        return SnsPager(self.settings.alerts_topic_arn)
+        return SnsPager(self.settings.alerts_topic_arn, lambda: self.aws.client("sns"))
 
     @cached_property
     def mailer(self) -> Mailer:
         from moodline.adapters.ses import SesMailer
 
-        return SesMailer(self.settings.sender_email)
+        return SesMailer(self.settings.sender_email, lambda: self.aws.client("sesv2"))
 
     @cached_property
     def probe_queue(self) -> Queue:
         from moodline.adapters.sqs import SqsQueue
 
-        return SqsQueue(self.settings.probes_queue_url)
+        return SqsQueue(self.settings.probes_queue_url, lambda: self.aws.client("sqs"))
 
     @cached_property
     def assess(self) -> Callable[[str, Sequence[float | None]], Assessment]:
@@ -171,6 +214,16 @@ class Services:
         from moodline.triage.engine import assess_reply  # compiles the rules: only who triages
 
         return assess_reply
+
+    @cached_property
+    def semantic_assess(self) -> Callable[[str, Sequence[float | None]], Assessment]:
+        """Triage with the semantic model bound (~0.7 s to load: numpy, the encoder, the weights)."""
+        from functools import partial
+
+        from moodline.triage.engine import assess_reply
+        from moodline.triage.semantic import load_semantic_model
+
+        return partial(assess_reply, semantic=load_semantic_model())
 
     @cached_property
     def clock(self) -> Callable[[], datetime]:

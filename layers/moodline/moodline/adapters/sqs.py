@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING
-
-import boto3
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
@@ -21,15 +19,16 @@ def _batches(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
 class SqsQueue:
     """:class:`moodline.ports.Queue` on one SQS queue."""
 
-    def __init__(self, queue_url: str, sqs: SQSClient | None = None) -> None:
+    def __init__(self, queue_url: str, sqs: Callable[[], SQSClient] | None = None) -> None:
         self._queue_url = queue_url
-        self._sqs = sqs
+        self._client = sqs or _default_client  # the container's shared client, made on the first send
+        self._sqs: SQSClient | None = None
 
     def send_all(self, bodies: Sequence[str]) -> None:
         if not bodies:
             return
         if self._sqs is None:
-            self._sqs = boto3.client("sqs")
+            self._sqs = self._client()
         for batch in _batches(bodies, SQS_BATCH):
             response = self._sqs.send_message_batch(
                 QueueUrl=self._queue_url,
@@ -37,3 +36,9 @@ class SqsQueue:
             )
             if response.get("Failed"):
                 raise RuntimeError(f"SQS refused {len(response['Failed'])} messages")
+
+
+def _default_client() -> SQSClient:
+    import boto3  # noqa: PLC0415 - only when no shared client was given
+
+    return boto3.client("sqs")
