@@ -285,7 +285,7 @@ class Services:
     def probe_sender(self) -> ProbeSender:
         from moodline.probes import ProbeSender
 
-        return ProbeSender(clients=self.clients, messages=self.messages, sms=self.sms, once=self.once,
+        return ProbeSender(clients=self.clients, messages=self.messages, sms=self.sms,
                            retention_days=self.settings.retention_days, shards=self.settings.due_shards,
                            clock=lambda: self.clock())  # noqa: PLW0108 - read at each call: use(clock=) swaps it
 

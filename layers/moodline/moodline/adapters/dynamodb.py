@@ -273,7 +273,11 @@ _shared: list[SharedConnection] = []  # the connection bind_tables made: transac
 
 
 def _connection() -> Connection:
-    return _shared[0] if _shared else Connection()
+    # The shared one while the models are still bound to it (a test may have rebound them since).
+    bound = ClientRow._connection
+    if _shared and bound is not None and bound.connection is _shared[0]:
+        return _shared[0]
+    return Connection()
 
 
 def bind_tables(settings: Settings, session: botocore.session.Session | None = None) -> SharedConnection:
@@ -475,6 +479,31 @@ class DynamoClients:
 
     def mark_probed(self, client_id: str, local_date: str) -> None:
         ClientRow(client_id=client_id).update(actions=[ClientRow.last_probe_date.set(local_date)])
+
+    def claim_probe(self, client_id: str, local_date: str) -> domain.Client | None:
+        # One UpdateItem replaces the read, both idempotency writes and the mark: the condition is the rule.
+        condition = (ClientRow.client_id.exists() & (ClientRow.status == ClientStatus.ACTIVE.value)
+                     & ClientRow.consented_at.exists()
+                     & (ClientRow.last_probe_date.does_not_exist() | (ClientRow.last_probe_date != local_date)))
+        try:
+            data = ClientRow._get_connection().update_item(
+                client_id, actions=[ClientRow.last_probe_date.set(local_date)], condition=condition,
+                return_values="ALL_OLD")
+        except UpdateError as exc:
+            if _conditional_failure(exc):
+                return None
+            raise
+        return client_of(ClientRow.from_raw_data(data["Attributes"]))
+
+    def release_probe(self, client: domain.Client, local_date: str) -> None:
+        previous = client.last_probe_date
+        action = ClientRow.last_probe_date.set(previous) if previous else ClientRow.last_probe_date.remove()
+        try:
+            ClientRow(client_id=client.client_id).update(actions=[action],
+                                                         condition=ClientRow.last_probe_date == local_date)
+        except UpdateError as exc:
+            if not _conditional_failure(exc):
+                raise
 
     def delete(self, client_id: str) -> None:
         ClientRow(client_id=client_id).delete()
