@@ -404,15 +404,16 @@ def parse_line(line: str) -> tuple[str, dict[str, str]]:
 
 def table(figures: Sequence[Figure]) -> str:
     """The readable table."""
-    head = (f"{'handler':<16} {'× boto3 (CPU)':>13} {'range':>11} {'× wall':>7} {'× proc':>7} "
+    width = max([16, *(len(f.name) for f in figures)])
+    head = (f"{'handler':<{width}} {'× boto3 (CPU)':>13} {'range':>11} {'× wall':>7} {'× proc':>7} "
             f"{'CPU ms':>8} {'wall ms':>8} {'target':>7}")
     rows = [head, "-" * len(head)]
     for f in figures:
-        rows.append(f"{f.name:<16} {f.ratio:>13.2f} {f'{f.ratio_min:.2f}-{f.ratio_max:.2f}':>11} "
+        rows.append(f"{f.name:<{width}} {f.ratio:>13.2f} {f'{f.ratio_min:.2f}-{f.ratio_max:.2f}':>11} "
                     f"{f.wall_ratio:>7.2f} {f.proc_ratio:>7.2f} {f.cpu_ms:>8.1f} {f.wall_ms:>8.1f} "
                     f"{'≤' + format(f.target, '.1f'):>6}{' ' if f.meets else '✗'}")
     if figures:
-        rows.append(f"{'import boto3':<16} {1.0:>13.2f} {'':>11} {1.0:>7.2f} {1.0:>7.2f} "
+        rows.append(f"{'import boto3':<{width}} {1.0:>13.2f} {'':>11} {1.0:>7.2f} {1.0:>7.2f} "
                     f"{statistics.median(f.boto3_cpu_ms for f in figures):>8.1f} "
                     f"{statistics.median(f.boto3_wall_ms for f in figures):>8.1f}")
     return "\n".join(rows)
