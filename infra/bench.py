@@ -197,6 +197,66 @@ def page_latency(replies: int = 200) -> tuple[float, float, float]:
         return statistics.median(ordered), ordered[int(0.95 * (len(ordered) - 1))], float(len(ordered))
 
 
+def alert_page(views: int = 60) -> tuple[float, float, int, str]:
+    """The coach's alert page, warm, 28 days of history: handler p50/p95 (ms) on moto server, AWS calls per view."""
+    import boto3
+
+    from moodline.admin import Enrolment
+    from moodline.domain import Message, message_key
+    from moodline.triage.model import Level
+    from moodline.vocabulary import Direction, MessageKind
+    from moodline_local.runtime import build_api_event
+
+    now = datetime.now(UTC)
+    with _stack(clock=lambda: now - timedelta(minutes=3)) as stack:
+        stack.roster.add_coach("c1", "Casey", "casey@practice.example")
+        stack.roster.set_shift("primary", starts_at=now - timedelta(days=40), ends_at=now + timedelta(days=1),
+                               primary="c1")
+        ben = stack.roster.enroll_client(Enrolment("c1", "Ben", "+15550100002", "America/Los_Angeles", "09:00"),
+                                         phone_key=stack.phone_key(), now=now - timedelta(days=30),
+                                         shards=stack.settings().due_shards)
+        messages = stack.ops.messages
+        for day in range(28, 0, -1):  # a probe and a rated reply with words every day
+            at = now - timedelta(days=day)
+            for sid, direction, kind, body in ((f"SMp{day}", Direction.OUTBOUND, MessageKind.PROBE, None),
+                                               (f"SMr{day}", Direction.INBOUND, MessageKind.REPLY, "3 tired")):
+                stored = messages.record(Message(client_id=ben.client_id, at=message_key(at, sid), sid=sid,
+                                                 direction=direction, kind=kind, local_date=at.date().isoformat(),
+                                                 body=body), retention_days=400)
+            messages.save_assessment(stored, mood=3.0, level=Level.LOW, reasons=[], alert_id=None)
+        stack.twilio.post_inbound(stack.inbound_url, to=OUR_NUMBER, from_="+15550100002", body="i want to die tonight")
+        stack.settle()
+        alert_id = (stack.ops.clients.get(ben.client_id) or ben).open_alert_id
+        cognito = boto3.client("cognito-idp", region_name="us-east-1")
+        pool, app = stack.resource("CoachUserPool").name, stack.resource("CoachUserPoolClient").name
+        cognito.admin_create_user(UserPoolId=pool, Username="casey@practice.example", MessageAction="SUPPRESS",
+                                  UserAttributes=[{"Name": "email", "Value": "casey@practice.example"},
+                                                  {"Name": "custom:coach_id", "Value": "c1"}])
+        cognito.admin_set_user_password(UserPoolId=pool, Username="casey@practice.example",
+                                        Password="Bench-Password-42", Permanent=True)
+        token = cognito.initiate_auth(ClientId=app, AuthFlow="USER_PASSWORD_AUTH", AuthParameters={
+            "USERNAME": "casey@practice.example", "PASSWORD": "Bench-Password-42"})["AuthenticationResult"]["IdToken"]
+        event = build_api_event("GET", f"/coach/alerts/{alert_id}", "/coach/{proxy+}",
+                                headers={"Cookie": f"ml_session={token}"}, body="", host="localhost",
+                                at=datetime.now(UTC), stage_prefix="/Prod")
+
+        def view() -> None:
+            with stack.quiet():
+                assert stack.runtime.invoke("CoachWebFunction", event)["statusCode"] == 200
+
+        view()  # warm: JWKS fetched, secrets cached, clients built
+        with counting_aws_calls() as calls:
+            view()
+        samples = []
+        for _ in range(views):
+            started = time.perf_counter()
+            view()
+            samples.append((time.perf_counter() - started) * 1000)
+    ordered = sorted(samples)
+    detail = ", ".join(f"{k.split(':')[1]}×{v}" for k, v in sorted(calls.items()))
+    return statistics.median(ordered), ordered[int(0.95 * (len(ordered) - 1))], sum(calls.values()), detail
+
+
 def main() -> int:
     print(f"Moodline benchmarks · Python {sys.version.split()[0]} · {os.cpu_count()} CPUs · {RUNS} rounds per import\n",
           flush=True)
@@ -221,6 +281,10 @@ def main() -> int:
     median, p95, replies = page_latency()
     print(f"Webhook → SNS publish on the local stack: median {median:.1f} ms, p95 {p95:.1f} ms "
           f"over {replies:.0f} crisis replies")
+
+    median, p95, calls, detail = alert_page()
+    print(f"Coach alert page, warm, 28 days of history (handler on moto server): median {median:.1f} ms, "
+          f"p95 {p95:.1f} ms; {calls} AWS calls per view ({detail})")
     return 0
 
 

@@ -23,11 +23,13 @@ from moodline.admin import Roster
 from moodline.alerting import EscalationPolicy
 from moodline.domain import (
     Alert,
+    AuditEntry,
     Client,
     Coach,
     InboundAnswer,
     Message,
     Page,
+    ReviewMark,
     SentSms,
     Shift,
     SmsSendError,
@@ -231,11 +233,11 @@ class FakeMessages:
         return True
 
     def save_assessment(self, message: Message, *, mood: float | None, level: Level, reasons: list[str],
-                        alert_id: str | None) -> None:
+                        alert_id: str | None, review: bool = False) -> None:
         key = (message.client_id, message.at)
         stored = self.rows.get(key, message)
         self.rows[key] = replace(stored, mood=mood, level=level, reasons=tuple(reasons),
-                                 alert_id=alert_id or stored.alert_id)
+                                 alert_id=alert_id or stored.alert_id, review=review)
 
     def unscored_replies(self, since: datetime) -> list[Message]:
         return [m for m in self.rows.values()
@@ -356,6 +358,53 @@ class FakeCoaches:
         self.rows[coach.coach_id] = coach
 
 
+# --- the coach workspace's own repositories ----------------------------------------------------
+
+
+class FakeReviews:
+    """First mark of a reply wins, as the conditional put on ``ReviewTable`` makes it."""
+
+    def __init__(self) -> None:
+        self.rows: dict[tuple[str, str], ReviewMark] = {}
+
+    def mark(self, mark: ReviewMark) -> bool:
+        if (mark.client_id, mark.message_key) in self.rows:
+            return False
+        self.rows[(mark.client_id, mark.message_key)] = mark
+        return True
+
+    def of_client(self, client_id: str, since: datetime) -> list[ReviewMark]:
+        return [m for (cid, key), m in sorted(self.rows.items()) if cid == client_id and key >= to_iso(since)]
+
+    def with_mark(self, mark: str, since: datetime) -> list[ReviewMark]:
+        return sorted((m for m in self.rows.values() if m.mark == mark and m.at >= since), key=lambda m: m.at)
+
+
+class FakeAudit:
+    def __init__(self) -> None:
+        self.entries: list[AuditEntry] = []
+
+    def record(self, entries: Sequence[AuditEntry]) -> None:
+        self.entries.extend(entries)
+
+    def of_client(self, client_id: str) -> list[AuditEntry]:
+        return [e for e in self.entries if e.client_id == client_id]
+
+
+class FakeCoachSends:
+    def __init__(self) -> None:
+        self.claims: dict[str, tuple[str, str]] = {}
+
+    def claim(self, submission_id: str, *, coach_id: str, client_id: str, at: datetime) -> bool:
+        if submission_id in self.claims:
+            return False
+        self.claims[submission_id] = (coach_id, client_id)
+        return True
+
+    def release(self, submission_id: str) -> None:
+        self.claims.pop(submission_id, None)
+
+
 # --- the use cases, wired on the fakes ---------------------------------------------------------
 
 PHONE_KEY = b"k" * 32
@@ -382,6 +431,9 @@ class World:
     mailer: FakeMailer = field(default_factory=FakeMailer)
     queue: FakeQueue = field(default_factory=FakeQueue)
     once: FakeOnce = field(default_factory=FakeOnce)
+    reviews: FakeReviews = field(default_factory=FakeReviews)
+    audit: FakeAudit = field(default_factory=FakeAudit)
+    coach_sends: FakeCoachSends = field(default_factory=FakeCoachSends)
 
     def __post_init__(self) -> None:
         self.alerts = FakeAlerts(self.clients)

@@ -17,15 +17,20 @@ if TYPE_CHECKING:
 SERVICES = Services.from_env(APP_SECRET_ID)
 
 
+def link_request(event: dict[str, Any]) -> LinkRequest | None:
+    """The request of ``GET|POST /alerts/<alert_id>/<action>``; None for any other route."""
+    method, path = event.get("httpMethod") or "", event.get("path") or ""
+    match path.strip("/").split("/"):
+        case ["alerts", alert_id, action] if method in {"GET", "POST"}:
+            return LinkRequest(method, action, alert_id, event.get("queryStringParameters") or {},
+                               form_of(event) if method == "POST" else {})
+    return None
+
+
 def alert_link(event: dict[str, Any]) -> HttpResponse:
-    """``GET|POST /alerts/<alert_id>/<action>``."""
-    parts = (event.get("path") or "").strip("/").split("/")
-    method = event.get("httpMethod")
-    if len(parts) != 3 or parts[0] != "alerts" or method not in {"GET", "POST"}:
+    request = link_request(event)
+    if request is None:
         return NOT_FOUND
-    _, alert_id, action = parts
-    request = LinkRequest(method, action, alert_id, event.get("queryStringParameters") or {},
-                          form_of(event) if method == "POST" else {})
     status, html = handle_alert_link(request, actions=SERVICES.actions, link_key=SERVICES.link_key,
                                      now=request_time(event))
     return HttpResponse(status, html, "text/html; charset=utf-8",

@@ -6,19 +6,20 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from moodline.adapters.idempotency import register_lambda_context
+from moodline.composition import Services
 from moodline.observability import logger, metrics
-from moodline.settings import APP_SECRET_ID
-from moodline.wiring import load_settings
 from moodline.workspace.apigw import request_of, result_of
-from moodline.workspace.wiring import WorkspaceSettings, build_workspace
+from moodline.workspace.wiring import REQUIRED, WorkspaceSettings, build_workspace
 
-SETTINGS = load_settings(APP_SECRET_ID)
-WORKSPACE = build_workspace(SETTINGS, WorkspaceSettings.from_env())
+SERVICES = Services.from_env(*REQUIRED)
+WORKSPACE = build_workspace(SERVICES, WorkspaceSettings.from_env())
 
 
 @logger.inject_lambda_context
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    register_lambda_context(context)
     request = request_of(event)
     response = WORKSPACE.handle(request)
     metrics.add_metric(name="WorkspaceRequests", unit="Count", value=1)

@@ -9,15 +9,16 @@ from moodline.adapters.idempotency import register_lambda_context
 from moodline.composition import Services
 from moodline.handling import partial_batch, stream_sequence_number
 from moodline.observability import logger, metrics
-from moodline.settings import ALERTS_TOPIC_ARN, APP_SECRET_ID, TWILIO_SECRET_ID
+from moodline.settings import ALERTS_TOPIC_ARN, APP_SECRET_ID, TWILIO_REST_SECRET_ID
 from moodline.snapstart import before_snapshot
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
-SERVICES = Services.from_env(ALERTS_TOPIC_ARN, TWILIO_SECRET_ID, APP_SECRET_ID).with_semantic_model()
-# The rules and the model (~0.7 s) load before SnapStart's snapshot, so no reply waits for them.
-before_snapshot(SERVICES.prime_triage)
+SERVICES = Services.from_env(ALERTS_TOPIC_ARN, TWILIO_REST_SECRET_ID, APP_SECRET_ID)
+# The rules and the semantic model (~0.7 s) load before SnapStart's snapshot, so no reply waits for
+# them; without SnapStart they load with the first reply, and the import (init) stays cheap.
+before_snapshot(SERVICES.prime_scoring)
 
 
 def score_reply(record: Mapping[str, Any]) -> None:

@@ -10,12 +10,12 @@ from moodline.composition import Services
 from moodline.handling import partial_batch, sqs_message_id
 from moodline.observability import logger, metrics
 from moodline.probes import ProbeRequest
-from moodline.settings import TWILIO_SECRET_ID
+from moodline.settings import TWILIO_REST_SECRET_ID
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
-SERVICES = Services.from_env(TWILIO_SECRET_ID)
+SERVICES = Services.from_env(TWILIO_REST_SECRET_ID)
 
 
 def send_probe(record: Mapping[str, Any]) -> None:

@@ -316,7 +316,8 @@ def build(paths: Sequence[Path], out: Path, cfg: TrainConfig | None = None) -> d
     }
     out.mkdir(parents=True, exist_ok=True)
     (out / semantic.META_FILE).write_text(json.dumps(meta, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    np.savez_compressed(out / semantic.WEIGHTS_FILE, **trained.arrays)
+    # numpy's stub types savez's **kwds as bool (allow_pickle's type leaks into it); they are arrays here.
+    np.savez_compressed(out / semantic.WEIGHTS_FILE, **trained.arrays)  # type: ignore[arg-type]
     print(f"encoded {len(rows)} rows in {t1 - t0:.1f} s, trained in {t2 - t1:.1f} s -> {out}")
     print(json.dumps({"thresholds": meta["thresholds"], "holdout_model_alone": meta["holdout_model_alone"]}))
     return meta

@@ -16,7 +16,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import boto3
 
-from moodline import admin, store
+from moodline.admin import Enrolment
+from moodline.domain import Client, Message, message_key
+from moodline.triage.model import Level
+from moodline.vocabulary import ClientStatus, Direction, MessageKind
 from moodline_local.runtime import build_api_event
 from moodline_local.stack import LOCAL_FROM_NUMBER, LocalStack, free_port
 from tests.conftest import ROOT
@@ -31,12 +34,17 @@ class Seeded:
     base_url: str
     stack: LocalStack
     coaches: dict[str, str]  # coach_id → e-mail
-    clients: dict[str, store.Client] = field(default_factory=dict)
+    clients: dict[str, Client] = field(default_factory=dict)
     alert_id: str = ""
     password: str = PASSWORD
 
     def url(self, path: str) -> str:
         return f"{self.base_url}{STAGE}/coach{path}"
+
+    @property
+    def services(self) -> Any:
+        """The coach function's own composition root: its repositories, workspace tables included."""
+        return self.stack.functions_services(FUNCTION)
 
 
 def create_coach_user(stack: LocalStack, coach_id: str, email: str, *, admin_group: bool = False) -> None:
@@ -50,52 +58,56 @@ def create_coach_user(stack: LocalStack, coach_id: str, email: str, *, admin_gro
         cognito.admin_add_user_to_group(UserPoolId=pool, Username=email, GroupName="admins")
 
 
-def _history(client: store.Client, now: datetime, days: int, retention: int) -> None:
+def _history(stack: LocalStack, client: Client, now: datetime, days: int, retention: int) -> None:
     """Probes and rated replies for ``days`` days (some missed), written as the webhook and scorer would."""
+    messages = stack.ops.messages
     for day in range(days, 0, -1):
         probe_at = (now - timedelta(days=day)).replace(hour=17, minute=0, second=0, microsecond=0)
-        store.record_message(store.Message(client_id=client.client_id, at=store.message_key(probe_at, f"SMp{day}"),
-                                           sid=f"SMp{day}", direction="outbound", kind="probe",
-                                           local_date=probe_at.date().isoformat()), retention_days=retention)
+        messages.record(Message(client_id=client.client_id, at=message_key(probe_at, f"SMp{day}"), sid=f"SMp{day}",
+                                direction=Direction.OUTBOUND, kind=MessageKind.PROBE,
+                                local_date=probe_at.date().isoformat()), retention_days=retention)
         if day % 4 == 0:
             continue  # a missed check-in
         mood = 4 if day > 10 else 3 if day > 4 else 2
         reply_at = probe_at + timedelta(minutes=20)
-        body = "ok" if day % 5 else f"{mood} tired, not sleeping"
-        message = store.record_message(store.Message(
-            client_id=client.client_id, at=store.message_key(reply_at, f"SMr{day}"), sid=f"SMr{day}",
-            direction="inbound", kind="reply", local_date=reply_at.date().isoformat(), body=body if day % 5 == 0
-            else str(mood)), retention_days=retention)
-        store.save_assessment(message, mood=float(mood), level="low", reasons=[], alert_id=None)
+        body = f"{mood} tired, not sleeping" if day % 5 == 0 else str(mood)
+        message = messages.record(Message(
+            client_id=client.client_id, at=message_key(reply_at, f"SMr{day}"), sid=f"SMr{day}",
+            direction=Direction.INBOUND, kind=MessageKind.REPLY, local_date=reply_at.date().isoformat(), body=body),
+            retention_days=retention)
+        messages.save_assessment(message, mood=float(mood), level=Level.LOW, reasons=[], alert_id=None)
 
 
 def seed(stack: LocalStack, now: datetime) -> Seeded:
     """Two coaches (Casey on call), Ben with 28 days of history and a crisis reply, Amy who opted out."""
     coaches = {"c1": "casey@practice.example", "c2": "jordan@practice.example", "ad": "ada@practice.example"}
+    roster = stack.roster
     for coach_id, email in coaches.items():
-        admin.add_coach(coach_id, {"c1": "Casey", "c2": "Jordan", "ad": "Ada"}[coach_id], email)
+        roster.add_coach(coach_id, {"c1": "Casey", "c2": "Jordan", "ad": "Ada"}[coach_id], email)
         create_coach_user(stack, coach_id, email, admin_group=coach_id == "ad")
-    admin.set_shift("primary", starts_at=now - timedelta(days=40), ends_at=now + timedelta(days=1), primary="c1")
+    roster.set_shift("primary", starts_at=now - timedelta(days=40), ends_at=now + timedelta(days=1), primary="c1")
     settings = stack.settings()
     start = now - timedelta(days=30)
-    ben = admin.enroll_client(admin.Enrolment("c1", "Ben", "+15550100002", "America/Los_Angeles", "09:00", "en-US"),
-                              phone_key=stack.phone_key(), now=start, shards=settings.due_shards)
-    amy = admin.enroll_client(admin.Enrolment("c1", "Amy", "+15550100003", "America/New_York", "09:00", "en-US"),
-                              phone_key=stack.phone_key(), now=start, shards=settings.due_shards)
-    zoe = admin.enroll_client(admin.Enrolment("c2", "Zoe", "+15550100004", "Europe/Madrid", "09:00", "es-US"),
-                              phone_key=stack.phone_key(), now=start, shards=settings.due_shards)
+
+    def enrol(coach_id: str, name: str, phone: str, timezone: str, locale: str) -> Client:
+        return roster.enroll_client(Enrolment(coach_id, name, phone, timezone, "09:00", locale),
+                                    phone_key=stack.phone_key(), now=start, shards=settings.due_shards)
+
+    ben = enrol("c1", "Ben", "+15550100002", "America/Los_Angeles", "en-US")
+    amy = enrol("c1", "Amy", "+15550100003", "America/New_York", "en-US")
+    zoe = enrol("c2", "Zoe", "+15550100004", "Europe/Madrid", "es-US")
     for client in (ben, amy, zoe):
-        _history(client, now, 28, settings.retention_days)
+        _history(stack, client, now, 28, settings.retention_days)
     # Amy texted STOP: she cannot be texted.
-    store.set_client_status(store.get_client(amy.client_id) or amy, store.STOPPED, now=now,
-                            shards=settings.due_shards)
+    clients = stack.ops.clients
+    clients.set_status(clients.get(amy.client_id) or amy, ClientStatus.STOPPED, now=now, shards=settings.due_shards)
     # Ben's crisis reply arrives through the real webhook and scorer: a real alert, a real page.
     stack.clock = lambda: now - timedelta(minutes=3)
     stack.twilio.post_inbound(stack.inbound_url, to=LOCAL_FROM_NUMBER, from_="+15550100002",
                               body="I can't do this anymore <script>alert(1)</script> saying goodbye tonight")
     stack.settle()
     stack.clock = lambda: datetime.now(UTC)
-    alert_id = (store.get_client(ben.client_id) or ben).open_alert_id or ""
+    alert_id = (clients.get(ben.client_id) or ben).open_alert_id or ""
     return Seeded("", stack, coaches, {"ben": ben, "amy": amy, "zoe": zoe}, alert_id)
 
 

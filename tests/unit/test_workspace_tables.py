@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from samtranslator.yaml_helper import yaml_parse
 
-from moodline import store_workspace
+from moodline.adapters.dynamodb import AuditRow, CoachSendRow, ReviewRow
 from tests.conftest import ROOT
 
 RESOURCES = yaml_parse((ROOT / "template.yaml").read_text())["Resources"]
@@ -15,9 +15,8 @@ def _keys(schema: list[dict]) -> dict[str, str]:
     return {k["KeyType"]: k["AttributeName"] for k in schema}
 
 
-@pytest.mark.parametrize(("model", "logical_id"), [(store_workspace.AuditEntry, "AuditTable"),
-                                                   (store_workspace.ReviewEntry, "ReviewTable"),
-                                                   (store_workspace.CoachSend, "CoachSendsTable")])
+@pytest.mark.parametrize(("model", "logical_id"), [(AuditRow, "AuditTable"), (ReviewRow, "ReviewTable"),
+                                                   (CoachSendRow, "CoachSendsTable")])
 def test_each_workspace_model_has_the_keys_and_indexes_its_table_declares(model, logical_id):
     # Given the table in the template and the model that reads and writes it
     table = RESOURCES[logical_id]["Properties"]
@@ -44,3 +43,19 @@ def test_the_coach_web_function_may_not_touch_what_it_does_not_need():
     scans = [s for s in statements if "dynamodb:Scan" in s["Action"]]
     assert all("MessagesTable" not in str(s["Resource"]) for s in scans)
     assert "secretsmanager:GetSecretValue" in actions
+
+
+def test_a_message_row_keeps_the_coach_id_and_the_review_flag():
+    # Given a coach's text and a reply triage flagged for review
+    from moodline.adapters.dynamodb import message_of, message_row
+    from moodline.domain import Message
+    from moodline.vocabulary import Direction, MessageKind
+
+    text = Message(client_id="cl_1", at="2026-11-30T13:00:00Z#SM1", sid="SM1", direction=Direction.OUTBOUND,
+                   kind=MessageKind.COACH, local_date="2026-11-30", body="hi", coach_id="c1")
+    flagged = Message(client_id="cl_1", at="2026-11-30T13:01:00Z#SM2", sid="SM2", direction=Direction.INBOUND,
+                      kind=MessageKind.REPLY, local_date="2026-11-30", body="3", review=True)
+    # Then both survive the row mapping; an unflagged reply stores no attribute at all
+    assert message_of(message_row(text)) == text
+    assert message_of(message_row(flagged)) == flagged
+    assert message_row(text).review is None

@@ -214,3 +214,20 @@ def test_a_reply_of_an_erased_client_is_skipped(world, ben):
     [stored] = world.messages.rows.values()
     world.roster.erase_client(ben.client_id)
     assert world.scorer.score(stored).alert_id is None
+
+
+def test_the_composition_root_gives_the_scorer_the_semantic_second_opinion():
+    # Given the composition root of a scoring function, with the shipped model
+    from moodline.composition import Services
+    from moodline.settings import Settings
+
+    services = Services(Settings.from_env(env={
+        "CLIENTS_TABLE": "c", "MESSAGES_TABLE": "m", "ALERTS_TABLE": "a", "COACHES_TABLE": "co", "ONCALL_TABLE": "o",
+        "IDEMPOTENCY_TABLE": "i", "TWILIO_FROM_NUMBER": "+15005550006"}))
+    # When it triages an arrangement the rules have no words for
+    text = "i wrote everything down for my sister, she'll know what to do after"
+    rules_alone, scored = services.assess(text, ()), services.scoring_assess(text, ())
+    # Then the rules alone would not page, and the scorer's triage does, saying why
+    assert not rules_alone.level.pages
+    assert scored.level.pages
+    assert any(reason.rule.startswith("semantic.") for reason in scored.reasons)

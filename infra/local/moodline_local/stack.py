@@ -30,8 +30,13 @@ from moodline_local.template import REGION, Template
 from moodline_local.twilio_standin import TwilioStandIn
 
 # Documented local defaults: not secrets, they exist only on this machine. Override with env vars.
-DEFAULT_AUTH_TOKEN = "moodline-local-auth-token"
-LOCAL_ACCOUNT_SID = "AC" + "0" * 31 + "1"
+# Well-formed (the webhook refuses a malformed token or SID, issue 8 §1), documented in the README.
+DEFAULT_AUTH_TOKEN = "0123456789abcdef0123456789abcdef"
+DEFAULT_ACCOUNT_SID = "AC" + "0" * 31 + "1"
+LOCAL_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID") or DEFAULT_ACCOUNT_SID
+# The API key senders use locally (the stand-in accepts it); no env override: it never leaves this machine.
+LOCAL_API_KEY_SID = "SK" + "0" * 31 + "1"
+LOCAL_API_KEY_SECRET = "moodlineLocalApiKeySecret0000001"
 LOCAL_FROM_NUMBER = "+15005550006"
 
 AWS_ENV = {
@@ -76,7 +81,8 @@ class LocalStack:
         self.moto_url = ""
         self._moto: Any = None
         self._http: ThreadingHTTPServer | None = None
-        self.twilio = TwilioStandIn(LOCAL_ACCOUNT_SID, self.auth_token)
+        self.twilio = TwilioStandIn(LOCAL_ACCOUNT_SID, self.auth_token,
+                                    api_key=(LOCAL_API_KEY_SID, LOCAL_API_KEY_SECRET))
         self.template: Template | None = None
         self.runtime: LocalRuntime | None = None
 
@@ -110,6 +116,11 @@ class LocalStack:
         boto3.client("secretsmanager", region_name=REGION).put_secret_value(
             SecretId=resources["TwilioSecret"].arn,
             SecretString=json.dumps({"account_sid": LOCAL_ACCOUNT_SID, "auth_token": self.auth_token}),
+        )
+        boto3.client("secretsmanager", region_name=REGION).put_secret_value(
+            SecretId=resources["TwilioRestSecret"].arn,
+            SecretString=json.dumps({"account_sid": LOCAL_ACCOUNT_SID, "api_key_sid": LOCAL_API_KEY_SID,
+                                     "api_key_secret": LOCAL_API_KEY_SECRET}),
         )
         self.runtime = LocalRuntime(self.template, self.root, {"TWILIO_API_BASE_URL": self.twilio.url})
         with self.quiet():

@@ -301,9 +301,12 @@ class TwilioStandIn:
         service_sender: str = DEFAULT_SERVICE_SENDER,
         callback_timeout: float = 5.0,
         clock: Callable[[], datetime] | None = None,
+        api_key: tuple[str, str] | None = None,
     ) -> None:
         self._account_sid = account_sid
         self._auth_token = auth_token
+        # An API key (SID, secret) authenticates REST calls like the auth token, as at Twilio.
+        self._api_key = api_key
         self._requested_port = port
         self._service_sender = service_sender
         self._callback_timeout = callback_timeout
@@ -583,10 +586,11 @@ class TwilioStandIn:
         except (binascii.Error, UnicodeDecodeError):
             username = password = ""
         # compare_digest on both halves so a wrong token costs the same time as a wrong SID.
+        pairs = [(self._account_sid, self._auth_token), *([self._api_key] if self._api_key else [])]
         valid = (
             scheme.lower() == "basic"
-            and hmac.compare_digest(username.encode(), self._account_sid.encode())
-            & hmac.compare_digest(password.encode(), self._auth_token.encode())
+            and any(hmac.compare_digest(username.encode(), user.encode())
+                    & hmac.compare_digest(password.encode(), secret.encode()) for user, secret in pairs)
             and path_account_sid == self._account_sid
         )
         if not valid:

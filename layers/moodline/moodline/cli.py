@@ -70,7 +70,18 @@ def _replay() -> int:
                           "false_alarm": rule.false_alarm, "precision": rule.precision}))
     for alert_id, before, now in result.changed:
         print(json.dumps({"alert_id": alert_id, "level_then": before, "level_now": now}))
-    print(json.dumps({"replayed": result.cases, "rules": len(result.rules), "changed": len(result.changed)}))
+    summary: dict[str, Any] = {"replayed": result.cases, "rules": len(result.rules), "changed": len(result.changed)}
+    if services.settings.review_table:  # the coach workspace's "should have paged" marks
+        from datetime import UTC, datetime
+
+        from moodline.replay import replay_misses, triage_misses
+
+        misses = replay_misses(triage_misses(services.reviews, services.messages, datetime(2000, 1, 1, tzinfo=UTC)))
+        for family in misses.families:
+            print(json.dumps({"miss_family": family.family, "misses": family.misses,
+                              "caught_now": family.caught_now}))
+        summary |= {"misses": misses.total, "misses_caught_now": misses.caught_now}
+    print(json.dumps(summary))
     return 0
 
 
@@ -78,9 +89,9 @@ def _rescore(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime, timedelta
 
     from moodline.schedule import from_iso
-    from moodline.settings import ALERTS_TOPIC_ARN, APP_SECRET_ID, TWILIO_SECRET_ID
+    from moodline.settings import ALERTS_TOPIC_ARN, APP_SECRET_ID, TWILIO_REST_SECRET_ID
 
-    services = _services(ALERTS_TOPIC_ARN, TWILIO_SECRET_ID, APP_SECRET_ID)
+    services = _services(ALERTS_TOPIC_ARN, TWILIO_REST_SECRET_ID, APP_SECRET_ID)
     # Outside Lambda there is no remaining time to give Powertools; its in-progress records then
     # simply use their default expiry.
     warnings.filterwarnings("ignore", message="Couldn't determine the remaining time left")
@@ -150,6 +161,28 @@ def render_alert(alert: Alert, messages: Messages | None = None) -> str:
     return "\n".join(lines)
 
 
+def _twilio(args: argparse.Namespace) -> int:
+    """Set (configure) or verify (check) the inbound webhook, its Fallback URL and retries at Twilio."""
+    from moodline.adapters.twilio import setup
+    from moodline.adapters.twilio.rest import build_twilio_client
+    from moodline.credentials import twilio_rest_credentials
+    from moodline.settings import PUBLIC_BASE_URL, TWILIO_REST_SECRET_ID
+
+    settings = _services(TWILIO_REST_SECRET_ID, PUBLIC_BASE_URL).settings
+    client = build_twilio_client(twilio_rest_credentials(settings), api_base_url=settings.twilio_api_base_url)
+    want = setup.desired(settings.public_base_url)
+    target = {"messaging_service_sid": settings.twilio_messaging_service_sid,
+              "from_number": settings.twilio_from_number}
+    if args.twilio_command == "configure":
+        print(f"configured {setup.configure(client, want, **target)}: {want.url} (fallback {want.fallback_url})")
+    problems = setup.check(client, want, **target)
+    for problem in problems:
+        print(f"twilio webhook {problem}", file=sys.stderr)
+    if not problems:
+        print("twilio webhook ok: inbound URL, fallback and retries as configured")
+    return 1 if problems else 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``moodline`` console script."""
     parser = argparse.ArgumentParser(prog="moodline", description="Moodline: SMS mood check-ins with a human coach.")
@@ -184,6 +217,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     resolve.add_argument("--outcome", required=True, choices=["true_alarm", "false_alarm", "follow_up"])
     resolve.add_argument("--note", default="", help="short, no client details")
     alert.set_defaults(run=_alert)
+    twilio = commands.add_parser("twilio", help="set or check Twilio's inbound webhook, Fallback URL and retries")
+    twilio.add_argument("twilio_command", choices=["configure", "check"])
+    twilio.set_defaults(run=_twilio)
     args = parser.parse_args(argv)
     return int(args.run(args))
 

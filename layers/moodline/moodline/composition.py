@@ -8,9 +8,9 @@ attribute); ``tests/fakes.py`` builds the same use cases on in-memory fakes.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from functools import cached_property
+from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any
 
 from moodline.alerting import EscalationPolicy
@@ -20,20 +20,37 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.parameters import SecretsProvider
 
     from moodline.adapters.aws import AwsClients
+    from moodline.credentials import TwilioWebhookCredentials
     from moodline.domain import Message
     from moodline.inbound import DeliveryStatuses, InboundSmsService
+    from moodline.inbound_buffer import InboundDrain, InboundWebhook
     from moodline.paging import AlertActions, AlertDesk
-    from moodline.ports import Alerts, Clients, Coaches, Mailer, Messages, OnCall, OncePerKey, Pager, Queue, SmsSender
+    from moodline.ports import (
+        Alerts,
+        AuditLog,
+        Clients,
+        Coaches,
+        CoachSends,
+        Mailer,
+        Messages,
+        OnCall,
+        OncePerKey,
+        Pager,
+        Queue,
+        Reviews,
+        SmsSender,
+    )
     from moodline.probes import ProbeScheduler, ProbeSender
+    from moodline.review_nudges import ReviewNudges
     from moodline.scoring import ReplyScorer
-    from moodline.triage.model import Assessment
+    from moodline.triage.model import Assessment, SemanticJudge
     from moodline.weekly import WeeklySummaries
 
 # What Services.use() may replace; every use case is rebuilt on the replacement.
 ADAPTERS = ("clients", "messages", "alerts", "on_call", "coaches", "once", "sms", "pager", "mailer",
-            "probe_queue", "assess", "clock")
-USE_CASES = ("desk", "actions", "scorer", "inbound", "delivery_statuses", "probe_scheduler", "probe_sender",
-             "weekly")
+            "probe_queue", "assess", "semantic", "clock", "reviews", "audit", "coach_sends", "inbound_buffer")
+USE_CASES = ("scoring_assess", "desk", "actions", "scorer", "inbound", "delivery_statuses", "probe_scheduler",
+             "probe_sender", "weekly", "review_nudges", "inbound_webhook", "inbound_drain")
 
 
 def load_settings(*require: str) -> Settings:
@@ -79,11 +96,19 @@ class Services:
 
         return app_keys(self.settings, self.secrets).link_signing_key
 
-    def twilio_auth_token(self) -> str:
-        """The token Twilio signs webhooks with."""
-        from moodline.credentials import twilio_credentials
+    def twilio_webhook_credentials(self) -> TwilioWebhookCredentials:
+        """What Twilio signs webhooks with; raises ``MalformedCredentials`` on a placeholder (fail closed)."""
+        from moodline.credentials import twilio_webhook_credentials
 
-        return twilio_credentials(self.settings, self.secrets).auth_token
+        return twilio_webhook_credentials(self.settings, self.secrets)
+
+    def verified_form(self, event: Mapping[str, Any]) -> dict[str, str]:
+        """The form of a Twilio webhook, once basic auth, signature and account are checked (adapter errors)."""
+        from moodline.adapters.twilio.webhook import verified_form
+        from moodline.events import request_time
+
+        return verified_form(event, self.twilio_webhook_credentials(), self.settings.public_base_url,
+                             now=request_time(event))
 
     def reply_from_stream(self, new_image: dict[str, Any]) -> Message:
         """The reply in a messages-stream record's ``NewImage`` (the store's own format)."""
@@ -94,17 +119,13 @@ class Services:
     def crisis_text(self, locale: str) -> str:
         return self.settings.crisis_text(locale)
 
-    def with_semantic_model(self) -> Services:
-        """Triage with the semantic second opinion (score_reply): numpy and the model load on first use."""
-
-        def assess(text: str, history: Sequence[float | None]) -> Assessment:
-            return self.semantic_assess(text, history)
-
-        return self.use(assess=assess)
-
     def prime_triage(self) -> None:
-        """Compile the triage rules and load what ``assess`` binds (the model): before SnapStart's snapshot."""
+        """Compile the triage rules (the webhook's ``assess``): before SnapStart's snapshot."""
         self.assess("prime", ())
+
+    def prime_scoring(self) -> None:
+        """Compile the rules and load the semantic model (``scoring_assess``): before SnapStart's snapshot."""
+        self.scoring_assess("prime", ())
 
     # --- AWS: one session, one client per service, made on first use --------------------------
 
@@ -168,6 +189,27 @@ class Services:
         return DynamoCoaches()
 
     @cached_property
+    def reviews(self) -> Reviews:
+        from moodline.adapters.dynamodb import DynamoReviews
+
+        self.dynamodb  # noqa: B018
+        return DynamoReviews()
+
+    @cached_property
+    def audit(self) -> AuditLog:
+        from moodline.adapters.dynamodb import DynamoAudit
+
+        self.dynamodb  # noqa: B018
+        return DynamoAudit()
+
+    @cached_property
+    def coach_sends(self) -> CoachSends:
+        from moodline.adapters.dynamodb import DynamoCoachSends
+
+        self.dynamodb  # noqa: B018
+        return DynamoCoachSends()
+
+    @cached_property
     def once(self) -> OncePerKey:
         from moodline.adapters.idempotency import PowertoolsOnce
 
@@ -179,11 +221,11 @@ class Services:
         from functools import partial
 
         from moodline.adapters.twilio.rest import TwilioSms
-        from moodline.credentials import twilio_credentials
+        from moodline.credentials import twilio_rest_credentials
 
         settings = self.settings
         return TwilioSms(
-            partial(twilio_credentials, settings, self.secrets),
+            partial(twilio_rest_credentials, settings, self.secrets),
             from_number=settings.twilio_from_number,
             messaging_service_sid=settings.twilio_messaging_service_sid,
             status_callback_url=f"{settings.public_base_url}/twilio/status" if settings.public_base_url else "",
@@ -209,21 +251,37 @@ class Services:
         return SqsQueue(self.settings.probes_queue_url, lambda: self.aws.client("sqs"))
 
     @cached_property
+    def inbound_buffer(self) -> Queue:
+        """Where the webhook keeps a reply it could not store (SQS: shares nothing with the table)."""
+        from moodline.adapters.sqs import SqsQueue
+
+        return SqsQueue(self.settings.inbound_buffer_url, lambda: self.aws.client("sqs"))
+
+    @cached_property
     def assess(self) -> Callable[[str, Sequence[float | None]], Assessment]:
-        """Triage. Bind a semantic second opinion here: ``partial(assess_reply, semantic=...)``."""
+        """Triage by the rules alone: what the webhook runs in-process (its cold start cannot carry the model)."""
         from moodline.triage.engine import assess_reply  # compiles the rules: only who triages
 
         return assess_reply
 
     @cached_property
-    def semantic_assess(self) -> Callable[[str, Sequence[float | None]], Assessment]:
-        """Triage with the semantic model bound (~0.7 s to load: numpy, the encoder, the weights)."""
-        from functools import partial
+    def semantic(self) -> SemanticJudge | None:
+        """The semantic second opinion, for the scorer only: loading it costs about 0.7 s, once per container.
 
-        from moodline.triage.engine import assess_reply
+        Loaded when the scorer first triages, or before SnapStart's snapshot (``prime_scoring``).
+        """
         from moodline.triage.semantic import load_semantic_model
 
-        return partial(assess_reply, semantic=load_semantic_model())
+        return load_semantic_model()
+
+    @cached_property
+    def scoring_assess(self) -> Callable[[str, Sequence[float | None]], Assessment]:
+        """The scorer's triage: the rules, then the semantic second opinion, which may only raise a level."""
+        from moodline.triage.engine import assess_reply
+
+        if self.assess is not assess_reply:  # a replaced triage (tests) is used as given
+            return self.assess
+        return partial(assess_reply, semantic=self.semantic)
 
     @cached_property
     def clock(self) -> Callable[[], datetime]:
@@ -255,7 +313,7 @@ class Services:
     def scorer(self) -> ReplyScorer:
         from moodline.scoring import ReplyScorer
 
-        return ReplyScorer(assess=self.assess, clients=self.clients, messages=self.messages, desk=self.desk,
+        return ReplyScorer(assess=self.scoring_assess, clients=self.clients, messages=self.messages, desk=self.desk,
                            sms=self.sms, once=self.once, crisis_text=self.crisis_text)
 
     @cached_property
@@ -268,6 +326,31 @@ class Services:
             retention_days=self.settings.retention_days, shards=self.settings.due_shards,
             pager=self.pager if self.settings.alerts_topic_arn else None,
         )
+
+    @cached_property
+    def inbound_webhook(self) -> InboundWebhook:
+        from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
+
+        from moodline.adapters.twilio.webhook import parse_inbound
+        from moodline.credentials import MalformedCredentials
+        from moodline.events import BadEvent
+        from moodline.inbound_buffer import InboundWebhook
+
+        return InboundWebhook(
+            verify=self.verified_form, parse=parse_inbound, receive=self.inbound.receive, buffer=self.inbound_buffer,
+            pager=self.pager if self.settings.alerts_topic_arn else None, assess=self.assess,
+            crisis_text=self.crisis_text, rejections=(BadEvent, MalformedCredentials),
+            duplicates=(IdempotencyAlreadyInProgressError,),
+        )
+
+    @cached_property
+    def inbound_drain(self) -> InboundDrain:
+        from moodline.adapters.twilio.webhook import parse_inbound
+        from moodline.events import BadEvent
+        from moodline.inbound_buffer import InboundDrain
+
+        return InboundDrain(verify=self.verified_form, parse=parse_inbound, receive=self.inbound.receive,
+                            rejections=(BadEvent,))
 
     @cached_property
     def delivery_statuses(self) -> DeliveryStatuses:
@@ -296,3 +379,14 @@ class Services:
         return WeeklySummaries(clients=self.clients, messages=self.messages, alerts=self.alerts,
                                coaches=self.coaches, mailer=self.mailer, once=self.once,
                                practice_timezone=self.settings.practice_timezone)
+
+    @cached_property
+    def review_nudges(self) -> ReviewNudges:
+        from moodline.review_nudges import ReviewNudges
+
+        settings = self.settings
+        return ReviewNudges(clients=self.clients, messages=self.messages, reviews=self.reviews, coaches=self.coaches,
+                            mailer=self.mailer, once=self.once,
+                            coach_after=timedelta(hours=settings.review_nudge_hours),
+                            team_after=timedelta(hours=settings.review_team_nudge_hours),
+                            inbox_url=f"{settings.public_base_url}/coach/inbox" if settings.public_base_url else "")

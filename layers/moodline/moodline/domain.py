@@ -83,6 +83,8 @@ class Message:
     reasons: tuple[str, ...] = ()
     alert_id: str | None = None
     expires_at: datetime | None = None
+    coach_id: str | None = None  # who sent it, for a coach's text (kind ``coach``)
+    review: bool = False  # triage says a coach should read this reply today
 
     @property
     def received_at(self) -> datetime:
@@ -221,6 +223,30 @@ class InboundAnswer:
     """The immediate answer to an inbound SMS: a text, or nothing. The SMS adapter renders it (TwiML)."""
 
     text: str | None = None
+
+
+SHOULD_HAVE_PAGED = "should_have_paged"  # the review mark that is a triage miss
+
+
+@dataclass(frozen=True)
+class ReviewMark:
+    """A coach's verdict on one reply in the review inbox: seen_fine, follow_up or should_have_paged."""
+
+    client_id: str
+    message_key: str  # the reply's ``Message.at``
+    mark: str
+    coach_id: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One view of a client's messages: who, which client, when, and from which page."""
+
+    coach_id: str
+    client_id: str
+    at: datetime
+    what: str  # alert | thread | inbox
 
 
 def new_id(prefix: str, at: datetime | None = None) -> str:

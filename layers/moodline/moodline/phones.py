@@ -6,7 +6,9 @@ import hashlib
 import hmac
 import re
 
-_E164 = re.compile(r"^\+[1-9]\d{7,14}$")
+# ASCII digits only: \d (and str.isdigit) also match full-width and other Unicode digits, which
+# would pass here and then fail to hash (issue 8 §11).
+_E164 = re.compile(r"^\+[1-9][0-9]{7,14}$")
 _SEPARATORS = re.compile(r"[\s().\-]")
 
 
@@ -17,6 +19,8 @@ class InvalidPhoneNumber(ValueError):
 def normalize_e164(raw: str, *, default_country_code: str = "1") -> str:
     """Return ``raw`` as E.164 (``+15555550123``); a bare 10-digit number is taken as North American."""
     compact = _SEPARATORS.sub("", raw.strip())
+    if not compact.isascii():
+        raise InvalidPhoneNumber("not an E.164 phone number (ASCII digits only)")
     if compact.startswith("00"):
         compact = "+" + compact[2:]
     if not compact.startswith("+"):

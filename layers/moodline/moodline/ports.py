@@ -14,7 +14,18 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
-from moodline.domain import Alert, Client, Coach, InboundAnswer, Message, Page, SentSms, Shift
+from moodline.domain import (
+    Alert,
+    AuditEntry,
+    Client,
+    Coach,
+    InboundAnswer,
+    Message,
+    Page,
+    ReviewMark,
+    SentSms,
+    Shift,
+)
 from moodline.triage.model import Level
 from moodline.vocabulary import ClientStatus, DeliveryStatus, Rota
 
@@ -116,7 +127,9 @@ class Messages(Protocol):
         """Record a status unless the stored one is as far or further along; returns whether it changed."""
         ...
     def save_assessment(self, message: Message, *, mood: float | None, level: Level, reasons: list[str],
-                        alert_id: str | None) -> None: ...
+                        alert_id: str | None, review: bool = False) -> None:
+        """Store triage's verdict; ``review``: a coach should read this reply today (the review inbox)."""
+        ...
     def unscored_replies(self, since: datetime) -> list[Message]:
         """Replies since ``since`` that have no level yet (ops, after a scoring outage: may scan)."""
         ...
@@ -172,6 +185,36 @@ class Coaches(Protocol):
     def by_phone(self, phone_key: str) -> Coach | None: ...
     def all(self) -> list[Coach]: ...
     def put(self, coach: Coach) -> None: ...
+
+
+class Reviews(Protocol):
+    """Coaches' marks on replies in the review inbox (the human net behind triage)."""
+
+    def mark(self, mark: ReviewMark) -> bool:
+        """Record a mark; the first mark of a reply wins (False: it was already marked)."""
+        ...
+    def of_client(self, client_id: str, since: datetime) -> list[ReviewMark]:
+        """Marks of replies of one client received since ``since``."""
+        ...
+    def with_mark(self, mark: str, since: datetime) -> list[ReviewMark]:
+        """Every mark of one kind made since ``since`` (``should_have_paged``: the triage misses)."""
+        ...
+
+
+class AuditLog(Protocol):
+    def record(self, entries: Sequence[AuditEntry]) -> None: ...
+    def of_client(self, client_id: str) -> list[AuditEntry]: ...
+
+
+class CoachSends(Protocol):
+    """One SMS per workspace form submission (a double tap, a resubmitted form send once)."""
+
+    def claim(self, submission_id: str, *, coach_id: str, client_id: str, at: datetime) -> bool:
+        """Claim a submission; False if it was already claimed."""
+        ...
+    def release(self, submission_id: str) -> None:
+        """Forget a claim whose send failed, so the same form can be tried again."""
+        ...
 
 
 class RepositoryHolder(Protocol):

@@ -87,7 +87,8 @@ class ReplyScorer:
             resources_sent = self._send_resources(reply={"sid": reply.sid, "client_id": client.client_id})["sent"]
 
         self._messages.save_assessment(reply, mood=assessment.mood, level=assessment.level,
-                                       reasons=[r.rule for r in assessment.reasons], alert_id=alert_id)
+                                       reasons=[r.rule for r in assessment.reasons], alert_id=alert_id,
+                                       review=assessment.review)
         logger.info("reply scored", client_id=client.client_id, message_sid=reply.sid,
                     triage_level=assessment.level.value, alert_id=alert_id)
         return ScoreOutcome(assessment.level, assessment.mood, alert_id, paged, resources_sent)

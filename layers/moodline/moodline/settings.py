@@ -19,6 +19,8 @@ PROBES_QUEUE_URL = "PROBES_QUEUE_URL"
 ALERTS_TOPIC_ARN = "ALERTS_TOPIC_ARN"
 TWILIO_SECRET_ID = "TWILIO_SECRET_ID"  # noqa: S105 - the name of a variable holding a secret's id
 APP_SECRET_ID = "APP_SECRET_ID"  # noqa: S105
+TWILIO_REST_SECRET_ID = "TWILIO_REST_SECRET_ID"  # noqa: S105 - the API key senders use (never the webhook)
+INBOUND_BUFFER_URL = "INBOUND_BUFFER_URL"  # where ingest buffers a reply it could not store (issue 8 §3)
 TWILIO_MESSAGING_SERVICE_SID = "TWILIO_MESSAGING_SERVICE_SID"
 TWILIO_FROM_NUMBER = "TWILIO_FROM_NUMBER"
 TWILIO_API_BASE_URL = "TWILIO_API_BASE_URL"
@@ -30,6 +32,11 @@ DUE_SHARDS = "DUE_SHARDS"
 RETENTION_DAYS = "RETENTION_DAYS"
 ESCALATE_CRISIS_MINUTES = "ESCALATE_CRISIS_MINUTES"
 ESCALATE_HIGH_MINUTES = "ESCALATE_HIGH_MINUTES"
+REVIEW_TABLE = "REVIEW_TABLE"  # the coach workspace's tables: review marks, audit, one SMS per form
+AUDIT_TABLE = "AUDIT_TABLE"
+COACH_SENDS_TABLE = "COACH_SENDS_TABLE"
+REVIEW_NUDGE_HOURS = "REVIEW_NUDGE_HOURS"  # a reply unreviewed this long nudges its coach (issue 11 §3)
+REVIEW_TEAM_NUDGE_HOURS = "REVIEW_TEAM_NUDGE_HOURS"  # ... and this much longer, the whole team
 
 DEFAULT_CRISIS_RESOURCES = {
     "en": "If you are in danger or thinking about suicide, call or text 988 now "
@@ -59,6 +66,8 @@ class Settings:
     alerts_topic_arn: str = ""
     twilio_secret_id: str = ""
     app_secret_id: str = ""
+    twilio_rest_secret_id: str = ""
+    inbound_buffer_url: str = ""
     twilio_messaging_service_sid: str = ""
     twilio_from_number: str = ""
     twilio_api_base_url: str = ""
@@ -70,6 +79,11 @@ class Settings:
     escalate_crisis_minutes: int = 5
     escalate_high_minutes: int = 30
     crisis_resources: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_CRISIS_RESOURCES))
+    review_table: str = ""
+    audit_table: str = ""
+    coach_sends_table: str = ""
+    review_nudge_hours: int = 24
+    review_team_nudge_hours: int = 24
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, require: tuple[str, ...] = ()) -> Settings:
@@ -94,6 +108,8 @@ class Settings:
             alerts_topic_arn=env.get(ALERTS_TOPIC_ARN, ""),
             twilio_secret_id=env.get(TWILIO_SECRET_ID, ""),
             app_secret_id=env.get(APP_SECRET_ID, ""),
+            twilio_rest_secret_id=env.get(TWILIO_REST_SECRET_ID, ""),
+            inbound_buffer_url=env.get(INBOUND_BUFFER_URL, ""),
             twilio_messaging_service_sid=env.get(TWILIO_MESSAGING_SERVICE_SID, ""),
             twilio_from_number=env.get(TWILIO_FROM_NUMBER, ""),
             twilio_api_base_url=env.get(TWILIO_API_BASE_URL, ""),
@@ -105,6 +121,11 @@ class Settings:
             escalate_crisis_minutes=_positive_int(env, ESCALATE_CRISIS_MINUTES, 5),
             escalate_high_minutes=_positive_int(env, ESCALATE_HIGH_MINUTES, 30),
             crisis_resources=_crisis_resources(env.get(CRISIS_RESOURCES, "")),
+            review_table=env.get(REVIEW_TABLE, ""),
+            audit_table=env.get(AUDIT_TABLE, ""),
+            coach_sends_table=env.get(COACH_SENDS_TABLE, ""),
+            review_nudge_hours=_positive_int(env, REVIEW_NUDGE_HOURS, 24),
+            review_team_nudge_hours=_positive_int(env, REVIEW_TEAM_NUDGE_HOURS, 24),
         )
         settings._validate()
         return settings

@@ -31,6 +31,7 @@ class MessageKind(StrEnum):
     KEYWORD = "keyword"
     RESOURCES = "resources"
     NOTICE = "notice"
+    COACH = "coach"  # a coach's own text to the client, from the workspace
 
 
 class Keyword(StrEnum):
@@ -136,6 +137,7 @@ class Via(StrEnum):
     SMS = "sms"
     CLI = "cli"
     RESOLVE = "resolve"
+    WORKSPACE = "workspace"
 
 
 TEAM = "team"  # the page target that reaches every coach: paging the team pages everyone

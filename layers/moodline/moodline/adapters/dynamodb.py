@@ -20,12 +20,14 @@ Key schemas here must match ``template.yaml``; ``tests/infra`` checks that they 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import secrets
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import suppress
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from pynamodb.attributes import (
+    BooleanAttribute,
     ListAttribute,
     MapAttribute,
     NumberAttribute,
@@ -37,13 +39,13 @@ from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
 from pynamodb.expressions.update import Action
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
-from pynamodb.models import Model
+from pynamodb.models import BatchWrite, Model
 from pynamodb.transactions import TransactWrite
 
 from moodline import domain
 from moodline.domain import shard_of
 from moodline.ports import AlertConflict
-from moodline.schedule import to_iso
+from moodline.schedule import from_iso, to_iso
 from moodline.settings import Settings
 from moodline.triage.model import Level
 from moodline.vocabulary import (
@@ -136,7 +138,7 @@ class MessageRow(Model):
     at = UnicodeAttribute(range_key=True)  # "<ISO UTC>#<Twilio SID>": time-ordered and unique
     sid = UnicodeAttribute()
     direction = UnicodeAttribute()  # "inbound" | "outbound"
-    kind = UnicodeAttribute()  # probe | reply | keyword | resources | notice
+    kind = UnicodeAttribute()  # probe | reply | keyword | resources | notice | coach
     local_date = UnicodeAttribute()
     body = UnicodeAttribute(null=True)  # inbound text only
     status = UnicodeAttribute(null=True)  # Twilio delivery status of outbound messages
@@ -148,6 +150,8 @@ class MessageRow(Model):
     reasons = ListAttribute[str](of=UnicodeAttribute, null=True)  # type: ignore[arg-type]
     alert_id = UnicodeAttribute(null=True)
     expires_at = TTLAttribute(null=True)
+    coach_id = UnicodeAttribute(null=True)  # who sent a coach's text (kind "coach")
+    review = BooleanAttribute(null=True)  # triage: a coach should read this reply today
 
     by_sid = BySid()
 
@@ -251,6 +255,57 @@ class CoachRow(Model):
     by_phone = CoachByPhone()
 
 
+# --- the coach workspace's own tables (access patterns in docs/workspace.md) ---------------------
+
+
+class AuditRow(Model):
+    """Every view of a client's messages: who, which client, when (kept six years)."""
+
+    class Meta:
+        table_name = "AuditTable"
+
+    client_id = UnicodeAttribute(hash_key=True)
+    at = UnicodeAttribute(range_key=True)  # "<ISO UTC>#<coach_id>#<random>"
+    coach_id = UnicodeAttribute()
+    what = UnicodeAttribute()  # alert | thread | inbox
+    expires_at = TTLAttribute(null=True)
+
+
+class ByMark(GlobalSecondaryIndex["ReviewRow"]):
+    class Meta:
+        index_name = "by_mark"
+        projection = AllProjection()
+
+    mark = UnicodeAttribute(hash_key=True)
+    at = UnicodeAttribute(range_key=True)
+
+
+class ReviewRow(Model):
+    """A coach's mark on one reply; ``by_mark`` finds the triage misses ("should have paged")."""
+
+    class Meta:
+        table_name = "ReviewTable"
+
+    client_id = UnicodeAttribute(hash_key=True)
+    message_key = UnicodeAttribute(range_key=True)
+    mark = UnicodeAttribute()  # seen_fine | follow_up | should_have_paged
+    coach_id = UnicodeAttribute()
+    at = UnicodeAttribute()
+
+    by_mark = ByMark()
+
+
+class CoachSendRow(Model):
+    """One claimed workspace form submission (a coach's text), forgotten after two days."""
+
+    class Meta:
+        table_name = "CoachSendsTable"
+
+    submission_id = UnicodeAttribute(hash_key=True)
+    coach_id = UnicodeAttribute()
+    client_id = UnicodeAttribute()
+    at = UnicodeAttribute()
+    expires_at = TTLAttribute(null=True)
 
 
 class SharedConnection(Connection):
@@ -292,6 +347,8 @@ def bind_tables(settings: Settings, session: botocore.session.Session | None = N
         AlertRow: settings.alerts_table,
         ShiftRow: settings.oncall_table,
         CoachRow: settings.coaches_table,
+        **{model: name for model, name in ((ReviewRow, settings.review_table), (AuditRow, settings.audit_table),
+                                           (CoachSendRow, settings.coach_sends_table)) if name},
     }
     for model, table_name in names.items():
         model.Meta.table_name = table_name
@@ -343,7 +400,7 @@ def message_of(row: MessageRow) -> domain.Message:
         error_code=int(row.error_code) if row.error_code is not None else None,
         reply_sent=row.reply_sent, mood=float(row.mood) if row.mood is not None else None,
         level=Level(row.level) if row.level else None, reasons=tuple(row.reasons or ()),
-        alert_id=row.alert_id, expires_at=row.expires_at,
+        alert_id=row.alert_id, expires_at=row.expires_at, coach_id=row.coach_id, review=bool(row.review),
     )
 
 
@@ -355,7 +412,7 @@ def message_row(message: domain.Message) -> MessageRow:
         error_code=message.error_code, reply_sent=message.reply_sent, mood=message.mood,
         level=message.level.value if message.level else None,
         reasons=list(message.reasons) if message.reasons else None, alert_id=message.alert_id,
-        expires_at=message.expires_at,
+        expires_at=message.expires_at, coach_id=message.coach_id, review=message.review or None,
     )
 
 
@@ -556,9 +613,10 @@ class DynamoMessages:
         return True
 
     def save_assessment(self, message: domain.Message, *, mood: float | None, level: Level, reasons: list[str],
-                        alert_id: str | None) -> None:
+                        alert_id: str | None, review: bool = False) -> None:
         """A MODIFY, which the scoring stream filter ignores."""
         actions: list[Any] = [MessageRow.level.set(level.value), MessageRow.reasons.set(reasons)]
+        actions.append(MessageRow.review.set(True) if review else MessageRow.review.remove())
         actions.append(MessageRow.mood.set(mood) if mood is not None else MessageRow.mood.remove())
         if alert_id:
             actions.append(MessageRow.alert_id.set(alert_id))
@@ -692,3 +750,67 @@ class DynamoCoaches:
 
     def put(self, coach: domain.Coach) -> None:
         CoachRow(coach_id=coach.coach_id, name=coach.name, email=coach.email, phone_hash=coach.phone_hash).save()
+
+
+AUDIT_RETENTION_DAYS = 6 * 365  # HIPAA-style: keep access records six years
+SEND_CLAIM_DAYS = 2
+
+
+class DynamoReviews:
+    """:class:`moodline.ports.Reviews` on ``ReviewTable``."""
+
+    def mark(self, mark: domain.ReviewMark) -> bool:
+        try:
+            ReviewRow(client_id=mark.client_id, message_key=mark.message_key, mark=mark.mark, coach_id=mark.coach_id,
+                      at=to_iso(mark.at)).save(condition=ReviewRow.message_key.does_not_exist())
+        except PutError as exc:
+            if _conditional_failure(exc):
+                return False
+            raise
+        return True
+
+    def of_client(self, client_id: str, since: datetime) -> list[domain.ReviewMark]:
+        # The range key is the message key, which starts with its ISO time: "since" is a key condition.
+        return [_review_of(row) for row in ReviewRow.query(client_id, ReviewRow.message_key >= to_iso(since))]
+
+    def with_mark(self, mark: str, since: datetime) -> list[domain.ReviewMark]:
+        return [_review_of(row) for row in ReviewRow.by_mark.query(mark, ReviewRow.at >= to_iso(since))]
+
+
+def _review_of(row: ReviewRow) -> domain.ReviewMark:
+    return domain.ReviewMark(row.client_id, row.message_key, row.mark, row.coach_id, from_iso(row.at))
+
+
+class DynamoAudit:
+    """:class:`moodline.ports.AuditLog` on ``AuditTable``: one batch write per page view."""
+
+    def record(self, entries: Sequence[domain.AuditEntry]) -> None:
+        if not entries:
+            return
+        with BatchWrite(AuditRow) as batch:
+            for e in entries:
+                batch.save(AuditRow(client_id=e.client_id, at=f"{to_iso(e.at)}#{e.coach_id}#{secrets.token_hex(3)}",
+                                    coach_id=e.coach_id, what=e.what,
+                                    expires_at=e.at + timedelta(days=AUDIT_RETENTION_DAYS)))
+
+    def of_client(self, client_id: str) -> list[domain.AuditEntry]:
+        return [domain.AuditEntry(row.coach_id, row.client_id, from_iso(row.at.split("#", 1)[0]), row.what)
+                for row in AuditRow.query(client_id)]
+
+
+class DynamoCoachSends:
+    """:class:`moodline.ports.CoachSends` on ``CoachSendsTable`` (TTL two days)."""
+
+    def claim(self, submission_id: str, *, coach_id: str, client_id: str, at: datetime) -> bool:
+        try:
+            CoachSendRow(submission_id=submission_id, coach_id=coach_id, client_id=client_id, at=to_iso(at),
+                         expires_at=at + timedelta(days=SEND_CLAIM_DAYS)).save(
+                condition=CoachSendRow.submission_id.does_not_exist())
+        except PutError as exc:
+            if _conditional_failure(exc):
+                return False
+            raise
+        return True
+
+    def release(self, submission_id: str) -> None:
+        CoachSendRow(submission_id=submission_id).delete()

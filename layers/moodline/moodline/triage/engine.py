@@ -71,6 +71,7 @@ class Engine:
         self.continues = lexicon.compile("continues")
         self.trivial = frozenset().union(*(p.trivial for p in lexicon.profiles.values()))
         self.small_talk = frozenset().union(*(p.positive | p.logistics for p in lexicon.profiles.values()))
+        self.risk_adjacent = frozenset().union(*(p.risk_adjacent for p in lexicon.profiles.values()))
 
     # --- rules ----------------------------------------------------------------------------------------
 
@@ -201,6 +202,14 @@ class Engine:
             found.append(Reason(REVIEW_NO_RATING, norm.source(0, len(folded))))
         return found
 
+    def _has_risk_adjacent(self, norm: Text) -> bool:
+        """A word near risk ("died", "last", "cansado") outside a known idiom ("my phone died")."""
+        hits = [m for m in re.finditer(r"[a-z]+", norm.text) if m.group(0) in self.risk_adjacent]
+        if not hits:
+            return False
+        guards = Guards(self.guard_words, norm.text)
+        return any(not guards.in_idiom(m.start(), m.end()) for m in hits)
+
     def _is_small_talk(self, norm: Text) -> bool:
         """Trivial words only, or good news, laughter or scheduling: a reply a coach need not read today."""
         words = re.findall(r"[a-z]+", norm.text)
@@ -208,6 +217,8 @@ class Engine:
             return True
         if len(words) > _SMALL_TALK_MAX_WORDS:
             return False  # a long reply says more than its one cheerful word
+        if self._has_risk_adjacent(norm):
+            return False  # "died, sorry" is probably the phone, but a coach should be the one to say so
         if any(w in self.small_talk for w in words):
             return True
         return any(ch in _POSITIVE_EMOJI for ch in norm.original)

@@ -22,6 +22,9 @@ _LATIN_OR_COMMON = re.compile(r"[\x00-\u024f\u1e00-\u1eff]")
 MIN_WORDS = 3
 # At least this share of a reply's words must be known to a covered language for the rules to read it.
 MIN_KNOWN_SHARE = 0.4
+# Words of an uncovered language (rules/uncovered.toml) at or above this share of a reply's words make it "not
+# covered", however short: "tudo bem, 8" and "ça va, 7" have a rating but no rules that can read the rest.
+MIN_UNCOVERED_SHARE = 0.25
 # Letters from another script (Cyrillic, Arabic, CJK...) beyond this count make a reply "not covered".
 MAX_OTHER_SCRIPT = 3
 
@@ -51,6 +54,8 @@ class Detector:
                 vocab[code].update(w for w in _WORD.findall(definition) if len(w) >= 3)
         self.vocab: Mapping[str, frozenset[str]] = {code: frozenset(words) for code, words in vocab.items()}
         self.known: frozenset[str] = frozenset().union(*self.vocab.values())
+        # Only words no covered language uses are evidence: "no", "dia" and "bien" say nothing.
+        self.uncovered: frozenset[str] = lexicon.uncovered - self.known
 
     def detect(self, folded: str) -> Detection:
         """Detect over the folded text (lowercase, no accents): see moodline.triage.normalise.fold."""
@@ -58,6 +63,9 @@ class Detector:
         words = _WORD.findall(folded)
         if other_script > MAX_OTHER_SCRIPT:
             return Detection(None, False, 0.0, len(words) + other_script)
+        foreign = sum(1 for w in words if w in self.uncovered)
+        if words and foreign / len(words) >= MIN_UNCOVERED_SHARE:
+            return Detection(None, False, 1 - foreign / len(words), len(words))
         if len(words) < MIN_WORDS:
             return Detection(None, True, 1.0, len(words))
         known = sum(1 for w in words if w in self.known)

@@ -27,6 +27,8 @@ from typing import Any
 from moodline.triage.model import Level
 
 RULES_DIR = Path(__file__).with_name("rules")
+# Not a language folder: frequent words of the languages no folder covers (see moodline.triage.language).
+UNCOVERED_FILE = "uncovered.toml"
 ROLES = frozenset({"risk", "anchor", "support", "mood_words"})
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 _SPECIAL_FILES = frozenset({"language.toml", "normalise.toml", "lexicon.toml", "mood.toml"})
@@ -110,6 +112,9 @@ class LanguageProfile:
     trivial: frozenset[str]
     positive: frozenset[str] = frozenset()
     logistics: frozenset[str] = frozenset()
+    # Words near risk (death, farewells, means, exhaustion): a reply carrying one is never waved through as small
+    # talk, however short or cheerful, so it goes to the review inbox when nothing else settles it.
+    risk_adjacent: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -123,6 +128,8 @@ class Lexicon:
     rewrites: tuple[Rewrite, ...]
     profiles: Mapping[str, LanguageProfile]
     numbers: Mapping[str, int] = field(default_factory=dict)  # spelled-out ratings: "seven", "siete"
+    # Frequent words of languages no folder covers (rules/uncovered.toml): the detector's "not covered" evidence.
+    uncovered: frozenset[str] = frozenset()
 
     def expand(self, template: str) -> str:
         """Replace every ``{name}`` with the union of its definitions, recursively."""
@@ -271,6 +278,7 @@ def load(root: Path = RULES_DIR) -> Lexicon:
             _words(profile["trivial"]),
             _words(profile.get("positive", "")),
             _words(profile.get("logistics", "")),
+            _words(profile.get("risk_adjacent", "")),
         )
         for special in ("lexicon.toml", "normalise.toml", "mood.toml"):
             path = folder / special
@@ -303,7 +311,9 @@ def load(root: Path = RULES_DIR) -> Lexicon:
         if rule.id in seen:
             raise LexiconError(f"{rule.source}: duplicate rule id {rule.id}")
         seen.add(rule.id)
-    return Lexicon(lexicon.languages, rules, named, spellings, lexicon.rewrites, profiles, numbers)
+    uncovered_file = root / UNCOVERED_FILE
+    uncovered = _words(_read(uncovered_file)["words"]) if uncovered_file.exists() else frozenset()
+    return Lexicon(lexicon.languages, rules, named, spellings, lexicon.rewrites, profiles, numbers, uncovered)
 
 
 @cache

@@ -85,6 +85,21 @@ class RatingWords:
         self.present_cue = re.compile(rf"\b(?:{p('rating_present_cues')})\b")
         self.filler = _word_set(p("rating_filler"))
         self.before_rating = tuple((r.pattern, r.replacement) for r in lexicon.rewrites if r.before_rating)
+        # "seven and a half", "tres y medio", "6 con cinco", "1½" (folded to "11⁄2"): a half step, written as N.5
+        # before any candidate is read, so "y medio" is never a second number and the value keeps its half.
+        self.half = re.compile(
+            rf"(?<![\w.,])(?P<n>\d+|{'|'.join(map(re.escape, self.numbers))})"
+            rf"(?:1⁄2|\s+(?:{p('rating_half')}))(?![\w])"
+        )
+
+    def halves(self, text: str) -> str:
+        """Write every "N and a half" as "N.5" (linear: one pass of one regex)."""
+
+        def half(m: re.Match[str]) -> str:
+            n = m["n"]
+            return f"{self.numbers[n] if n in self.numbers else int(n)}.5"
+
+        return self.half.sub(half, text)
 
 
 @dataclass(frozen=True)
@@ -232,6 +247,7 @@ def read_mood(text: str, words: RatingWords) -> float | None:
     """The 1-10 rating in a reply, or None if there is none or it is ambiguous."""
     folded = fold(text, emoji_tokens=False).sub(ELONGATED, r"\1").sub(SPACES, " ").text
     folded = words.scale_echo.sub(" ", folded)
+    folded = words.halves(folded)
     # The language rewrites that also apply to ratings: "want 2 die" holds no rating of 2.
     for pattern, replacement in words.before_rating:
         folded = pattern.sub(replacement, folded)

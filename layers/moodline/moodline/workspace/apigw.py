@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from moodline.events import request_time
-from moodline.webhook import BadWebhook, form_of
+from moodline.events import BadEvent, form_of, request_time
 from moodline.workspace.http import Request, Response
 
 PREFIX = "/coach"
@@ -23,7 +22,7 @@ def request_of(event: dict[str, Any]) -> Request:
     if method == "POST":
         try:
             form = form_of(event)
-        except BadWebhook:
+        except BadEvent:
             form = {}
     relative = path[len(PREFIX):] if path.startswith(PREFIX) else path
     return Request(method=method, path=relative or "/", root=stage_prefix + PREFIX, now=request_time(event),

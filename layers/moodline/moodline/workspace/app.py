@@ -13,6 +13,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
+from moodline.domain import AuditEntry, ReviewMark
 from moodline.observability import logger
 from moodline.triage.model import Level
 from moodline.workspace import present
@@ -24,11 +25,9 @@ from moodline.workspace.ports import (
     REVIEW_MARKS,
     ActionError,
     AlertView,
-    AuditEntry,
     ClientView,
     Identity,
     MessageView,
-    ReviewMark,
     WorkspaceActions,
     WorkspaceData,
 )

@@ -5,14 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from moodline.domain import AuditEntry, ReviewMark
 from moodline.workspace.ports import (
     ActionError,
     AlertView,
-    AuditEntry,
     ClientView,
     CoachView,
     MessageView,
-    ReviewMark,
     Sent,
     TimelineView,
 )

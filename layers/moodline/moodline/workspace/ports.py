@@ -1,7 +1,8 @@
 """What the workspace needs from the rest of Moodline, and nothing more.
 
-Plain frozen values go in and out, so the views never touch PynamoDB models and the adapters can be
-re-pointed (issue 6: ports and adapters) without changing a view. Tests use in-memory fakes.
+Plain frozen values go in and out, so the views never see a repository: ``moodline.workspace.adapters``
+implements these over the ports of :mod:`moodline.ports` (built by the composition root). Tests use
+in-memory fakes of these two (``moodline.workspace.fakes``) or the adapters over ``tests/fakes.py``.
 """
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
+
+from moodline.domain import AuditEntry, ReviewMark
 
 REVIEW_MARKS = ("seen_fine", "follow_up", "should_have_paged")
 OUTCOMES = ("true_alarm", "false_alarm", "follow_up")
@@ -75,21 +78,6 @@ class CoachView:
     name: str
 
 
-@dataclass(frozen=True)
-class ReviewMark:
-    client_id: str
-    message_key: str
-    mark: str  # one of REVIEW_MARKS
-    coach_id: str
-    at: datetime
-
-
-@dataclass(frozen=True)
-class AuditEntry:
-    coach_id: str
-    client_id: str
-    at: datetime
-    what: str  # alert | thread | inbox
 
 
 @dataclass(frozen=True)

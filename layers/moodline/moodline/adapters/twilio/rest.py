@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from moodline.adapters.twilio.codes import DESCRIPTIONS, rank_of, refusal_of, status_of
-from moodline.credentials import TwilioCredentials
+from moodline.credentials import TwilioRestCredentials
 from moodline.domain import SentSms, SmsSendError
 from moodline.vocabulary import DeliveryStatus, Refusal
 
@@ -19,12 +19,16 @@ if TYPE_CHECKING:  # twilio.rest costs ~120 ms to import: only functions that se
 HTTP_TIMEOUT_SECONDS = 10  # the twilio client has no timeout of its own; a hung send would hold the batch
 
 
-def build_twilio_client(credentials: TwilioCredentials, *, api_base_url: str = "") -> TwilioClient:
-    """The real twilio ``Client``; ``api_base_url`` points it elsewhere (the offline stand-in)."""
+def build_twilio_client(credentials: TwilioRestCredentials, *, api_base_url: str = "") -> TwilioClient:
+    """The real twilio ``Client`` on a revocable API key; ``api_base_url`` points it elsewhere (the offline stand-in).
+
+    Authenticating with an API key (SID and secret) rather than the account's auth token means a
+    leaked sender can be revoked alone, and the webhook's token never leaves the webhook.
+    """
     from twilio.http.http_client import TwilioHttpClient  # noqa: PLC0415
     from twilio.rest import Client as TwilioClient  # noqa: PLC0415 - only senders pay its import time
 
-    client = TwilioClient(credentials.account_sid, credentials.auth_token,
+    client = TwilioClient(credentials.api_key_sid, credentials.api_key_secret, credentials.account_sid,
                           http_client=TwilioHttpClient(timeout=HTTP_TIMEOUT_SECONDS))
     if api_base_url:
         client.api.base_url = api_base_url.rstrip("/")
@@ -36,7 +40,7 @@ class TwilioSms:
 
     def __init__(
         self,
-        credentials: Callable[[], TwilioCredentials],
+        credentials: Callable[[], TwilioRestCredentials],
         *,
         from_number: str = "",
         messaging_service_sid: str = "",
@@ -51,7 +55,7 @@ class TwilioSms:
         self._status_callback_url = status_callback_url
         self._api_base_url = api_base_url
         self._client: TwilioClient | None = None
-        self._client_credentials: TwilioCredentials | None = None
+        self._client_credentials: TwilioRestCredentials | None = None
 
     def _twilio(self) -> TwilioClient:
         credentials = self._credentials()

@@ -1,14 +1,36 @@
-"""Twilio webhooks behind API Gateway: the signature check, the form parsed into domain values, TwiML out."""
+"""Twilio webhooks behind API Gateway: the signature check, the form parsed into domain values, TwiML out.
+
+The check, in order (issue 8 §1, §2, §4):
+
+1. HTTP basic auth, when the secret configures it (Twilio first calls without credentials and
+   expects a 401 challenge, then repeats the call with them);
+2. the signature: ``X-Twilio-Signature`` over the URL exactly as Twilio called it plus the sorted
+   form, HMAC-SHA1 with the auth token - or, when ``X-Twilio-Webhooks-Signature-Settings`` names
+   ``HMAC_SHA256`` (a Webhooks Rule), with the rule's shared key. During a rotation the previous
+   token is accepted until ``previous_valid_until``;
+3. the form's ``AccountSid`` is the configured account.
+
+Every rejection names its cause (:class:`RejectCause`), never a phone number, a text or a key:
+enough to tell a rotated token (``stale_token``) from a wrong PublicBaseUrl (``bad_signature``).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import base64
+import binascii
+import hmac
+import itertools
+from collections.abc import Iterator, Mapping
+from datetime import datetime
+from enum import StrEnum
 from typing import Any
+from urllib.parse import quote, urlsplit, urlunsplit
 
-from twilio.request_validator import RequestValidator  # ~30 ms, unlike twilio.rest (~120 ms)
+from twilio.request_validator import HMAC_SHA1, HMAC_SHA256, RequestValidator, get_signature_algorithm
 from twilio.twiml.messaging_response import MessagingResponse
 
 from moodline.adapters.twilio.codes import rank_of, refusal_of, status_of
+from moodline.credentials import TwilioWebhookCredentials
 from moodline.domain import DeliveryReport, InboundAnswer, InboundSms
 from moodline.events import BadEvent, form_of, request_url
 
@@ -17,16 +39,48 @@ class BadWebhook(BadEvent):
     """A request that is not a well-formed Twilio webhook: answered 4xx, never 5xx (Twilio would retry)."""
 
 
+class RejectCause(StrEnum):
+    """Why a webhook was refused: logged (no PII) so ops can tell a rotation from a misconfiguration."""
+
+    MISSING_HEADER = "missing_header"  # no X-Twilio-Signature: not Twilio, or a proxy strips it
+    BAD_SIGNATURE = "bad_signature"  # no key signs this URL + form: wrong PublicBaseUrl, a new token, a forgery
+    STALE_TOKEN = "stale_token"  # noqa: S105 - signed with the previous token after its grace period: finish the rotation
+    WRONG_ACCOUNT = "wrong_account"  # genuinely signed, but for another Twilio account
+    MALFORMED_CREDENTIALS = "malformed_credentials"  # our secret holds a placeholder: fail closed (503)
+    NO_SHARED_KEY = "no_shared_key"  # Twilio signs with a Webhooks-Rules key the secret does not hold (503)
+    BAD_BASIC_AUTH = "bad_basic_auth"  # wrong user or password in the webhook URL
+
+
 class InvalidSignature(BadWebhook):
-    """The request is not signed by Twilio for the URL it was sent to: answered 403."""
+    """The request is not one Twilio signed for this account and URL: answered 403 (503 if it is our config)."""
+
+    def __init__(self, cause: RejectCause) -> None:
+        super().__init__(f"webhook rejected: {cause.value}")
+        self.cause = cause
+
+    @property
+    def status_code(self) -> int:
+        # Our own misconfiguration is a 503: Twilio retries (connection overrides) and tries the
+        # Fallback URL, and nothing signed with a key anyone can read is ever trusted.
+        if self.cause in {RejectCause.MALFORMED_CREDENTIALS, RejectCause.NO_SHARED_KEY}:
+            return 503
+        return 401 if self.cause is RejectCause.BAD_BASIC_AUTH else 403
+
+
+class AuthChallenge(BadWebhook):
+    """Basic auth is configured and the request carries none: Twilio's first call, answered 401 + challenge."""
 
 
 def parse_inbound(form: Mapping[str, str]) -> InboundSms:
     """Validate the fields of an inbound-message webhook."""
     sid = form.get("MessageSid") or form.get("SmsMessageSid") or ""
-    if not sid.startswith(("SM", "MM")) or not form.get("From"):
+    sender = form.get("From") or ""
+    if not sid.startswith(("SM", "MM")) or not sender:
         raise BadWebhook("not an inbound message webhook (MessageSid and From are required)")
-    return InboundSms(sid, form.get("AccountSid", ""), form["From"], form.get("To", ""), form.get("Body", ""))
+    if not sender.isascii():
+        # Twilio sends E.164 or an ASCII sender id; full-width digits (５５５…) are not a phone number.
+        raise BadWebhook("From is not an ASCII phone number or sender id")
+    return InboundSms(sid, form.get("AccountSid", ""), sender, form.get("To", ""), form.get("Body", ""))
 
 
 def parse_status(form: Mapping[str, str]) -> DeliveryReport:
@@ -36,27 +90,147 @@ def parse_status(form: Mapping[str, str]) -> DeliveryReport:
     if not sid or not raw_status:
         raise BadWebhook("not a status callback (MessageSid and MessageStatus are required)")
     raw_code = form.get("ErrorCode") or ""
-    code = int(raw_code) if raw_code.isdigit() else None
+    code = int(raw_code) if raw_code.isascii() and raw_code.isdigit() else None
     status = status_of(raw_status)
     refusal = refusal_of(code) if code is not None and status is not None and status.failed else None
     return DeliveryReport(sid, status, rank_of(status), code,
                           refusal if refusal is not None and refusal.about_recipient else None)
 
 
-def verified_form(event: Mapping[str, Any], auth_token: str, public_base_url: str = "") -> dict[str, str]:
-    """The form of a webhook request, once its ``X-Twilio-Signature`` is checked against the URL called."""
+def verified_form(event: Mapping[str, Any], credentials: TwilioWebhookCredentials, public_base_url: str = "",
+                  *, now: datetime) -> dict[str, str]:
+    """The form of a webhook request once basic auth, the signature and the account are checked.
+
+    Raises :class:`AuthChallenge` (401, no alarm: Twilio's first call) or :class:`InvalidSignature`
+    with its cause.
+    """
+    headers = {str(k).lower(): v for k, v in (event.get("headers") or {}).items()}
+    if credentials.basic_auth is not None:
+        _check_basic_auth(headers.get("authorization"), credentials.basic_auth)
     form = form_of(event)
-    headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
-    if not signature_is_valid(auth_token, request_url(event, public_base_url), form, headers.get("x-twilio-signature")):
-        raise InvalidSignature("invalid or missing Twilio signature")
+    signature = headers.get("x-twilio-signature")
+    if not signature:
+        raise InvalidSignature(RejectCause.MISSING_HEADER)
+    algorithm = get_signature_algorithm(headers.get("x-twilio-webhooks-signature-settings"))
+    urls = list(signed_url_candidates(event, public_base_url, credentials.basic_auth))
+    if algorithm.upper() == HMAC_SHA256:
+        if not credentials.shared_key_secret:
+            raise InvalidSignature(RejectCause.NO_SHARED_KEY)
+        if not _signed_by(credentials.shared_key_secret, urls, form, signature, HMAC_SHA256):
+            raise InvalidSignature(RejectCause.BAD_SIGNATURE)
+    elif not _signed_by(credentials.auth_token, urls, form, signature, algorithm):
+        previous = credentials.previous_auth_token
+        if not previous or not _signed_by(previous, urls, form, signature, algorithm):
+            raise InvalidSignature(RejectCause.BAD_SIGNATURE)
+        if credentials.previous_valid_until is None or now > credentials.previous_valid_until:
+            raise InvalidSignature(RejectCause.STALE_TOKEN)
+    account = form.get("AccountSid", "")
+    if not account:
+        raise BadWebhook("not a Twilio webhook (AccountSid is required)")  # signed, but malformed: 400
+    if not hmac.compare_digest(account.encode(), credentials.account_sid.encode()):
+        raise InvalidSignature(RejectCause.WRONG_ACCOUNT)
     return form
 
 
-def signature_is_valid(auth_token: str, url: str, form: Mapping[str, str], signature: str | None) -> bool:
-    """Twilio's own check (HMAC-SHA1 over URL + sorted params, constant-time compare)."""
+def _check_basic_auth(authorization: str | None, expected: tuple[str, str]) -> None:
+    if not authorization:
+        raise AuthChallenge("basic auth required")
+    scheme, _, encoded = authorization.partition(" ")
+    try:
+        user, _, password = base64.b64decode(encoded.strip(), validate=True).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        user = password = ""
+    # Both halves compared in constant time, and both always compared.
+    good = hmac.compare_digest(user.encode(), expected[0].encode()) & hmac.compare_digest(
+        password.encode(), expected[1].encode())
+    if scheme.lower() != "basic" or not good:
+        raise InvalidSignature(RejectCause.BAD_BASIC_AUTH)
+
+
+def _signed_by(key: str, urls: list[str], form: Mapping[str, str], signature: str, algorithm: str) -> bool:
+    validator = RequestValidator(key)
+    return any(validator.validate(url, dict(form), signature, algorithm) for url in urls)
+
+
+def signature_is_valid(auth_token: str, url: str, form: Mapping[str, str], signature: str | None,
+                       algorithm: str = HMAC_SHA1) -> bool:
+    """Twilio's own check (HMAC over URL + sorted params, constant-time compare) for one URL."""
     if not signature:
         return False
-    return bool(RequestValidator(auth_token).validate(url, dict(form), signature))
+    return bool(RequestValidator(auth_token).validate(url, dict(form), signature, algorithm))
+
+
+# --- the URL Twilio called ------------------------------------------------------------------------
+
+UNRESERVED = "-._~"
+# What a hand-written URL usually leaves literal in a query value (RFC 3986 sub-delims and pchar
+# extras), minus the separators '&', '=', '#' and the ambiguous '+'.
+LITERAL = UNRESERVED + "!$'()*,;:@/?"
+MAX_CANDIDATES = 256
+
+
+def signed_url_candidates(event: Mapping[str, Any], public_base_url: str = "",
+                          basic_auth: tuple[str, str] | None = None) -> Iterator[str]:
+    """Every spelling of the URL Twilio may have signed for this request, most likely first.
+
+    Twilio signs the URL as configured, query encoding included; API Gateway's REST event gives the
+    query only decoded (``multiValueQueryStringParameters``), so ``%20`` and ``+`` (and ``+`` and
+    ``%2B``) cannot be told apart. A raw query, when the event has one (``rawQueryString``), is used
+    as is; otherwise each ambiguous character is tried both ways. Every candidate decodes to the
+    same parameters, so accepting any of them accepts nothing a forger could choose: the HMAC
+    still needs the key.
+    """
+    base = request_url(dict(event, multiValueQueryStringParameters=None), public_base_url)
+    bases = [base]
+    if basic_auth is not None:  # whether Twilio signs the credentials in the URL is not documented
+        parts = urlsplit(base)
+        netloc = f"{quote(basic_auth[0], safe='')}:{quote(basic_auth[1], safe='')}@{parts.netloc}"
+        bases.append(urlunsplit(parts._replace(netloc=netloc)))
+    raw = event.get("rawQueryString")
+    if isinstance(raw, str):
+        queries: list[str] = [raw] if raw else [""]
+    else:
+        queries = list(_query_spellings(event.get("multiValueQueryStringParameters") or {}))
+    seen: set[str] = set()
+    for query in queries:
+        for prefix in bases:
+            url = prefix + (f"?{query}" if query else "")
+            if url not in seen:
+                seen.add(url)
+                yield url
+
+
+def _query_spellings(query: Mapping[str, Any]) -> Iterator[str]:
+    pairs = [(str(k), str(v)) for k, values in query.items() for v in (values or [])]
+    if not pairs:
+        yield ""
+        return
+    # Uniform spellings first (what a URL built by one tool looks like)...
+    for safe, space in ((UNRESERVED, "%20"), (LITERAL, "%20"), (UNRESERVED, "+"), (LITERAL + "+", "%20")):
+        yield "&".join(f"{_enc(k, safe, space)}={_enc(v, safe, space)}" for k, v in pairs)
+    # ...then each space and '+' both ways, while the combinations stay few.
+    options = [[f"{k}={v}" for k, v in itertools.product(_spellings(k), _spellings(v))] for k, v in pairs]
+    total = 1
+    for option in options:
+        total *= len(option)
+    if total <= MAX_CANDIDATES:
+        for combination in itertools.product(*options):
+            yield "&".join(combination)
+
+
+def _enc(text: str, safe: str, space: str) -> str:
+    return quote(text, safe=safe).replace("%20", space)
+
+
+def _spellings(text: str) -> set[str]:
+    spellings: set[str] = set()
+    for safe in (UNRESERVED, LITERAL):
+        choices = [("%20", "+") if ch == " " else ("+", "%2B") if ch == "+" else (quote(ch, safe=safe),)
+                   for ch in text]
+        if sum(len(c) > 1 for c in choices) > 4:
+            choices = [c[:1] for c in choices]
+        spellings |= {"".join(p) for p in itertools.product(*choices)}
+    return spellings
 
 
 class TwimlRenderer:
