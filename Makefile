@@ -21,38 +21,51 @@ help:
 	@echo "make build  - Lambda artifacts for arm64/python3.12 in .aws-sam/build (no Docker needed)"
 	@echo "make deploy - sam deploy --guided (needs AWS credentials and the SAM CLI)"
 
+# One line per phase (PHASE); a command's own output shows only when it has something to say.
+PHASE = @printf '%s\n'
+
 $(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install $(PIP_QUIET) --upgrade pip 2>&1 | grep -v "^WARNING: Location" || true
-	$(BIN)/python -m pip install $(PIP_QUIET) -e '.[dev]' 2>&1 | grep -v "^WARNING: Location" || true
-	$(BIN)/python -c "import moodline, moodline_local, moto, twilio, pynamodb, aws_lambda_powertools"
-	touch $(STAMP)
+	$(PHASE) "install: $(VENV) with moodline and its dev tools (pip, 1-2 min)"
+	@$(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install $(PIP_QUIET) --upgrade pip 2>&1 | grep -v "^WARNING: Location" || true
+	@# setuptools' "Editable installation" notice is information only, printed as a warning box: hidden.
+	@PYTHONWARNINGS='ignore:Editable installation' $(BIN)/python -m pip install $(PIP_QUIET) -e '.[dev]' 2>&1 \
+	  | grep -v "^WARNING: Location" || true
+	@$(BIN)/python -c "import moodline, moodline_local, moto, twilio, pynamodb, aws_lambda_powertools"
+	@touch $(STAMP)
 
 install: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/moodline-local demo
+	$(PHASE) "demo: one simulated week on the local stack (moto + Twilio stand-in)"
+	@$(BIN)/moodline-local demo
 
 serve: $(STAMP)
 	$(BIN)/moodline-local serve
 
 $(CHECKOV): | $(STAMP)
-	$(PYTHON) -m venv $(VENV)/checkov
-	$(VENV)/checkov/bin/python -m pip install $(PIP_QUIET) checkov==$(CHECKOV_VERSION) 2>&1 | grep -v "^WARNING: Location" || true
-	$(CHECKOV) --version >/dev/null
+	$(PHASE) "install: checkov $(CHECKOV_VERSION) in a venv of its own"
+	@$(PYTHON) -m venv $(VENV)/checkov
+	@$(VENV)/checkov/bin/python -m pip install $(PIP_QUIET) checkov==$(CHECKOV_VERSION) 2>&1 | grep -v "^WARNING: Location" || true
+	@$(CHECKOV) --version >/dev/null
 
 lint: $(STAMP) $(CHECKOV)
-	$(BIN)/ruff check .
-	$(BIN)/mypy
-	$(BIN)/cfn-lint template.yaml
-	$(BIN)/python infra/sam_translate.py template.yaml --out build/template.cfn.json
-	$(BIN)/cfn-lint build/template.cfn.json
+	$(PHASE) "lint: ruff"
+	@$(BIN)/ruff check --quiet .
+	$(PHASE) "lint: mypy (strict: package, functions, infra)"
+	@$(BIN)/mypy --no-error-summary
+	$(PHASE) "lint: cfn-lint on template.yaml and its SAM translation"
+	@$(BIN)/cfn-lint template.yaml
+	@$(BIN)/python infra/sam_translate.py template.yaml --out build/template.cfn.json >/dev/null
+	@$(BIN)/cfn-lint build/template.cfn.json
 	@# checkov reads .checkov.yaml from here; any unsuppressed finding fails the build.
-	$(CHECKOV) -f template.yaml
-	$(CHECKOV) -f build/template.cfn.json
+	$(PHASE) "lint: checkov on both templates"
+	@$(CHECKOV) --quiet --compact -f template.yaml
+	@$(CHECKOV) --quiet --compact -f build/template.cfn.json
 
 test: lint
-	$(BIN)/pytest
+	$(PHASE) "test: pytest"
+	@$(BIN)/pytest
 
 # Browser tests: Debian's chromium driven by playwright (playwright's own browser download is not
 # reachable here). Installs what is missing and says so; without a browser it FAILS, never skips.

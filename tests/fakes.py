@@ -33,15 +33,17 @@ from moodline.domain import (
     SentSms,
     Shift,
     SmsSendError,
+    in_due_index,
     shard_of,
 )
 from moodline.inbound import DeliveryStatuses, InboundSmsService
-from moodline.paging import AlertActions, AlertDesk
+from moodline.paging import AlertActions, AlertDesk, PagerCheck
 from moodline.ports import AlertConflict
 from moodline.probes import ProbeScheduler, ProbeSender
+from moodline.redrive import ScoringRedrive
 from moodline.schedule import to_iso
 from moodline.scoring import ReplyScorer
-from moodline.settings import DEFAULT_CRISIS_RESOURCES
+from moodline.settings import Settings
 from moodline.triage.engine import assess_reply
 from moodline.triage.model import Level
 from moodline.vocabulary import AlertStatus, ClientStatus, DeliveryStatus, MessageKind, Refusal, Rota
@@ -176,7 +178,7 @@ class FakeClients:
 
     def set_status(self, client: Client, status: ClientStatus, *, now: datetime, shards: int) -> None:
         stored = self.rows[client.client_id]
-        probing = status is ClientStatus.ACTIVE and stored.consented_at is not None
+        probing = in_due_index(status, stored.consented_at)
         self.rows[client.client_id] = replace(
             stored, status=status,
             next_probe_at=to_iso(stored.checkin.next_after(now)) if probing else None,
@@ -187,7 +189,8 @@ class FakeClients:
 
     def claim_probe(self, client_id: str, local_date: str) -> Client | None:
         stored = self.rows.get(client_id)
-        if stored is None or not stored.probing or stored.last_probe_date == local_date:
+        if stored is None or not in_due_index(stored.status, stored.consented_at) \
+                or stored.last_probe_date == local_date:
             return None
         self.rows[client_id] = replace(stored, last_probe_date=local_date)
         return stored
@@ -196,6 +199,12 @@ class FakeClients:
         stored = self.rows.get(client.client_id)
         if stored is not None and stored.last_probe_date == local_date:
             self.rows[client.client_id] = replace(stored, last_probe_date=client.last_probe_date)
+
+    def save(self, client: Client) -> None:
+        stored = self.rows[client.client_id]  # the due index, probe date and alert pointer are kept
+        self.rows[client.client_id] = replace(
+            client, status=stored.status, due_shard=stored.due_shard, next_probe_at=stored.next_probe_at,
+            last_probe_date=stored.last_probe_date, open_alert_id=stored.open_alert_id)
 
     def delete(self, client_id: str) -> None:
         self.rows.pop(client_id, None)
@@ -307,8 +316,8 @@ class FakeAlerts:
         return sorted((a for a in self.rows.values() if a.escalate_at is not None and a.escalate_at <= to_iso(now)),
                       key=lambda a: a.escalate_at or "")
 
-    def pending_ack_codes(self) -> dict[str, str]:
-        return {a.ack_code: a.alert_id for a in self.rows.values() if a.escalate_at is not None}
+    def pending(self) -> list[Alert]:
+        return [a for a in self.rows.values() if a.escalate_at is not None]
 
     def unresolved(self) -> list[Alert]:
         return [a for a in self.rows.values() if a.status is not AlertStatus.RESOLVED]
@@ -356,6 +365,9 @@ class FakeCoaches:
 
     def put(self, coach: Coach) -> None:
         self.rows[coach.coach_id] = coach
+
+    def delete(self, coach_id: str) -> None:
+        self.rows.pop(coach_id, None)
 
 
 # --- the coach workspace's own repositories ----------------------------------------------------
@@ -405,14 +417,75 @@ class FakeCoachSends:
         self.claims.pop(submission_id, None)
 
 
+class FakeClaims:
+    """Claims as the table holds them: a claim is refused while a live one holds the key."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, tuple[str | None, int, datetime | None]] = {}  # key -> (owner, hits, expires)
+
+    def _live(self, key: str, now: datetime) -> tuple[str | None, int, datetime | None] | None:
+        row = self.rows.get(key)
+        return row if row is not None and (row[2] is None or row[2] > now) else None
+
+    def claim(self, key: str, owner: str, *, now: datetime, expires_at: datetime | None = None) -> bool:
+        if self._live(key, now) is not None:
+            return False
+        self.rows[key] = (owner, 0, expires_at)
+        return True
+
+    def owner(self, key: str, *, now: datetime) -> str | None:
+        row = self._live(key, now)
+        return row[0] if row is not None else None
+
+    def release(self, key: str, owner: str) -> None:
+        if key in self.rows and self.rows[key][0] == owner:
+            del self.rows[key]
+
+    def tally(self, key: str, *, now: datetime, window: timedelta) -> int:
+        row = self._live(key, now)
+        hits = row[1] + 1 if row is not None else 1
+        self.rows[key] = (None, hits, row[2] if row is not None else now + window)
+        return hits
+
+    def count(self, key: str, *, now: datetime) -> int:
+        row = self._live(key, now)
+        return row[1] if row is not None else 0
+
+
+@dataclass
+class FakePagerSubscriptions:
+    """Coach ids with a confirmed, filtered pager subscription."""
+
+    confirmed: set[str] = field(default_factory=set)
+
+    def confirmed_coaches(self) -> set[str]:
+        return set(self.confirmed)
+
+
+@dataclass
+class FakeDeadLetters:
+    """A DLQ: ``letters`` are (receipt, body); ``deleted`` the receipts removed."""
+
+    letters: list[tuple[str, str]] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+
+    def receive(self, limit: int) -> list[tuple[str, str]]:
+        return [letter for letter in self.letters if letter[0] not in self.deleted][:limit]
+
+    def delete(self, receipts: Sequence[str]) -> None:
+        self.deleted += list(receipts)
+
+
 # --- the use cases, wired on the fakes ---------------------------------------------------------
 
 PHONE_KEY = b"k" * 32
 LINK_KEY = b"l" * 32
 
 
-def crisis_text(locale: str) -> str:
-    return DEFAULT_CRISIS_RESOURCES["es" if locale.lower().startswith("es") else "en"]
+def crisis_text(locale: str, country: str | None = None) -> str:
+    """The composition root's crisis text on the default lines: by country (US when unknown), then language."""
+    return Settings(clients_table="c", messages_table="m", alerts_table="a", coaches_table="co",
+                    oncall_table="o", idempotency_table="i").crisis_text(locale, country)
 
 
 @dataclass
@@ -434,14 +507,17 @@ class World:
     reviews: FakeReviews = field(default_factory=FakeReviews)
     audit: FakeAudit = field(default_factory=FakeAudit)
     coach_sends: FakeCoachSends = field(default_factory=FakeCoachSends)
+    claims: FakeClaims = field(default_factory=FakeClaims)
+    subscriptions: FakePagerSubscriptions = field(default_factory=FakePagerSubscriptions)
+    dead_letters: FakeDeadLetters = field(default_factory=FakeDeadLetters)
 
     def __post_init__(self) -> None:
         self.alerts = FakeAlerts(self.clients)
         self.roster = Roster(clients=self.clients, coaches=self.coaches, on_call=self.on_call,
-                             messages=self.messages, alerts=self.alerts)
-        self.actions = AlertActions(self.alerts)
+                             messages=self.messages, alerts=self.alerts, claims=self.claims)
+        self.actions = AlertActions(self.alerts, self.claims)
         self.desk = AlertDesk(alerts=self.alerts, clients=self.clients, on_call=self.on_call, pager=self.pager,
-                              once=self.once, policy=self.policy, public_base_url="https://moodline.example",
+                              once=self.once, claims=self.claims, coaches=self.coaches, policy=self.policy, public_base_url="https://moodline.example",
                               link_key=lambda: LINK_KEY)
         self.scorer = ReplyScorer(assess=assess_reply, clients=self.clients, messages=self.messages, desk=self.desk,
                                   sms=self.sms, once=self.once, crisis_text=crisis_text)
@@ -456,6 +532,8 @@ class World:
         self.weekly = WeeklySummaries(clients=self.clients, messages=self.messages, alerts=self.alerts,
                                       coaches=self.coaches, mailer=self.mailer, once=self.once,
                                       practice_timezone="America/New_York")
+        self.pager_check = PagerCheck(self.coaches, self.subscriptions)
+        self.redrive = ScoringRedrive(self.dead_letters, self.scorer.rescore_unscored)
 
     def settle(self) -> None:
         """What the messages stream does: score every reply stored and not yet scored."""

@@ -1,4 +1,4 @@
-"""Lambda behind API Gateway: signed links in pages to acknowledge or resolve an alert."""
+"""Lambda behind API Gateway: signed one-tap links in pages to acknowledge an alert."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from moodline.alert_links import LinkRequest, handle_alert_link
 from moodline.composition import Services
-from moodline.events import form_of, request_time
+from moodline.events import form_of, request_time, request_url
 from moodline.handling import NOT_FOUND, HttpResponse
 from moodline.observability import logger, metrics
 from moodline.settings import APP_SECRET_ID
@@ -31,8 +31,10 @@ def alert_link(event: dict[str, Any]) -> HttpResponse:
     request = link_request(event)
     if request is None:
         return NOT_FOUND
-    status, html = handle_alert_link(request, actions=SERVICES.actions, link_key=SERVICES.link_key,
-                                     now=request_time(event))
+    # The base the coach's link used (custom domain or execute-api + stage): the workspace is under it.
+    base_url = request_url(event, SERVICES.settings.public_base_url).split("/alerts/", 1)[0]
+    status, html = handle_alert_link(request, actions=SERVICES.actions, claims=SERVICES.claims,
+                                     link_key=SERVICES.link_key, now=request_time(event), public_base_url=base_url)
     return HttpResponse(status, html, "text/html; charset=utf-8",
                         {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
 

@@ -1,4 +1,8 @@
-"""Lambda: every minute, escalate each alert whose page has not been acknowledged in time."""
+"""Lambda: every minute, escalate each alert whose page has not been acknowledged in time.
+
+Each run also reports crisis alerts waiting over 15 minutes; an hourly run checks that every coach
+still has a confirmed pager subscription.
+"""
 
 from __future__ import annotations
 
@@ -19,5 +23,11 @@ SERVICES = Services.from_env(ALERTS_TOPIC_ARN, APP_SECRET_ID)
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     register_lambda_context(context)
-    escalated = SERVICES.desk.escalate_due(scheduled_time(event))
-    return {"escalated": [{"alert_id": alert_id, "paged": coach} for alert_id, coach in escalated]}
+    now = scheduled_time(event)
+    if event.get("check") == "pager_subscriptions":  # the hourly schedule: does every coach's pager work?
+        return {"coaches_without_pager": SERVICES.pager_check.run()}
+    # Before escalating, so that a failing escalation still reports who is waiting.
+    overdue = SERVICES.desk.report_unacknowledged(now)
+    escalated = SERVICES.desk.escalate_due(now)
+    return {"escalated": [{"alert_id": alert_id, "paged": coach} for alert_id, coach in escalated],
+            "crisis_unacknowledged_over_15_min": overdue}

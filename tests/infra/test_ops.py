@@ -24,11 +24,6 @@ ALARMS = {k: v["Properties"] for k, v in RESOURCES.items() if v["Type"] == "AWS:
 # Metrics the dashboard and alarms use that no code emits yet: each is a code change to make (see the
 # report / docs/runbook.md), marked xfail until it lands rather than faked here.
 PENDING_METRICS = {
-    "TimeToAcknowledge": "paging.acknowledge must emit seconds from first page to ack (unit Seconds)",
-    "OptOuts": "inbound STOP and status 21610/21614 must emit OptOuts when a client becomes stopped",
-    "CrisisUnacknowledgedOver15Min":
-        "escalate must emit, every run, the count of pending crisis alerts opened > 15 min ago",
-    "BadAckCode": "inbound ACK handling must emit BadAckCode on each wrong code (issue 8 §5)",
 }
 
 
@@ -265,6 +260,7 @@ EVENTS = {
     "WeeklySummaryFunction": "weekly_summary.json",
     "CoachWebFunction": "coach_web.json",  # no session: answers the sign-in redirect
     "ReviewNudgesFunction": "review_nudges.json",
+    "RescoreDlqFunction": "rescore_dlq.json",
 }
 
 

@@ -9,7 +9,7 @@ import pytest
 from samtranslator.yaml_helper import yaml_parse
 
 from moodline import settings as settings_module
-from moodline.adapters.dynamodb import AlertRow, ClientRow, CoachRow, MessageRow, ShiftRow
+from moodline.adapters.dynamodb import AlertRow, ClaimRow, ClientRow, CoachRow, MessageRow, ShiftRow
 from moodline.workspace import wiring as workspace_wiring
 from tests.conftest import ROOT
 
@@ -17,7 +17,7 @@ TEMPLATE = yaml_parse((ROOT / "template.yaml").read_text())
 RESOURCES = TEMPLATE["Resources"]
 FUNCTIONS = {k: v for k, v in RESOURCES.items() if v["Type"] == "AWS::Serverless::Function"}
 MODEL_TABLES = {ClientRow: "ClientsTable", MessageRow: "MessagesTable", AlertRow: "AlertsTable",
-                ShiftRow: "OnCallTable", CoachRow: "CoachesTable"}
+                ShiftRow: "OnCallTable", CoachRow: "CoachesTable", ClaimRow: "ClaimsTable"}
 TYPES = {"S": "S", "N": "N", "B": "B"}
 
 

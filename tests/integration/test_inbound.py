@@ -99,10 +99,11 @@ def test_help_keyword_answers_help_and_is_not_scored(stack):
     status, body = stack.twilio.post_inbound(stack.inbound_url, to=OUR_NUMBER, from_="+15550100001", body="help")
     stack.settle()
 
-    # Then they get the help text, and the message is stored as a keyword (not a mood reply)
-    assert status == 200 and "Reply with your mood 1-10" in body
+    # Then they get the help text with their country's crisis line, and the message is stored as sent,
+    # as a keyword (not a mood reply: a coach reads it, scoring does not)
+    assert status == 200 and "Reply with your mood 1-10" in body and "988" in body
     [message] = _stored(client.client_id)
-    assert (message.kind, message.body, message.level) == ("keyword", "HELP", None)
+    assert (message.kind, message.body, message.level) == ("keyword", "help", None)
 
 
 def test_malformed_webhooks_get_4xx_never_5xx(stack):

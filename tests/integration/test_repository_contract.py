@@ -18,7 +18,7 @@ from moodline.domain import Client, Message, message_key
 from moodline.ports import AlertConflict
 from moodline.triage.model import Level
 from moodline.vocabulary import ClientStatus, DeliveryStatus, Direction, MessageKind, Rota, Via
-from tests.fakes import FakeAlerts, FakeClients, FakeMessages, FakeOnCall
+from tests.fakes import FakeAlerts, FakeClaims, FakeClients, FakeMessages, FakeOnCall
 
 NOW = datetime(2026, 11, 30, 13, 0, tzinfo=UTC)
 
@@ -29,19 +29,21 @@ class Repositories:
     messages: Any
     alerts: Any
     on_call: Any
+    claims: Any
 
 
 @pytest.fixture(params=["fakes", "dynamodb"])
 def repos(request: pytest.FixtureRequest) -> Iterator[Repositories]:
     if request.param == "fakes":
         clients = FakeClients()
-        yield Repositories(clients, FakeMessages(), FakeAlerts(clients), FakeOnCall())
+        yield Repositories(clients, FakeMessages(), FakeAlerts(clients), FakeOnCall(), FakeClaims())
         return
     from moto import mock_aws
 
     from moodline.adapters import dynamodb
 
-    rows = (dynamodb.ClientRow, dynamodb.MessageRow, dynamodb.AlertRow, dynamodb.ShiftRow, dynamodb.CoachRow)
+    rows = (dynamodb.ClientRow, dynamodb.MessageRow, dynamodb.AlertRow, dynamodb.ShiftRow, dynamodb.CoachRow,
+            dynamodb.ClaimRow)
     names = {row: row.Meta.table_name for row in rows}
     with mock_aws():
         for row in rows:
@@ -50,7 +52,7 @@ def repos(request: pytest.FixtureRequest) -> Iterator[Repositories]:
             row.create_table(billing_mode="PAY_PER_REQUEST", wait=True)
         try:
             yield Repositories(dynamodb.DynamoClients(), dynamodb.DynamoMessages(), dynamodb.DynamoAlerts(),
-                               dynamodb.DynamoOnCall())
+                               dynamodb.DynamoOnCall(), dynamodb.DynamoClaims())
         finally:
             for row in rows:  # leave the models as the next test expects them
                 row.Meta.table_name = names[row]
@@ -110,6 +112,14 @@ def test_no_probe_is_claimed_for_a_stopped_an_unconsented_or_a_missing_client(re
     assert repos.clients.get("cl_missing") is None
 
 
+def test_a_client_awaiting_consent_has_the_day_claimed_once_for_the_welcome(repos):
+    # The welcome goes instead of the probe and takes the day, as the probe would (ProbeSender._ask_consent)
+    repos.clients.add(_client("cl_p", status=ClientStatus.PENDING_CONSENT, consented_at=None))
+    first = repos.clients.claim_probe("cl_p", "2026-11-30")
+    assert first is not None and first.status is ClientStatus.PENDING_CONSENT
+    assert repos.clients.claim_probe("cl_p", "2026-11-30") is None
+
+
 def test_a_stopped_client_leaves_the_due_index_and_start_puts_them_back(repos):
     repos.clients.add(_client())
     repos.clients.set_status(repos.clients.get("cl_1"), ClientStatus.STOPPED, now=NOW, shards=4)
@@ -140,18 +150,18 @@ def test_an_episode_is_claimed_once_and_a_stale_alert_write_is_refused(repos):
     repos.clients.add(_client())
     policy = EscalationPolicy()
     alert = alerting.raise_alert(alert_id="al_1", client=_client(), level=Level.HIGH, rules=["r"],
-                                 reply_key="k1", ack_code="123456", at=NOW, policy=policy)
+                                 reply_key="k1", ack_code="12345678", at=NOW, policy=policy)
     other = replace(alert, alert_id="al_2")
 
     # Then the episode is claimed once, and the client points at it
     assert repos.alerts.open_episode(alert)
     assert not repos.alerts.open_episode(other)
     assert repos.clients.get("cl_1").open_alert_id == "al_1"
-    assert repos.alerts.pending_ack_codes() == {"123456": "al_1"}
+    assert [a.alert_id for a in repos.alerts.pending()] == ["al_1"]
 
     # When an update re-reads and applies, it wins; a change that always meets a newer version gives up
     acked = repos.alerts.update("al_1", lambda a: alerting.acknowledge(a, by="c1", via=Via.SMS, at=NOW))
-    assert acked.status == "acknowledged" and repos.alerts.pending_ack_codes() == {}
+    assert acked.status == "acknowledged" and repos.alerts.pending() == []
     stale = repos.alerts.get("al_1")
     repos.alerts.update("al_1", lambda a: replace(a, paged_to="c2"))
     save = getattr(repos.alerts, "save", None)
@@ -181,3 +191,29 @@ def test_the_latest_shift_that_has_started_and_not_ended_is_on_call(repos):
     assert repos.on_call.shift_at(Rota.PRIMARY, NOW).primary_coach_id == "c2"
     assert repos.on_call.shift_at(Rota.PRIMARY, NOW + timedelta(days=30)) is None
     assert repos.on_call.shift_at(Rota.OVERRIDE, NOW) is None
+
+
+def test_a_claim_is_held_once_until_released_or_expired(repos):
+    # A key is held by one owner; a second claim is refused while the first lives
+    assert repos.claims.claim("ack#12345678", "al_1", now=NOW, expires_at=NOW + timedelta(days=30))
+    assert not repos.claims.claim("ack#12345678", "al_2", now=NOW)
+    assert repos.claims.owner("ack#12345678", now=NOW) == "al_1"
+    # Only the owner releases it
+    repos.claims.release("ack#12345678", "al_2")
+    assert repos.claims.owner("ack#12345678", now=NOW) == "al_1"
+    repos.claims.release("ack#12345678", "al_1")
+    assert repos.claims.owner("ack#12345678", now=NOW) is None
+    # An expired claim (not yet removed by TTL) is free; a claim with no expiry never is
+    assert repos.claims.claim("link#x", "c1", now=NOW, expires_at=NOW + timedelta(hours=1))
+    assert repos.claims.claim("link#x", "c2", now=NOW + timedelta(hours=2))
+    assert repos.claims.claim("phone#h", "coach:c1", now=NOW)
+    assert not repos.claims.claim("phone#h", "client:cl_1", now=NOW + timedelta(days=9000))
+
+
+def test_a_tally_counts_within_its_window_then_starts_again(repos):
+    window = timedelta(minutes=15)
+    assert [repos.claims.tally("ackfail#c1", now=NOW + timedelta(minutes=m), window=window)
+            for m in range(5)] == [1, 2, 3, 4, 5]
+    assert repos.claims.count("ackfail#c1", now=NOW + timedelta(minutes=14)) == 5
+    assert repos.claims.count("ackfail#c1", now=NOW + timedelta(minutes=16)) == 0
+    assert repos.claims.tally("ackfail#c1", now=NOW + timedelta(minutes=16), window=window) == 1

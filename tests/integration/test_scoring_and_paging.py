@@ -64,11 +64,10 @@ def test_with_nobody_on_call_the_whole_team_is_paged_including_the_clients_own_c
     # When the client replies with a very low mood
     _reply(stack, clock, MONDAY.replace(hour=18), "+15550100005", "2")
 
-    # Then one page goes to the team target, and so reaches every coach: never nobody
+    # Then the team is paged, one page per coach with a link signed for that coach: never nobody
     [to_jordan], [to_casey] = jordan.pages(), casey.pages()
-    assert to_jordan["MessageAttributes"]["coach_id"]["Value"] == "team"
-    assert to_jordan["MessageId"] == to_casey["MessageId"]
-    assert "Their own coach is c2" in to_jordan["Message"]
+    assert to_jordan["MessageAttributes"]["coach_id"]["Value"] == "c2" and "coach=c2" in to_jordan["Message"]
+    assert to_casey["MessageAttributes"]["coach_id"]["Value"] == "c1" and "coach=c1" in to_casey["Message"]
 
 
 def test_a_second_risky_reply_joins_the_open_alert_and_raises_its_severity_without_repaging_twice(stack, clock):
@@ -207,4 +206,9 @@ def test_a_real_page_has_the_shape_of_the_sns_event_in_events_folder(stack, cloc
     assert {k: v["Type"] for k, v in page["MessageAttributes"].items()} == {
         k: v["Type"] for k, v in sample["MessageAttributes"].items()}
     assert page["Subject"].startswith("Moodline CRISIS alert") and sample["Subject"].startswith("Moodline CRISIS alert")
-    assert page["Message"].splitlines()[0].startswith("CRISIS: Ben (client ")
+    assert page["Message"].splitlines()[0] == sample["Message"].splitlines()[0] == (
+        "CRISIS - may be in danger now: Ben needs a human.")
+    # Short (issue 11 §5): name, severity, code, one-tap link, workspace link; no rule id, text or number
+    for message in (page["Message"], sample["Message"]):
+        assert len(message.splitlines()) == 4 and "crisis." not in message and "pills" not in message
+        assert "/coach/alerts/" in message and "moodline alert show" not in message

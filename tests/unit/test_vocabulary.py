@@ -34,10 +34,10 @@ def test_every_keyword_has_its_own_branch_and_never_falls_into_triage(keyword):
     word = sorted(KEYWORD_WORDS[keyword])[0]
     result = world.inbound.receive(InboundSms("SM" + "9" * 32, "AC1", "+15550100001", "+1", word), MONDAY)
 
-    # Then the answer is the keyword's, and the stored message is a keyword, not a reply to score
+    # Then the answer is the keyword's, and the stored message is a keyword (not scored), kept as sent
     assert result.outcome is InboundOutcome(keyword.value)
     [stored] = world.messages.rows.values()
-    assert stored.kind == "keyword" and stored.body == keyword.value.upper()  # the keyword, not the word
+    assert stored.kind == "keyword" and stored.body == word  # a coach reads what the client wrote
 
 
 @pytest.mark.parametrize(("code", "http_status", "refusal"), [

@@ -121,11 +121,11 @@ def test_a_coach_acknowledges_by_texting_the_code_from_the_page(world):
     [alert] = world.alerts.rows.values()
 
     # When Casey texts ACK with the code (and a wrong code first)
-    wrong = text(world, "+15550200001", "ACK 000000" if alert.ack_code != "000000" else "ACK 111111", minutes=1)
+    wrong = text(world, "+15550200001", "ACK 00000000" if alert.ack_code != "00000000" else "ACK 11111111", minutes=1)
     right = text(world, "+15550200001", f"ack {alert.ack_code}", minutes=2)
 
     # Then only the right code acknowledges, and escalation stops
-    assert wrong.outcome is InboundOutcome.COACH and "no open alert" in wrong.reply
+    assert wrong.outcome is InboundOutcome.COACH and "no open alert paged to you" in wrong.reply
     assert right.outcome is InboundOutcome.COACH_ACK
     acked = world.alerts.get(alert.alert_id)
     assert acked.status == "acknowledged" and acked.acknowledged_by == "c1" and not acked.pending

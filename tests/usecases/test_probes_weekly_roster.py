@@ -67,10 +67,13 @@ def test_a_probe_hours_late_is_skipped_and_todays_still_goes_out(world):
     assert request["local_date"] == "2026-12-01"
 
 
-def test_a_client_without_consent_is_never_queued(world):
+def test_a_client_without_consent_gets_the_welcome_and_never_a_probe(world):
     coach(world, "c1")
     enrol(world, "Ana", "+15550100001", consent=False)
-    assert tick(world, "14:00") == []
+    assert send(world, tick(world, "14:00"), MIDNIGHT.replace(hour=14, minute=1))[0]["outcome"] == "welcomed"
+    [(_, body)] = world.sms.sent
+    assert "Reply YES to start" in body
+    assert not [m for m in world.messages.rows.values() if m.kind is MessageKind.PROBE]
 
 
 def test_a_stopped_client_is_not_sent_a_probe_already_queued(world):

@@ -115,14 +115,15 @@ def test_an_unacknowledged_crisis_escalates_to_the_backup_then_the_team(world, b
     assert escalate(world, 6) == []
     assert [coach_id for _, coach_id in escalate(world, 10)] == ["team"]
     assert [coach_id for _, coach_id in escalate(world, 15)] == ["team"]
-    assert world.pager.targets() == ["c1", "c2", "team", "team"]
+    # A team step pages every coach, each with a page of their own (links signed for them)
+    assert world.pager.targets() == ["c1", "c2", "c1", "c2", "c3", "c1", "c2", "c3"]
 
 
 def test_nobody_on_call_pages_the_whole_team(world):
     coach(world, "c1")
     enrol(world, "Ben", "+15550100002")
     reply(world, "+15550100002", "i want to die")
-    assert world.pager.targets() == ["team"]
+    assert world.pager.targets() == ["c1"]  # the team, one page per coach: here the only coach
 
 
 def test_an_override_beats_the_rota(world, ben):

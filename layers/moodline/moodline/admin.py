@@ -3,27 +3,49 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
-from moodline.domain import Client, Coach, Shift, new_id, shard_of
+from moodline.crisis_lines import country_of
+from moodline.domain import Alert, Client, Coach, Shift, new_id, shard_of
 from moodline.phones import normalize_e164, phone_hash
-from moodline.ports import Alerts, Clients, Coaches, Messages, OnCall, RepositoryHolder
+from moodline.ports import Alerts, Claims, Clients, Coaches, Messages, OnCall, RepositoryHolder
 from moodline.schedule import CheckinTime, to_iso
+from moodline.settings import Settings
+from moodline.texts import TRIAGE_LANGUAGES, language_of
 from moodline.vocabulary import TEAM, ClientStatus, Rota
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{1,40}$")
 
 
+def phone_claim_key(phone_key: str) -> str:
+    return f"phone#{phone_key}"
+
+
 class RosterError(ValueError):
     """Bad input to a roster operation; the message says what to fix."""
 
 
+class AlreadyEnrolled(RosterError):
+    """The phone number is enrolled already: an import run twice skips the row instead of enrolling twice."""
+
+
+_LOCALE = re.compile(r"^[a-z]{2}(-[A-Z]{2})?$")
+_COUNTRY = re.compile(r"^[A-Z]{2}$")
+
+
 @dataclass(frozen=True)
 class Enrolment:
-    """What ops provide to enrol a client (``consent`` is the recorded opt-in: no consent, no texts)."""
+    """What ops provide to enrol a client.
+
+    Consent, three ways. ``consent_on_file``: ops took it (a signed form, a call) and say who and
+    how; check-ins start at once. ``consent=False``: double opt-in by SMS, the welcome asks for YES
+    and nothing else is sent until it comes (the CLI's default). ``consent=True`` with no note: the
+    older Python API, recorded as given by ops.
+    """
 
     coach_id: str
     display_name: str
@@ -32,46 +54,97 @@ class Enrolment:
     checkin_time: str
     locale: str = "en-US"
     consent: bool = True
+    consent_on_file: str | None = None
+    country: str | None = None  # ISO alpha-2; None: from the E.164 number
+    review_all: bool = False  # accept a locale triage cannot read; every reply then goes to a human
+
+
+class CoachSignIn(Protocol):
+    """The coach workspace's sign-in (a Cognito user pool in production)."""
+
+    def create(self, *, coach_id: str, email: str) -> str | None:
+        """Create the coach's user; returns the temporary password to hand over (None: already exists)."""
+        ...
+
+    def remove(self, *, email: str) -> bool:
+        """Delete the coach's user; False when there was none."""
+        ...
 
 
 class Roster:
     """Enrol and erase clients, add coaches, set shifts: ops work, on the same ports as the use cases.
 
     Built by the CLI and the local stack (``Roster.on(services)``), never by a function: it is not
-    in the Lambda layer.
+    in the Lambda layer. Shards, the phone-hash key and the crisis lines come from the settings
+    it is built with, never from the caller: a wrong shard count once put clients on shards the
+    scheduler never reads.
     """
 
     def __init__(self, *, clients: Clients, coaches: Coaches, on_call: OnCall, messages: Messages,
-                 alerts: Alerts) -> None:
+                 alerts: Alerts, claims: Claims, settings: Settings | None = None,
+                 phone_key: Callable[[], bytes] | None = None) -> None:
+        self._claims = claims
         self._clients = clients
         self._coaches = coaches
         self._on_call = on_call
         self._messages = messages
         self._alerts = alerts
+        self._settings = settings or Settings(clients_table="", messages_table="", alerts_table="",
+                                              coaches_table="", oncall_table="", idempotency_table="")
+        self._phone_key = phone_key
 
     @classmethod
     def on(cls, services: RepositoryHolder) -> Roster:
-        """The roster on the repositories of a composition root (or of the fakes)."""
+        """The roster on the repositories, settings and phone key of a composition root (or of the fakes)."""
         return cls(clients=services.clients, coaches=services.coaches, on_call=services.on_call,
-                   messages=services.messages, alerts=services.alerts)
+                   messages=services.messages, alerts=services.alerts, claims=services.claims,
+                   settings=getattr(services, "settings", None), phone_key=getattr(services, "phone_key", None))
 
-    def enroll_client(self, enrolment: Enrolment, *, phone_key: bytes, now: datetime, shards: int) -> Client:
-        """Enrol a client: validate, hash the phone for lookup, and schedule the first probe."""
+    @property
+    def shards(self) -> int:
+        return self._settings.due_shards
+
+    def _key(self, given: bytes | None) -> bytes:
+        if given is not None:
+            return given
+        if self._phone_key is None:
+            raise RosterError("no phone-hash key: build the roster with Roster.on(services)")
+        return self._phone_key()
+
+    # --- clients --------------------------------------------------------------------------------
+
+    def enroll_client(self, enrolment: Enrolment, *, now: datetime, phone_key: bytes | None = None,
+                      shards: int | None = None) -> Client:
+        """Enrol a client: validate, hash the phone for lookup, and schedule the welcome or the first probe.
+
+        ``phone_key`` and ``shards`` are accepted from older callers only when they agree with the
+        settings; a different shard count is refused, never used.
+        """
+        if shards is not None and shards != self.shards:
+            raise RosterError(f"shards come from the settings ({self.shards}), not the caller ({shards})")
         try:
             checkin = CheckinTime.parse(enrolment.checkin_time, enrolment.timezone)
-            e164 = normalize_e164(enrolment.phone)
         except ValueError as exc:
             raise RosterError(str(exc)) from exc
+        e164 = self._phone(enrolment.phone)
         name = enrolment.display_name.strip()
         if not 1 <= len(name) <= 40:
             raise RosterError("display name must be 1-40 characters (a first name or initials)")
+        self._check_locale(enrolment.locale, review_all=enrolment.review_all)
+        self._check_country(enrolment.country, e164)
         if self._coaches.get(enrolment.coach_id) is None:
             raise RosterError(f"no coach {enrolment.coach_id!r}; add the coach first")
-        key = phone_hash(phone_key, e164)
+        key = phone_hash(self._key(phone_key), e164)
         if self._clients.by_phone(key) is not None:
-            raise RosterError("a client with this phone number is already enrolled")
+            raise AlreadyEnrolled("a client with this phone number is already enrolled")
+        note = enrolment.consent_on_file.strip() if enrolment.consent_on_file else None
+        if enrolment.consent_on_file is not None and not note:
+            raise RosterError("--consent-on-file needs a note: who took the consent, and how")
+        consented = note is not None or enrolment.consent
+        client_id = new_id("cl", now)
+        self._claim_phone(key, f"client:{client_id}", now=now)
         client = Client(
-            client_id=new_id("cl", now),
+            client_id=client_id,
             coach_id=enrolment.coach_id,
             display_name=name,
             phone_e164=e164,
@@ -79,16 +152,133 @@ class Roster:
             timezone=checkin.timezone,
             checkin_time=enrolment.checkin_time,
             locale=enrolment.locale,
-            status=ClientStatus.ACTIVE,
-            consented_at=to_iso(now) if enrolment.consent else None,
+            status=ClientStatus.ACTIVE if consented else ClientStatus.PENDING_CONSENT,
+            consented_at=to_iso(now) if consented else None,
+            consent_note=(note or "recorded by ops") if consented else None,
             enrolled_at=to_iso(now),
+            country=enrolment.country.upper() if enrolment.country else None,
+            review_all=enrolment.review_all,
         )
-        if enrolment.consent:
-            client = replace(client, next_probe_at=to_iso(checkin.next_after(now)),
-                             due_shard=shard_of(client.client_id, shards))
+        # Consented: the first check-in at the next check-in time. Not yet: the welcome at the next
+        # scheduler tick (the sender holds it to sending hours), then nothing until YES.
+        first = checkin.next_after(now) if consented else now
+        client = replace(client, next_probe_at=to_iso(first), due_shard=shard_of(client.client_id, self.shards))
         if not self._clients.add(client):
+            self._claims.release(phone_claim_key(key), f"client:{client_id}")
             raise RosterError("client id taken; try again")
         return client
+
+    def _claim_phone(self, key: str, owner: str, *, now: datetime) -> None:
+        """One role per phone (issue 8 §12): a number is a client's or a coach's, never both.
+
+        The claim is a conditional write, so two enrolments racing for one number cannot both win;
+        the index lookups also catch rows enrolled before claims existed.
+        """
+        if self._claims.owner(phone_claim_key(key), now=now) == owner:
+            return
+        kind = "coach" if owner.startswith("coach:") else "client"
+        if kind == "client" and self._coaches.by_phone(key) is not None:
+            raise RosterError("this phone number belongs to a coach; a number has one role")
+        if kind == "coach" and self._clients.by_phone(key) is not None:
+            raise RosterError("this phone number belongs to a client; a number has one role")
+        if not self._claims.claim(phone_claim_key(key), owner, now=now):
+            holder = self._claims.owner(phone_claim_key(key), now=now) or ""
+            role = holder.split(":", 1)[0] or "someone"
+            raise RosterError(f"this phone number already belongs to a {role}; a number has one role")
+
+    def client(self, client_id: str) -> Client:
+        client = self._clients.get(client_id)
+        if client is None:
+            raise RosterError(f"no client {client_id!r}")
+        return client
+
+    def clients(self, coach_id: str | None = None) -> list[Client]:
+        """The roster (of one coach, or everyone), by coach then name."""
+        if coach_id is not None:
+            self.coach(coach_id)
+        found = self._clients.of_coach(coach_id) if coach_id else self._clients.all()
+        return sorted(found, key=lambda c: (c.coach_id, c.display_name.lower(), c.client_id))
+
+    def pause(self, client_id: str, *, now: datetime) -> Client:
+        client = self.client(client_id)
+        if client.status is not ClientStatus.ACTIVE:
+            raise RosterError(f"client {client_id} is {client.status.value}, not active: nothing to pause")
+        self._clients.set_status(client, ClientStatus.PAUSED, now=now, shards=self.shards)
+        return self.client(client_id)
+
+    def resume(self, client_id: str, *, now: datetime) -> Client:
+        client = self.client(client_id)
+        if client.status is not ClientStatus.PAUSED:
+            raise RosterError(f"client {client_id} is {client.status.value}, not paused: only a pause is resumed "
+                              "(a STOP is undone by the client texting START)")
+        self._clients.set_status(client, ClientStatus.ACTIVE, now=now, shards=self.shards)
+        return self.client(client_id)
+
+    def move(self, client_id: str, *, coach_id: str) -> Client:
+        client = self.client(client_id)
+        self.coach(coach_id)
+        self._clients.save(replace(client, coach_id=coach_id))
+        return self.client(client_id)
+
+    def set_time(self, client_id: str, checkin_time: str, *, now: datetime, timezone: str | None = None) -> Client:
+        client = self.client(client_id)
+        try:
+            checkin = CheckinTime.parse(checkin_time, timezone or client.timezone)
+        except ValueError as exc:
+            raise RosterError(str(exc)) from exc
+        self._clients.save(replace(client, checkin_time=checkin_time, timezone=checkin.timezone))
+        if client.status is ClientStatus.ACTIVE and client.next_probe_at is not None:
+            # The next check-in moves with the time; conditional on the value read, like the scheduler.
+            fresh = self.client(client_id)
+            self._clients.schedule_next_probe(fresh, checkin.next_after(now), shards=self.shards)
+        return self.client(client_id)
+
+    def set_locale(self, client_id: str, locale: str, *, review_all: bool = False) -> Client:
+        client = self.client(client_id)
+        self._check_locale(locale, review_all=review_all)
+        self._clients.save(replace(client, locale=locale, review_all=review_all))
+        return self.client(client_id)
+
+    def _phone(self, raw: str) -> str:
+        if any(ch.isdigit() and not ch.isascii() for ch in raw):
+            # Full-width and other Unicode digits are no phone number a carrier routes (nor can they be hashed).
+            raise RosterError("not an E.164 phone number: use ASCII digits (e.g. +15555550123)")
+        try:
+            e164 = normalize_e164(raw)
+        except ValueError as exc:
+            raise RosterError(f"{exc} (e.g. +15555550123)") from exc
+        if not e164.isascii():
+            # Full-width and other Unicode digits match \d but are no phone number (and cannot be hashed).
+            raise RosterError("not an E.164 phone number: use ASCII digits (e.g. +15555550123)")
+        return e164
+
+    def _check_locale(self, locale: str, *, review_all: bool) -> None:
+        if not _LOCALE.match(locale):
+            raise RosterError(f"locale must look like en-US or es, got {locale!r}")
+        if language_of(locale) not in TRIAGE_LANGUAGES and not review_all:
+            raise RosterError(f"triage cannot read {locale!r} (it reads {', '.join(sorted(TRIAGE_LANGUAGES))}); "
+                              "use --review-all to enrol anyway with every reply marked for a human")
+
+    def _check_country(self, explicit: str | None, e164: str) -> str:
+        if explicit is not None and not _COUNTRY.match(explicit.upper()):
+            raise RosterError(f"country must be an ISO code such as GB, got {explicit!r}")
+        country = explicit.upper() if explicit else country_of(e164)
+        if not self._settings.has_crisis_lines(country):
+            where = f"country {country}" if country else f"the number's country ({e164[:3]}...)"
+            raise RosterError(f"no crisis lines configured for {where}; add them to CrisisResources first")
+        assert country is not None
+        return country
+
+    # --- coaches --------------------------------------------------------------------------------
+
+    def coach(self, coach_id: str) -> Coach:
+        coach = self._coaches.get(coach_id)
+        if coach is None:
+            raise RosterError(f"no coach {coach_id!r}")
+        return coach
+
+    def coaches(self) -> list[Coach]:
+        return sorted(self._coaches.all(), key=lambda c: c.coach_id)
 
     def add_coach(self, coach_id: str, name: str, email: str, *, phone: str | None = None,
                   phone_key: bytes | None = None) -> Coach:
@@ -99,15 +289,41 @@ class Roster:
             raise RosterError("coach e-mail is not an e-mail address")
         key = None
         if phone is not None:
-            if phone_key is None:
-                raise RosterError("a phone needs the phone-hash key")
-            try:
-                key = phone_hash(phone_key, normalize_e164(phone))
-            except ValueError as exc:
-                raise RosterError(str(exc)) from exc
+            key = phone_hash(self._key(phone_key), self._phone(phone))
+            self._claim_phone(key, f"coach:{coach_id}", now=datetime.now(UTC))
+        previous = self._coaches.get(coach_id)
         coach = Coach(coach_id=coach_id, name=name.strip() or coach_id, email=email, phone_hash=key)
         self._coaches.put(coach)
+        if previous is not None and previous.phone_hash and previous.phone_hash != key:
+            self._claims.release(phone_claim_key(previous.phone_hash), f"coach:{coach_id}")  # the old number is free
         return coach
+
+    def onboard_coach(self, coach_id: str, name: str, email: str, *, sign_in: CoachSignIn | None,
+                      phone: str | None = None) -> tuple[Coach, str | None]:
+        """Add a coach and their workspace sign-in; returns the temporary password (shown once) if one was made."""
+        coach = self.add_coach(coach_id, name, email, phone=phone)
+        password = sign_in.create(coach_id=coach.coach_id, email=coach.email) if sign_in is not None else None
+        return coach, password
+
+    def remove_coach(self, coach_id: str, *, now: datetime, sign_in: CoachSignIn | None = None) -> Coach:
+        """Remove a coach who has no clients and no shift now; their sign-in goes too."""
+        coach = self.coach(coach_id)
+        clients = self._clients.of_coach(coach_id)
+        if clients:
+            raise RosterError(f"coach {coach_id} still has {len(clients)} client(s); move them first "
+                              "(moodline client move ID --coach OTHER)")
+        for rota in Rota:
+            shift = self._on_call.shift_at(rota, now)
+            if shift is not None and coach_id in (shift.primary_coach_id, shift.backup_coach_id):
+                raise RosterError(f"coach {coach_id} is on the {rota.value} rota now; change the rota first")
+        self._coaches.delete(coach_id)
+        if coach.phone_hash:
+            self._claims.release(phone_claim_key(coach.phone_hash), f"coach:{coach_id}")
+        if sign_in is not None:
+            sign_in.remove(email=coach.email)
+        return coach
+
+    # --- rota -----------------------------------------------------------------------------------
 
     def set_shift(self, rota: str, *, starts_at: datetime, ends_at: datetime, primary: str,
                   backup: str | None = None) -> Shift:
@@ -118,6 +334,8 @@ class Roster:
             raise RosterError("rota must be 'primary' or 'override'") from None
         if ends_at <= starts_at:
             raise RosterError("a shift must end after it starts")
+        if backup is not None and backup == primary:
+            raise RosterError("the backup must be another coach")
         for coach_id in filter(None, (primary, backup)):
             if self._coaches.get(coach_id) is None:
                 raise RosterError(f"no coach {coach_id!r}")
@@ -125,11 +343,20 @@ class Roster:
         self._on_call.put(shift)
         return shift
 
+    def shifts_at(self, at: datetime) -> dict[Rota, Shift | None]:
+        """The shift of each rota covering ``at`` (an override wins over the primary rota)."""
+        return {rota: self._on_call.shift_at(rota, at) for rota in Rota}
+
+    # --- alerts ---------------------------------------------------------------------------------
+
+    def open_alerts(self) -> list[Alert]:
+        return sorted(self._alerts.unresolved(), key=lambda a: a.opened_at)
+
     def export_client(self, client_id: str) -> dict[str, Any]:
         """Everything Moodline holds about one client, as JSON-ready data (a subject-access request)."""
         client = self._clients.get(client_id)
         if client is None:
-            raise RosterError("no such client")
+            raise RosterError(f"no client {client_id!r}")
         messages = self._messages.between(client_id, _EPOCH, _FAR_FUTURE)
         alerts = self._alerts.of_client(client_id, _EPOCH, _FAR_FUTURE)
         return {
@@ -140,11 +367,13 @@ class Roster:
 
     def erase_client(self, client_id: str) -> dict[str, int]:
         """Delete a client, their messages and their alerts (the right to erasure); returns what was deleted."""
-        if self._clients.get(client_id) is None:
-            raise RosterError("no such client")
+        client = self._clients.get(client_id)
+        if client is None:
+            raise RosterError(f"no client {client_id!r}")
         messages = self._messages.delete_of_client(client_id)
         alerts = self._alerts.delete_of_client(client_id)
         self._clients.delete(client_id)
+        self._claims.release(phone_claim_key(client.phone_hash), f"client:{client_id}")
         return {"messages": messages, "alerts": alerts, "clients": 1}
 
 

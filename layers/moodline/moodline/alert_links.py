@@ -1,18 +1,17 @@
-"""What a coach sees when they open a link from a page: confirm, then acknowledge or resolve."""
+"""What a coach sees when they open a link from a page: confirm, then acknowledge (resolving needs sign-in)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from html import escape
 
-from moodline.links import AlertLink, InvalidLink
+from moodline.alerting import escalation_round
+from moodline.links import AlertLink, InvalidLink, workspace_alert_url
 from moodline.paging import AlertActions, AlertError
-from moodline.vocabulary import Outcome, Via
-
-_OUTCOME_LABELS = {Outcome.TRUE_ALARM: "True alarm: the client needed us", Outcome.FALSE_ALARM: "False alarm",
-                   Outcome.FOLLOW_UP: "Follow-up needed"}
+from moodline.ports import Claims
+from moodline.vocabulary import Via
 
 
 @dataclass(frozen=True)
@@ -37,41 +36,42 @@ def _page(title: str, body: str, status: int = 200) -> tuple[int, str]:
     return status, html
 
 
-def handle_alert_link(request: LinkRequest, *, actions: AlertActions, link_key: Callable[[], bytes],
-                      now: datetime) -> tuple[int, str]:
-    """Verify the signed link; GET shows a confirmation (link previews must not acknowledge), POST acts."""
+def handle_alert_link(request: LinkRequest, *, actions: AlertActions, claims: Claims, link_key: Callable[[], bytes],
+                      now: datetime, public_base_url: str = "") -> tuple[int, str]:
+    """Verify the signed link; GET shows a confirmation (link previews must not acknowledge), POST acts once.
+
+    Only acknowledging works by link. Resolving closes the episode, so it needs a signed-in coach:
+    the old resolve links (and anything else) answer with a pointer to the workspace's alert page.
+    """
+    workspace = workspace_alert_url(public_base_url, request.alert_id) if public_base_url else ""
+    open_it = (f"<p><a href='{escape(workspace)}'>Open the alert in the coach workspace</a> (sign in).</p>"
+               if workspace else "<p>Open the alert in the coach workspace (sign in).</p>")
+    if request.action != "ack":
+        return _page("Sign in to resolve", "<p>Resolving an alert needs you to sign in.</p>" + open_it, 403)
     try:
         link = AlertLink.verify(
             link_key(), action=request.action, alert_id=request.alert_id,
-            coach_id=request.query.get("coach", ""), expires=request.query.get("exp", ""),
-            signature=request.query.get("sig", ""), now=now,
+            coach_id=request.query.get("coach", ""), round=request.query.get("round", ""),
+            expires=request.query.get("exp", ""), signature=request.query.get("sig", ""), now=now,
         )
     except InvalidLink as exc:
-        return _page("Link not valid", f"<p>{escape(str(exc))}.</p>", 403)
-    button = "style='font-size:1.1rem;padding:.6rem 1.2rem'"
-    if request.method == "GET" and link.action == "ack":
-        return _page("Acknowledge this alert?",
-                     f"<p>Alert {escape(link.alert_id)}. Acknowledging stops escalation to others.</p>"
-                     f"<form method='post'><button {button}>Acknowledge</button></form>")
+        return _page("Link not valid", f"<p>{escape(str(exc))}.</p>" + open_it, 403)
+    button = "style='font-size:1.1rem;padding:.6rem 1.2rem;min-height:44px'"
     if request.method == "GET":
-        options = "".join(
-            f"<p><label><input type='radio' name='outcome' value='{o}' required> {escape(label)}</label></p>"
-            for o, label in _OUTCOME_LABELS.items())
-        return _page("Resolve this alert",
-                     f"<form method='post'>{options}<p><label>Note (optional, no client details)<br>"
-                     f"<input name='note' maxlength='200' style='width:100%'></label></p>"
-                     f"<button {button}>Resolve</button></form>")
+        return _page("Acknowledge this alert?",
+                     "<p>Acknowledging tells the team you have it, and stops escalation to others.</p>"
+                     f"<form method='post'><button {button}>Acknowledge</button></form>")
     try:
-        if link.action == "ack":
-            alert = actions.acknowledge(link.alert_id, by=link.coach_id, via=Via.LINK, at=now)
-            return _page("Acknowledged", f"<p>Thank you. Status: {escape(alert.status.value)}. "
-                                         f"Resolve it with <code>moodline alert resolve {escape(alert.alert_id)}"
-                                         "</code> once you have spoken with the client.</p>")
-        outcome = request.form.get("outcome", "")
-        if outcome not in _OUTCOME_LABELS:
-            return _page("Choose an outcome", "<p>Go back and choose one of the outcomes.</p>", 400)
-        alert = actions.resolve(link.alert_id, by=link.coach_id, outcome=outcome, at=now,
-                              note=request.form.get("note", ""))
-        return _page("Resolved", f"<p>Recorded: {escape(_OUTCOME_LABELS[Outcome(outcome)])}.</p>")
+        alert = actions.get(link.alert_id)
+        if link.round != escalation_round(alert):
+            raise AlertError("this link is from an earlier page of this alert; use the latest page")
+        # Single use: the first POST claims the link; a replay (a forwarded page, a second tap) does nothing.
+        if not claims.claim(link.use_key(link_key()), link.coach_id, now=now,
+                            expires_at=datetime.fromtimestamp(link.expires, UTC)):
+            return _page("Link already used", "<p>This link has already been used.</p>" + open_it, 409)
+        alert = actions.acknowledge(link.alert_id, by=link.coach_id, via=Via.LINK, at=now, round=link.round)
     except AlertError as exc:
-        return _page("Not found", f"<p>{escape(str(exc))}.</p>", 404)
+        return _page("Not acknowledged", f"<p>{escape(str(exc))}.</p>" + open_it, 409)
+    return _page("Acknowledged", f"<p>Thank you. Status: {escape(alert.status.value)}. Escalation stopped.</p>"
+                                 "<p>Read what the client said, call or text them, and resolve the alert "
+                                 "once you have spoken with them:</p>" + open_it)

@@ -97,6 +97,17 @@ def raise_alert(*, alert_id: str, client: Client, level: Level, rules: Iterable[
     )
 
 
+def note_client_keyword(alert: Alert, *, keyword: str, reply_key: str, at: datetime) -> Alert | None:
+    """A keyword (STOP, HELP…) texted during the episode: on its replies and its timeline, severity unchanged.
+
+    A resolved episode is final: the coach is told, but it is not reopened.
+    """
+    if alert.status is AlertStatus.RESOLVED or reply_key in alert.replies:
+        return None
+    return replace(alert, replies=(*alert.replies, reply_key),
+                   timeline=(*alert.timeline, entry(at, AlertEvent.APPENDED, f"client texted {keyword.upper()}")))
+
+
 @dataclass(frozen=True)
 class ReplyAdded:
     """What one risky reply did to the open episode, and the page step it calls for."""
@@ -150,15 +161,19 @@ def add_reply(alert: Alert, *, reply_key: str, level: Level, rules: Iterable[str
 
 
 def record_page(alert: Alert, *, step: str, target: str, source: str, at: datetime,
-                why: TimelineEntry | None = None) -> Alert | None:
+                why: TimelineEntry | None = None, coaches: Iterable[str] = ()) -> Alert | None:
     """Put a page on the timeline (after it went out); None if this step is already recorded.
+
+    ``coaches`` are the coaches it reached (a team page goes to each coach): they may acknowledge
+    by code from then on.
 
     A page that went out while a coach resolved the alert stays in the log, not on the timeline:
     resolve is final for the episode.
     """
     if step in alert.paged_steps or not target or alert.status is AlertStatus.RESOLVED:
         return None
-    return replace(alert, paged_to=target, paged_steps=(*alert.paged_steps, step),
+    reached = tuple(dict.fromkeys((*alert.paged_coaches, *(coaches or (target,)))))
+    return replace(alert, paged_to=target, paged_steps=(*alert.paged_steps, step), paged_coaches=reached,
                    timeline=(*alert.timeline, *([why] if why else []),
                              entry(at, AlertEvent.PAGED, f"{target} ({source}), step {step}")))
 
@@ -166,6 +181,17 @@ def record_page(alert: Alert, *, step: str, target: str, source: str, at: dateti
 def escalation_round(alert: Alert) -> int:
     """A re-triggered alert starts its escalation again: the page step names the round."""
     return len(alert.retriggers)
+
+
+def may_acknowledge_by_code(alert: Alert, coach_id: str) -> bool:
+    """Whether ``coach_id`` was paged for this alert (first page, escalation steps or the team)."""
+    return coach_id in alert.paged_coaches or TEAM in alert.paged_coaches
+
+
+def waiting_since(alert: Alert) -> datetime:
+    """When the current wait for an acknowledgement began: the episode's opening or its last re-trigger."""
+    starts = [e.at for e in alert.timeline if e.event in {AlertEvent.RAISED, AlertEvent.RETRIGGERED}]
+    return from_iso(max(starts, default=alert.opened_at))
 
 
 def advance_escalation(alert: Alert, *, step: int, now: datetime, policy: EscalationPolicy) -> Alert | None:
@@ -184,8 +210,14 @@ def stop_escalating(alert: Alert) -> Alert | None:
 # --- acknowledgement and resolution -------------------------------------------------------------
 
 
-def acknowledge(alert: Alert, *, by: str, via: Via, at: datetime) -> Alert | None:
-    """Escalation stops; the alert stays open until resolved. None if not waiting for one."""
+def acknowledge(alert: Alert, *, by: str, via: Via, at: datetime, round: int | None = None) -> Alert | None:
+    """Escalation stops; the alert stays open until resolved. None if not waiting for one.
+
+    ``round`` is the page round a link was signed for: a link from an earlier round is refused
+    (raises :class:`AlertError`) rather than acknowledging a later re-trigger.
+    """
+    if round is not None and round != escalation_round(alert):
+        raise AlertError("this link is from an earlier page of this alert; use the latest page")
     if alert.status is not AlertStatus.OPEN:
         return None
     return replace(alert, status=AlertStatus.ACKNOWLEDGED, acknowledged_by=by, acknowledged_at=to_iso(at),

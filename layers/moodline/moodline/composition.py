@@ -24,23 +24,27 @@ if TYPE_CHECKING:
     from moodline.domain import Message
     from moodline.inbound import DeliveryStatuses, InboundSmsService
     from moodline.inbound_buffer import InboundDrain, InboundWebhook
-    from moodline.paging import AlertActions, AlertDesk
+    from moodline.paging import AlertActions, AlertDesk, PagerCheck
     from moodline.ports import (
         Alerts,
         AuditLog,
+        Claims,
         Clients,
         Coaches,
         CoachSends,
+        DeadLetters,
         Mailer,
         Messages,
         OnCall,
         OncePerKey,
         Pager,
+        PagerSubscriptions,
         Queue,
         Reviews,
         SmsSender,
     )
     from moodline.probes import ProbeScheduler, ProbeSender
+    from moodline.redrive import ScoringRedrive
     from moodline.review_nudges import ReviewNudges
     from moodline.scoring import ReplyScorer
     from moodline.triage.model import Assessment, SemanticJudge
@@ -48,9 +52,11 @@ if TYPE_CHECKING:
 
 # What Services.use() may replace; every use case is rebuilt on the replacement.
 ADAPTERS = ("clients", "messages", "alerts", "on_call", "coaches", "once", "sms", "pager", "mailer",
-            "probe_queue", "assess", "semantic", "clock", "reviews", "audit", "coach_sends", "inbound_buffer")
+            "probe_queue", "assess", "semantic", "clock", "reviews", "audit", "coach_sends", "inbound_buffer",
+            "claims", "pager_subscriptions", "scoring_dead_letters")
 USE_CASES = ("scoring_assess", "desk", "actions", "scorer", "inbound", "delivery_statuses", "probe_scheduler",
-             "probe_sender", "weekly", "review_nudges", "inbound_webhook", "inbound_drain")
+             "probe_sender", "weekly", "review_nudges", "inbound_webhook", "inbound_drain", "pager_check",
+             "scoring_redrive")
 
 
 def load_settings(*require: str) -> Settings:
@@ -116,8 +122,9 @@ class Services:
 
         return message_from_stream_image(new_image)
 
-    def crisis_text(self, locale: str) -> str:
-        return self.settings.crisis_text(locale)
+    def crisis_text(self, locale: str, country: str | None = None) -> str:
+        """The crisis SMS: the country's lines (US when unknown), in the person's language."""
+        return self.settings.crisis_text(locale, country)
 
     def prime_triage(self) -> None:
         """Compile the triage rules (the webhook's ``assess``): before SnapStart's snapshot."""
@@ -210,6 +217,28 @@ class Services:
         return DynamoCoachSends()
 
     @cached_property
+    def claims(self) -> Claims:
+        from moodline.adapters.dynamodb import DynamoClaims
+        from moodline.settings import CLAIMS_TABLE, SettingsError
+
+        if not self.settings.claims_table:  # ACK codes, links and phone roles cannot be checked without it
+            raise SettingsError(f"{CLAIMS_TABLE} is not set (the stack's CliEnvironment output has it)")
+        self.dynamodb  # noqa: B018
+        return DynamoClaims()
+
+    @cached_property
+    def pager_subscriptions(self) -> PagerSubscriptions:
+        from moodline.adapters.sns import SnsPagerSubscriptions
+
+        return SnsPagerSubscriptions(self.settings.alerts_topic_arn, lambda: self.aws.client("sns"))
+
+    @cached_property
+    def scoring_dead_letters(self) -> DeadLetters:
+        from moodline.adapters.sqs import SqsDeadLetters
+
+        return SqsDeadLetters(self.settings.scoring_dlq_url, sqs=lambda: self.aws.client("sqs"))
+
+    @cached_property
     def once(self) -> OncePerKey:
         from moodline.adapters.idempotency import PowertoolsOnce
 
@@ -300,14 +329,27 @@ class Services:
         from moodline.paging import AlertDesk
 
         return AlertDesk(alerts=self.alerts, clients=self.clients, on_call=self.on_call, pager=self.pager,
-                         once=self.once, policy=self.policy, public_base_url=self.settings.public_base_url,
+                         once=self.once, claims=self.claims, coaches=self.coaches, policy=self.policy,
+                         public_base_url=self.settings.public_base_url,
                          link_key=self.link_key if self.settings.app_secret_id else None)
 
     @cached_property
     def actions(self) -> AlertActions:
         from moodline.paging import AlertActions
 
-        return AlertActions(self.alerts)
+        return AlertActions(self.alerts, self.claims)
+
+    @cached_property
+    def scoring_redrive(self) -> ScoringRedrive:
+        from moodline.redrive import ScoringRedrive
+
+        return ScoringRedrive(self.scoring_dead_letters, self.scorer.rescore_unscored)
+
+    @cached_property
+    def pager_check(self) -> PagerCheck:
+        from moodline.paging import PagerCheck
+
+        return PagerCheck(self.coaches, self.pager_subscriptions)
 
     @cached_property
     def scorer(self) -> ReplyScorer:
@@ -370,7 +412,8 @@ class Services:
 
         return ProbeSender(clients=self.clients, messages=self.messages, sms=self.sms,
                            retention_days=self.settings.retention_days, shards=self.settings.due_shards,
-                           clock=lambda: self.clock())  # noqa: PLW0108 - read at each call: use(clock=) swaps it
+                           clock=lambda: self.clock(),  # noqa: PLW0108 - read at each call: use(clock=) swaps it
+                           practice_name=self.settings.practice_name)
 
     @cached_property
     def weekly(self) -> WeeklySummaries:

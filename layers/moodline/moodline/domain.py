@@ -13,6 +13,7 @@ import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from moodline.crisis_lines import country_of
 from moodline.schedule import CheckinTime, from_iso, to_iso
 from moodline.triage.model import Level
 from moodline.vocabulary import (
@@ -47,6 +48,15 @@ class Client:
     next_probe_at: str | None = None
     last_probe_date: str | None = None
     open_alert_id: str | None = None
+    # Consent (double opt-in): how it was given. By SMS: the YES's MessageSid and text; on file:
+    # ops' note of who took it and how. The welcome asking for it is sent at most twice.
+    consent_sid: str | None = None
+    consent_text: str | None = None
+    consent_note: str | None = None
+    welcomes_sent: int = 0
+    welcomed_at: str | None = None
+    country: str | None = None  # ISO 3166 alpha-2, for crisis lines; None: from the E.164 number
+    review_all: bool = False  # a language triage cannot read: every reply goes to a human
 
     @property
     def checkin(self) -> CheckinTime:
@@ -56,6 +66,16 @@ class Client:
     def probing(self) -> bool:
         """Whether this client should receive check-ins: active and consenting."""
         return self.status == ClientStatus.ACTIVE and self.consented_at is not None
+
+
+def country_for(client: Client) -> str | None:
+    """The client's country for crisis lines: the explicit field, else the E.164 number's."""
+    return client.country or country_of(client.phone_e164)
+
+
+def in_due_index(status: ClientStatus, consented_at: str | None) -> bool:
+    """Whether a client in ``status`` belongs in the due index: probing, or waiting for the YES to a welcome."""
+    return (status is ClientStatus.ACTIVE and consented_at is not None) or status is ClientStatus.PENDING_CONSENT
 
 
 def message_key(at: datetime, sid: str) -> str:
@@ -118,6 +138,7 @@ class Alert:
     timeline: tuple[TimelineEntry, ...] = ()
     paged_to: str | None = None
     paged_steps: tuple[str, ...] = ()
+    paged_coaches: tuple[str, ...] = ()  # every coach a page went to ("team": no per-coach page): may ACK
     retriggers: tuple[str, ...] = ()
     escalate_at: str | None = None  # set while waiting for an acknowledgement
     escalation_step: int = 0

@@ -4,24 +4,38 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
-from datetime import datetime
+from dataclasses import asdict, dataclass, replace
+from datetime import datetime, timedelta
 from typing import Any, assert_never
 
 from moodline.alerting import AlertError
-from moodline.domain import Client, Coach, DeliveryReport, InboundAnswer, InboundSms, Message, Page, message_key
+from moodline.crisis_lines import country_of
+from moodline.domain import (
+    Client,
+    Coach,
+    DeliveryReport,
+    InboundAnswer,
+    InboundSms,
+    Message,
+    Page,
+    country_for,
+    message_key,
+)
 from moodline.observability import logger, metrics
 from moodline.paging import AlertActions
 from moodline.phones import InvalidPhoneNumber, normalize_e164, phone_hash
 from moodline.ports import Clients, Coaches, Messages, OncePerKey, Pager
 from moodline.schedule import from_iso, local_date_in, to_iso
-from moodline.texts import keyword_of, text_for
+from moodline.texts import is_yes, keyword_of, text_for
 from moodline.triage.model import Assessment, Level
 from moodline.vocabulary import TEAM, ClientStatus, Direction, InboundOutcome, Keyword, MessageKind
 
 INBOUND_KEY_SECONDS = 24 * 3600  # providers retry within minutes; a day is ample
+# A keyword texted this soon after a high or crisis reply may be distress, not admin: the coach hears of it.
+KEYWORD_WATCH = timedelta(hours=72)
 
 AssessText = Callable[[str, Sequence[float | None]], Assessment]
+CrisisText = Callable[[str, str | None], str]  # (locale, country) -> the crisis SMS
 
 
 @dataclass(frozen=True)
@@ -41,7 +55,7 @@ class InboundSmsService:
 
     def __init__(self, *, clients: Clients, messages: Messages, coaches: Coaches, actions: AlertActions,
                  once: OncePerKey, assess: AssessText, phone_key: Callable[[], bytes],
-                 crisis_text: Callable[[str], str], retention_days: int, shards: int,
+                 crisis_text: CrisisText, retention_days: int, shards: int,
                  pager: Pager | None = None) -> None:
         self._clients = clients
         self._messages = messages
@@ -78,16 +92,23 @@ class InboundSmsService:
             return asdict(self._stranger(inbound))
 
         keyword = keyword_of(inbound.body)
-        result = self._answer(client, inbound.body, keyword, received_at)
+        if keyword is Keyword.START and is_yes(inbound.body) and client.status is ClientStatus.ACTIVE:
+            keyword = None  # "yes" from someone already checking in answers the check-in: a reply
+        if keyword is Keyword.START and client.consented_at is None:
+            result = self._consent(client, inbound, received_at)
+        else:
+            result = self._answer(client, inbound.body, keyword, received_at)
+        key = message_key(received_at, inbound.message_sid)
+        # Keywords are kept as sent (not only answered): "HELP" during a crisis is read by a coach.
         self._messages.record(
             Message(
                 client_id=client.client_id,
-                at=message_key(received_at, inbound.message_sid),
+                at=key,
                 sid=inbound.message_sid,
                 direction=Direction.INBOUND,
                 kind=MessageKind.KEYWORD if keyword else MessageKind.REPLY,
                 local_date=local_date_in(client.timezone, received_at).isoformat(),
-                body=keyword.upper() if keyword else inbound.body,
+                body=inbound.body,
                 reply_sent=result.outcome.value,
             ),
             retention_days=self._retention_days,
@@ -95,14 +116,68 @@ class InboundSmsService:
         metrics.add_metric(name="InboundStored", unit="Count", value=1)
         logger.info("inbound stored", client_id=client.client_id, message_sid=inbound.message_sid,
                     kind=MessageKind.KEYWORD.value if keyword else MessageKind.REPLY.value)
+        if keyword is not None:
+            self._keyword_in_an_episode(client, keyword, key, inbound.message_sid, received_at)
         return asdict(result)
+
+    def _consent(self, client: Client, inbound: InboundSms, at: datetime) -> InboundResult:
+        """YES (or START) from a client who has not consented yet: consent by SMS, recorded, and check-ins start."""
+        consented = replace(client, consented_at=to_iso(at), consent_sid=inbound.message_sid,
+                            consent_text=inbound.body.strip()[:160])
+        self._clients.save(consented)
+        self._clients.set_status(consented, ClientStatus.ACTIVE, now=at, shards=self._shards)
+        fresh = self._clients.get(client.client_id)
+        if fresh is not None and fresh.next_probe_at and client.welcomed_at:
+            # A probe is sent once per client and local date, and today's key went to the welcome:
+            # a first check-in later the same day would be dropped as a duplicate. Tomorrow's it is.
+            first, checkin = from_iso(fresh.next_probe_at), fresh.checkin
+            if checkin.local_date_of(first) == checkin.local_date_of(from_iso(client.welcomed_at)):
+                self._clients.schedule_next_probe(fresh, checkin.next_after(first), shards=self._shards)
+        metrics.add_metric(name="ConsentGiven", unit="Count", value=1)
+        logger.info("consent given by SMS", client_id=client.client_id, message_sid=inbound.message_sid)
+        return InboundResult(InboundOutcome.CONSENT, text_for("consented", client.locale))
+
+    def _keyword_in_an_episode(self, client: Client, keyword: Keyword, reply_key: str, sid: str,
+                               at: datetime) -> None:
+        """A keyword during an open alert, or within 72 h of a high or crisis reply: on the alert, and to the coach.
+
+        "HELP" or "STOP" from someone in crisis may be the last thing they say; carriers still get
+        their answer, and a human hears about it. A failure here never loses the stored message.
+        """
+        try:
+            alert_id = client.open_alert_id
+            if alert_id is None:
+                recent = self._messages.between(client.client_id, at - KEYWORD_WATCH, at)
+                risky = [m for m in recent if m.level is not None and m.level.pages and m.alert_id]
+                if not risky:
+                    return
+                alert_id = risky[-1].alert_id
+            assert alert_id is not None
+            alert = self._actions.note_client_keyword(alert_id, keyword=keyword.value, reply_key=reply_key, at=at)
+            level = alert.level.value if alert is not None else Level.HIGH.value
+            coach_id = (alert.acknowledged_by if alert is not None and alert.acknowledged_by else client.coach_id)
+            if self._pager is not None:
+                self._pager.publish(Page(
+                    alert_id=alert_id, step=f"keyword-{sid}", coach_id=coach_id, severity=level,
+                    subject=f"Moodline: {client.display_name} texted {keyword.value.upper()} during an alert",
+                    body=f"{client.display_name} texted {keyword.value.upper()} (alert {alert_id}, {level}). "
+                         + ("Check-ins have stopped: reach out by phone. " if keyword is Keyword.STOP else "")
+                         + "It is on the alert's timeline.",
+                ))
+                metrics.add_metric(name="PagesPublished", unit="Count", value=1)
+            metrics.add_metric(name="KeywordDuringAlert", unit="Count", value=1)
+        except Exception:
+            logger.exception("keyword during an alert not passed on", client_id=client.client_id, message_sid=sid)
+            metrics.add_metric(name="KeywordNoticeFailed", unit="Count", value=1)
 
     def _stranger(self, inbound: InboundSms) -> InboundResult:
         """Nothing is stored for a number that is not enrolled; crisis language still reaches a human."""
         metrics.add_metric(name="InboundUnknownSender", unit="Count", value=1)
         logger.info("inbound from an unknown number", message_sid=inbound.message_sid)
+        country = country_of(inbound.from_number)
         if self._assess(inbound.body, ()).level is not Level.CRISIS:
-            return InboundResult(InboundOutcome.UNKNOWN_SENDER, text_for("unknown", "en-US"))
+            return InboundResult(InboundOutcome.UNKNOWN_SENDER,
+                                 f"{text_for('unknown', 'en-US')} {self._crisis_text('en-US', country)}")
         if self._pager is not None:
             # The page names only the provider's SID: a coach finds the number in its console.
             self._pager.publish(Page(
@@ -112,7 +187,7 @@ class InboundSmsService:
                      f"{inbound.message_sid}: look it up in the Twilio console and reach out. Nothing was stored.",
             ))
             metrics.add_metric(name="PagesPublished", unit="Count", value=1)
-        return InboundResult(InboundOutcome.UNKNOWN_SENDER_CRISIS, self._crisis_text("en-US"))
+        return InboundResult(InboundOutcome.UNKNOWN_SENDER_CRISIS, self._crisis_text("en-US", country))
 
     def _sender_key(self, from_number: str) -> str | None:
         try:
@@ -127,13 +202,15 @@ class InboundSmsService:
         match keyword:
             case Keyword.STOP:
                 self._clients.set_status(client, ClientStatus.STOPPED, now=now, shards=self._shards)
+                metrics.add_metric(name="OptOuts", unit="Count", value=1)
                 return InboundResult(InboundOutcome.STOP, None)  # the carrier sends the opt-out confirmation
             case Keyword.START:
                 if client.status in {ClientStatus.STOPPED, ClientStatus.UNREACHABLE}:
                     self._clients.set_status(client, ClientStatus.ACTIVE, now=now, shards=self._shards)
                 return InboundResult(InboundOutcome.START, text_for("started", client.locale))
             case Keyword.HELP:
-                return InboundResult(InboundOutcome.HELP, text_for("help", client.locale))
+                crisis = self._crisis_text(client.locale, country_for(client))
+                return InboundResult(InboundOutcome.HELP, f"{text_for('help', client.locale)} {crisis}")
             case None:
                 return self._reply(client, body)
             case _:
@@ -144,26 +221,26 @@ class InboundSmsService:
         # Scoring (on the table's stream) does the paging, and re-sends this text if it was missing.
         assessment = self._assess(body, ())
         if assessment.level is Level.CRISIS:
-            return InboundResult(InboundOutcome.CRISIS, self._crisis_text(client.locale))
+            return InboundResult(InboundOutcome.CRISIS, self._crisis_text(client.locale, country_for(client)))
         key = "thanks" if assessment.mood is not None else "thanks_no_mood"
         return InboundResult(InboundOutcome.ACK, text_for(key, client.locale, name=client.display_name))
 
     def _coach_command(self, coach: Coach, body: str, at: datetime) -> InboundResult:
-        """A coach texting the Moodline number: ``ACK 123456`` acknowledges the alert whose page had that code."""
+        """A coach texting the Moodline number: ``ACK 12345678`` acknowledges the alert whose page had that code."""
         match = _ACK.match(body)
         if match is None:
             return InboundResult(InboundOutcome.COACH,
-                                 "Moodline: to acknowledge a page, text ACK and its 6-digit code.")
+                                 "Moodline: to acknowledge a page, text ACK and its 8-digit code.")
         try:
             alert = self._actions.acknowledge_by_code(match[1], by=coach.coach_id, at=at)
-        except AlertError:
-            return InboundResult(InboundOutcome.COACH, f"Moodline: no open alert has code {match[1]}. Check the page.")
+        except AlertError as exc:  # a wrong code, a code not paged to this coach, or a locked-out phone
+            return InboundResult(InboundOutcome.COACH, f"Moodline: {exc}. Check the page.")
         return InboundResult(InboundOutcome.COACH_ACK,
                              f"Moodline: acknowledged {alert.level.value} alert {alert.alert_id}. "
                              "Escalation stopped. Resolve it when you have spoken with the client.")
 
 
-_ACK = re.compile(r"^\s*ack\s*#?\s*(\d{6})\s*[.!]?\s*$", re.IGNORECASE)
+_ACK = re.compile(r"^\s*ack\s*#?\s*(\d{8})\s*[.!]?\s*$", re.IGNORECASE)
 
 
 class DeliveryStatuses:
@@ -190,5 +267,7 @@ class DeliveryStatuses:
             client = self._clients.get(message.client_id) if status is not None else None
             if client is not None and status is not None:
                 self._clients.set_status(client, status, now=now, shards=self._shards)
+                if status is ClientStatus.STOPPED and client.status is not ClientStatus.STOPPED:
+                    metrics.add_metric(name="OptOuts", unit="Count", value=1)
                 return f"client_{status.value}"
         return "updated"

@@ -1,4 +1,11 @@
-"""Signed, expiring links in pages: acknowledge or resolve an alert without logging in."""
+"""Signed, expiring, single-use links in pages: acknowledge an alert in one tap, without signing in.
+
+A link names the alert, the coach it was sent to and the page *round* (how many times the episode
+was re-triggered when the page went out): a link from the first page cannot acknowledge a later
+re-trigger, and a team page carries one link per coach, so the acknowledger is that coach. Crisis
+links live an hour; each page is a fresh link anyway (escalation pages again every few minutes).
+Resolving needs a signed-in coach: pages link to the workspace for that, never to a signed resolve.
+"""
 
 from __future__ import annotations
 
@@ -10,42 +17,61 @@ from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
 LINK_LIFETIME = timedelta(hours=24)
+CRISIS_LINK_LIFETIME = timedelta(hours=1)
 
 
 class InvalidLink(ValueError):
-    """A link whose signature does not match, or that has expired."""
+    """A link whose signature does not match, that has expired, or that was already used."""
+
+
+def link_lifetime(severity: str) -> timedelta:
+    """How long a page's link acts: an hour for a crisis (a forwarded page must not act for a day)."""
+    return CRISIS_LINK_LIFETIME if severity == "crisis" else LINK_LIFETIME
+
+
+def workspace_alert_url(base_url: str, alert_id: str) -> str:
+    """The alert's page in the coach workspace (sign-in required): where resolving happens."""
+    return f"{base_url}/coach/alerts/{alert_id}"
 
 
 @dataclass(frozen=True)
 class AlertLink:
-    """What a signed link authorises: ``action`` on ``alert_id`` by ``coach_id`` until ``expires`` (epoch s)."""
+    """What a signed link authorises: ``action`` on ``alert_id`` by ``coach_id`` for page round ``round``
+    until ``expires`` (epoch s)."""
 
     action: str
     alert_id: str
     coach_id: str
+    round: int
     expires: int
 
     def _signature(self, key: bytes) -> str:
-        message = f"{self.action}|{self.alert_id}|{self.coach_id}|{self.expires}".encode()
+        message = f"v2|{self.action}|{self.alert_id}|{self.coach_id}|{self.round}|{self.expires}".encode()
         digest = hmac.new(key, message, hashlib.sha256).digest()
         return base64.urlsafe_b64encode(digest[:18]).decode()
 
+    def use_key(self, key: bytes) -> str:
+        """The key a use of this link is recorded under (single use): its signature, never guessable."""
+        return f"link#{self._signature(key)}"
+
     def url(self, base_url: str, key: bytes) -> str:
-        """The full link, e.g. ``https://…/Prod/alerts/al_…/ack?coach=c1&exp=…&sig=…``."""
-        query = urlencode({"coach": self.coach_id, "exp": self.expires, "sig": self._signature(key)})
+        """The full link, e.g. ``https://…/Prod/alerts/al_…/ack?coach=c1&round=0&exp=…&sig=…``."""
+        query = urlencode({"coach": self.coach_id, "round": self.round, "exp": self.expires,
+                           "sig": self._signature(key)})
         return f"{base_url}/alerts/{self.alert_id}/{self.action}?{query}"
 
     @classmethod
-    def for_page(cls, action: str, alert_id: str, coach_id: str, now: datetime) -> AlertLink:
-        return cls(action, alert_id, coach_id, int((now + LINK_LIFETIME).timestamp()))
+    def for_page(cls, action: str, alert_id: str, coach_id: str, now: datetime, *, round: int = 0,
+                 lifetime: timedelta = LINK_LIFETIME) -> AlertLink:
+        return cls(action, alert_id, coach_id, round, int((now + lifetime).timestamp()))
 
     @classmethod
-    def verify(cls, key: bytes, *, action: str, alert_id: str, coach_id: str, expires: str, signature: str,
-               now: datetime) -> AlertLink:
+    def verify(cls, key: bytes, *, action: str, alert_id: str, coach_id: str, round: str, expires: str,
+               signature: str, now: datetime) -> AlertLink:
         """The link, if its signature is ours and it has not expired; else :class:`InvalidLink`."""
-        if not expires.isdigit():
+        if not expires.isdigit() or not round.isdigit() or len(round) > 6:
             raise InvalidLink("malformed link")
-        link = cls(action, alert_id, coach_id, int(expires))
+        link = cls(action, alert_id, coach_id, int(round), int(expires))
         if not hmac.compare_digest(link._signature(key), signature):
             raise InvalidLink("this link is not valid")
         if now.timestamp() > link.expires:

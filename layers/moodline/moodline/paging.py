@@ -12,33 +12,54 @@ apply them, pages, and has the repository persist what they return.
 
 from __future__ import annotations
 
-import hmac
 import secrets
 from collections.abc import Callable
 from dataclasses import asdict
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from moodline import alerting
 from moodline.alerting import AlertError, EscalationPolicy, OnCall
 from moodline.domain import Alert, Client, Page, TimelineEntry, new_id
-from moodline.links import AlertLink
+from moodline.links import AlertLink, link_lifetime, workspace_alert_url
 from moodline.observability import logger, metrics
-from moodline.ports import Alerts, Clients, OncePerKey, Pager
+from moodline.ports import Alerts, Claims, Clients, Coaches, OncePerKey, Pager, PagerSubscriptions
 from moodline.ports import OnCall as OnCallRepository
-from moodline.triage.model import Assessment
-from moodline.vocabulary import AlertEvent, AlertStatus, Via
+from moodline.triage.model import Assessment, Level
+from moodline.vocabulary import TEAM, AlertEvent, AlertStatus, Via
 
 PAGE_KEY_SECONDS = 7 * 24 * 3600
 
-__all__ = ["AlertActions", "AlertDesk", "AlertError", "EscalationPolicy", "OnCall"]
+# ACK codes are 8 digits. Only a coach's phone can try one; a phone is locked out after 5 wrong
+# codes in 15 minutes, and a code acknowledges only for a coach the alert was paged to. 8 digits
+# keep a guess at 1 in 10^8 per pending code (about 1 in 20,000 per phone-day at the lockout rate
+# with ten alerts pending, where 6 digits gave 1 in 200) and still read and type as one number.
+ACK_CODE_DIGITS = 8
+ACK_CODE_LIFETIME = timedelta(days=30)  # a backstop: resolve releases the code
+BAD_ACK_LIMIT = 5
+BAD_ACK_WINDOW = timedelta(minutes=15)
+CRISIS_UNACKNOWLEDGED_AFTER = timedelta(minutes=15)
+
+SEVERITY_WORDS = {
+    Level.CRISIS: "CRISIS - may be in danger now",
+    Level.HIGH: "HIGH - very low mood or distress",
+    Level.MODERATE: "moderate - low mood",
+    Level.LOW: "low",
+}
+
+__all__ = ["AckLockedOut", "AlertActions", "AlertDesk", "AlertError", "EscalationPolicy", "OnCall", "PagerCheck"]
 
 
-def _unused_ack_code(taken: dict[str, str]) -> str:
-    """Six digits no other waiting alert uses, so ``ACK <code>`` always names exactly one alert."""
-    while (code := f"{secrets.randbelow(10**6):06d}") in taken:
-        pass
-    return code
+class AckLockedOut(AlertError):
+    """Too many wrong ACK codes from one phone: it may not try again for a while."""
+
+
+def ack_code_key(code: str) -> str:
+    return f"ack#{code}"
+
+
+def _new_ack_code() -> str:
+    return f"{secrets.randbelow(10**ACK_CODE_DIGITS):0{ACK_CODE_DIGITS}d}"
 
 
 class AlertDesk:
@@ -56,12 +77,16 @@ class AlertDesk:
         on_call: OnCallRepository,
         pager: Pager,
         once: OncePerKey,
+        claims: Claims,
+        coaches: Coaches,
         policy: EscalationPolicy | None = None,
         public_base_url: str = "",
         link_key: Callable[[], bytes] | None = None,
     ) -> None:
         self._alerts = alerts
         self._clients = clients
+        self._claims = claims
+        self._coaches = coaches
         self._on_call = on_call
         self._pager = pager
         self._public_base_url = public_base_url
@@ -71,7 +96,8 @@ class AlertDesk:
             self._publish_once,
             key_prefix="page",
             data_keyword="page",
-            key_jmespath="[alert_id, step]",
+            # One page per step and coach: a team step is one page per coach, each signed for them.
+            key_jmespath="[alert_id, step, coach_id]",
             expires_after_seconds=PAGE_KEY_SECONDS,
         )
 
@@ -91,14 +117,15 @@ class AlertDesk:
         rules = [reason.rule for reason in assessment.reasons]
         current = self._alerts.get(client.open_alert_id) if client.open_alert_id else None
         if current is None or current.status is AlertStatus.RESOLVED:
+            alert_id = new_id("al", at)
             alert = alerting.raise_alert(
-                alert_id=new_id("al", at), client=client, level=assessment.level, rules=rules,
-                reply_key=reply_key, ack_code=_unused_ack_code(self._alerts.pending_ack_codes()),
-                at=at, policy=self.policy,
+                alert_id=alert_id, client=client, level=assessment.level, rules=rules,
+                reply_key=reply_key, ack_code=self._claim_ack_code(alert_id, at), at=at, policy=self.policy,
             )
             if self._alerts.open_episode(alert, replacing=client.open_alert_id):
                 metrics.add_metric(name=f"Alerts{alert.level.value.title()}", unit="Count", value=1)
                 return alert, AlertEvent.RAISED, alert.level.value
+            self._claims.release(ack_code_key(alert.ack_code), alert.alert_id)
             # Another delivery opened the episode first: add to that one instead.
             refreshed = self._clients.get(client.client_id)
             current = self._alerts.get(refreshed.open_alert_id) if refreshed and refreshed.open_alert_id else None
@@ -118,6 +145,14 @@ class AlertDesk:
         result = added[-1]
         return saved, result.event, result.step
 
+    def _claim_ack_code(self, alert_id: str, at: datetime) -> str:
+        """A code no other alert holds, claimed by a conditional write: ``ACK <code>`` names one alert."""
+        for _ in range(20):
+            code = _new_ack_code()
+            if self._claims.claim(ack_code_key(code), alert_id, now=at, expires_at=at + ACK_CODE_LIFETIME):
+                return code
+        raise RuntimeError("no free ACK code after 20 draws; retry")
+
     # --- paging -----------------------------------------------------------------------------
 
     def page(self, alert: Alert, client: Client, at: datetime, *, step: str,
@@ -131,36 +166,36 @@ class AlertDesk:
             return None
         on_call = self.on_call_at(at)
         target = coach_id or on_call.primary
-        page = Page(
-            alert_id=alert.alert_id,
-            step=step,
-            coach_id=target,
-            severity=alert.level.value,
-            subject=f"Moodline {alert.level.value.upper()} alert: {client.display_name}"
-            + (" (escalated)" if step.startswith("escalation") else ""),
-            body=self._page_body(alert, client, target, at),
-        )
-        self._publish(page=asdict(page))
+        # The team is paged one coach at a time, so each page's link is signed for its reader.
+        recipients = [c.coach_id for c in self._coaches.all()] if target == TEAM else [target]
+        recipients = recipients or [TEAM]  # no coach on file: one page the whole topic receives
+        subject = f"Moodline {alert.level.value.upper()} alert: {client.display_name}" + (
+            " (escalated)" if step.startswith("escalation") else "")
+        for recipient in recipients:
+            page = Page(alert_id=alert.alert_id, step=step, coach_id=recipient, severity=alert.level.value,
+                        subject=subject, body=self.page_body(alert, client, recipient, at))
+            self._publish(page=asdict(page))
         source = on_call.source if coach_id is None else "escalation"
         self._alerts.update(alert.alert_id, lambda fresh: alerting.record_page(
-            fresh, step=step, target=target, source=source, at=at, why=why))
-        logger.info("alert paged", alert_id=alert.alert_id, coach_id=target, step=step)
+            fresh, step=step, target=target, source=source, at=at, why=why, coaches=recipients))
+        logger.info("alert paged", alert_id=alert.alert_id, coach_id=target, step=step, pages=len(recipients))
         return target
 
-    def _page_body(self, alert: Alert, client: Client, coach_id: str, at: datetime) -> str:
-        # The page names the client and the rules that fired, never the message text or phone
-        # number: pages travel over SMS and e-mail. The coach reads the reply with the CLI.
-        lines = [
-            f"{alert.level.value.upper()}: {client.display_name} (client {client.client_id}) needs a human.",
-            f"Why: {', '.join(alert.reasons)}.",
-            f"Acknowledge: text ACK {alert.ack_code}",
-        ]
-        if self._public_base_url and self._link_key is not None:
-            key = self._link_key()
-            ack = AlertLink.for_page("ack", alert.alert_id, coach_id, at).url(self._public_base_url, key)
-            resolve = AlertLink.for_page("resolve", alert.alert_id, coach_id, at).url(self._public_base_url, key)
-            lines += [f"or open {ack}", f"Resolve (after speaking with the client): {resolve}"]
-        lines += [f"Details: moodline alert show {alert.alert_id}", f"Their own coach is {client.coach_id}."]
+    def page_body(self, alert: Alert, client: Client, coach_id: str, at: datetime) -> str:
+        """What a page says: short, and safe on a lock screen or a forwarded e-mail.
+
+        The client's name, the severity in words, the ACK code, the one-tap link and the workspace
+        link. Never the message text, a phone number or rule ids: pages travel over SMS and e-mail,
+        and the workspace shows the rest after sign-in.
+        """
+        lines = [f"{SEVERITY_WORDS.get(alert.level, alert.level.value)}: {client.display_name} needs a human.",
+                 f"Acknowledge: text ACK {alert.ack_code}"]
+        if self._public_base_url and self._link_key is not None and coach_id != TEAM:
+            link = AlertLink.for_page("ack", alert.alert_id, coach_id, at, round=alerting.escalation_round(alert),
+                                      lifetime=link_lifetime(alert.level.value))
+            lines.append(f"or tap {link.url(self._public_base_url, self._link_key())}")
+        if self._public_base_url:
+            lines.append(f"Open (sign in): {workspace_alert_url(self._public_base_url, alert.alert_id)}")
         return "\n".join(lines)
 
     def _publish_once(self, page: dict[str, Any]) -> dict[str, Any]:
@@ -193,6 +228,18 @@ class AlertDesk:
             raise RuntimeError(f"{failures} escalation(s) failed; the next run retries them")
         return escalated
 
+    def report_unacknowledged(self, now: datetime) -> int:
+        """Emit ``CrisisUnacknowledgedOver15Min``: pending crisis alerts waiting over 15 minutes (0 too).
+
+        Emitted on every escalate run, zero included, so its alarm sees data whenever escalate runs.
+        """
+        overdue = sum(1 for alert in self._alerts.pending() if alert.level is Level.CRISIS
+                      and now - alerting.waiting_since(alert) > CRISIS_UNACKNOWLEDGED_AFTER)
+        metrics.add_metric(name="CrisisUnacknowledgedOver15Min", unit="Count", value=overdue)
+        if overdue:
+            logger.warning("crisis alerts unacknowledged over 15 minutes", count=overdue)
+        return overdue
+
     def _escalate(self, alert: Alert, now: datetime) -> str | None:
         """Page the next step of one overdue alert, then move its clock on; returns the coach paged."""
         client = self._clients.get(alert.client_id)
@@ -213,8 +260,9 @@ class AlertDesk:
 class AlertActions:
     """Acknowledge and resolve: no pager needed, so the webhook, the links and the CLI use them too."""
 
-    def __init__(self, alerts: Alerts) -> None:
+    def __init__(self, alerts: Alerts, claims: Claims) -> None:
         self._alerts = alerts
+        self._claims = claims
 
     def get(self, alert_id: str) -> Alert:
         alert = self._alerts.get(alert_id)
@@ -222,38 +270,93 @@ class AlertActions:
             raise AlertError("no such alert")
         return alert
 
-    def acknowledge(self, alert_id: str, *, by: str, via: Via, at: datetime) -> Alert:
-        """Acknowledge an alert (idempotent): escalation stops; the alert stays open until resolved."""
+    def acknowledge(self, alert_id: str, *, by: str, via: Via, at: datetime, round: int | None = None) -> Alert:
+        """Acknowledge an alert (idempotent): escalation stops; the alert stays open until resolved.
+
+        ``round``: the page round a signed link was made for; a stale round raises :class:`AlertError`.
+        """
         acknowledged: list[Alert] = []
 
         def acknowledge(fresh: Alert) -> Alert | None:
-            changed = alerting.acknowledge(fresh, by=by, via=via, at=at)
-            acknowledged[:] = [changed] if changed is not None else []
+            changed = alerting.acknowledge(fresh, by=by, via=via, at=at, round=round)
+            acknowledged[:] = [fresh] if changed is not None else []
             return changed
 
         alert = self._alerts.update(alert_id, acknowledge)
         if alert is None:
             raise AlertError("no such alert")
         if acknowledged:
-            metrics.add_metric(name="AlertsAcknowledged", unit="Count", value=1)
-            logger.info("alert acknowledged", alert_id=alert_id, coach_id=by, via=via.value)
+            self._acknowledged(acknowledged[0], by=by, via=via, at=at)
         return alert
 
+    @staticmethod
+    def _acknowledged(waiting: Alert, *, by: str, via: Via, at: datetime) -> None:
+        waited = max(0.0, (at - alerting.waiting_since(waiting)).total_seconds())
+        metrics.add_metric(name="AlertsAcknowledged", unit="Count", value=1)
+        metrics.add_metric(name="TimeToAcknowledge", unit="Seconds", value=waited)
+        logger.info("alert acknowledged", alert_id=waiting.alert_id, coach_id=by, via=via.value,
+                    seconds_to_acknowledge=round(waited))
+
     def acknowledge_by_code(self, code: str, *, by: str, at: datetime) -> Alert:
-        """Acknowledge the pending alert whose page carried ``code`` (a coach texting ``ACK 123456``)."""
-        matches = [alert_id for pending, alert_id in self._alerts.pending_ack_codes().items()
-                   if hmac.compare_digest(pending.encode(), code.encode())]
-        if len(matches) != 1:
-            raise AlertError(f"no open alert with code {code}")
-        return self.acknowledge(matches[0], by=by, via=Via.SMS, at=at)
+        """Acknowledge the alert whose page carried ``code`` (coach ``by`` texting ``ACK 12345678``).
+
+        The code must belong to an alert that paged ``by`` (or the team); 5 wrong codes in 15
+        minutes lock the coach's phone out for the rest of that window. Each wrong code emits
+        ``BadAckCode``.
+        """
+        tally_key = f"ackfail#{by}"
+        if self._claims.count(tally_key, now=at) >= BAD_ACK_LIMIT:
+            self._bad_code(tally_key, by=by, at=at, reason="locked_out")
+            raise AckLockedOut("too many wrong codes: try again in 15 minutes, or use the link in the page")
+        alert_id = self._claims.owner(ack_code_key(code), now=at) if code.isdigit() else None
+        alert = self._alerts.get(alert_id) if alert_id else None
+        if alert is None or alert.status is AlertStatus.RESOLVED or not alerting.may_acknowledge_by_code(alert, by):
+            self._bad_code(tally_key, by=by, at=at, reason="no_alert" if alert is None else "not_paged")
+            raise AlertError(f"no open alert paged to you has code {code}")
+        return self.acknowledge(alert.alert_id, by=by, via=Via.SMS, at=at)
+
+    def _bad_code(self, tally_key: str, *, by: str, at: datetime, reason: str) -> None:
+        failures = self._claims.tally(tally_key, now=at, window=BAD_ACK_WINDOW)
+        metrics.add_metric(name="BadAckCode", unit="Count", value=1)
+        logger.warning("bad ACK code", coach_id=by, reason=reason, failures_in_window=failures)
+
+    def note_client_keyword(self, alert_id: str, *, keyword: str, reply_key: str, at: datetime) -> Alert | None:
+        """Put a keyword the client texted during an episode on its timeline (None: no such alert)."""
+        return self._alerts.update(alert_id, lambda fresh: alerting.note_client_keyword(
+            fresh, keyword=keyword, reply_key=reply_key, at=at))
 
     def resolve(self, alert_id: str, *, by: str, outcome: str, at: datetime, note: str = "") -> Alert:
         """Close the episode with its outcome; the next risky reply opens a new alert."""
         chosen = alerting.parse_outcome(outcome)
-        alert = self._alerts.update(alert_id, lambda fresh: alerting.resolve(
-            fresh, by=by, outcome=chosen, at=at, note=note))
+        before: list[Alert] = []
+
+        def resolve(fresh: Alert) -> Alert | None:
+            before[:] = [fresh]
+            return alerting.resolve(fresh, by=by, outcome=chosen, at=at, note=note)
+
+        alert = self._alerts.update(alert_id, resolve)
         if alert is None:
             raise AlertError("no such alert")
         self._alerts.close_episode(alert)
+        if before and before[0].status is AlertStatus.OPEN and alert.status is AlertStatus.RESOLVED:
+            self._acknowledged(before[0], by=by, via=Via.RESOLVE, at=at)
+        self._claims.release(ack_code_key(alert.ack_code), alert.alert_id)  # the code may serve another alert
         metrics.add_metric(name="AlertsResolved", unit="Count", value=1)
         return alert
+
+
+class PagerCheck:
+    """Every coach still has a confirmed pager subscription that delivers their pages (issue 8 §9)."""
+
+    def __init__(self, coaches: Coaches, subscriptions: PagerSubscriptions) -> None:
+        self._coaches = coaches
+        self._subscriptions = subscriptions
+
+    def run(self) -> list[str]:
+        """The coaches nobody's pager would reach; emits ``PagerSubscriptionsMissing`` (0 included)."""
+        reached = self._subscriptions.confirmed_coaches()
+        missing = sorted(c.coach_id for c in self._coaches.all() if c.coach_id not in reached)
+        metrics.add_metric(name="PagerSubscriptionsMissing", unit="Count", value=len(missing))
+        if missing:
+            logger.warning("coaches without a confirmed pager subscription", coach_ids=missing)
+        return missing

@@ -11,7 +11,7 @@ messages between two instants, alert by id, open alerts…), so it is built on t
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
 from moodline.domain import (
@@ -105,10 +105,14 @@ class Clients(Protocol):
     def mark_probed(self, client_id: str, local_date: str) -> None: ...
     def claim_probe(self, client_id: str, local_date: str) -> Client | None:
         """Take the client's probe for ``local_date`` in one conditional write: refused (None) when the client
-        is gone, not probing, or already has that day's probe. Returns the client as it was before the claim."""
+        is gone, neither probing nor awaiting consent (the welcome takes the day's probe), or already has that
+        day's probe. Returns the client as it was before the claim."""
         ...
     def release_probe(self, client: Client, local_date: str) -> None:
         """Give a claim back (a retryable failure): the redelivered request may then send."""
+        ...
+    def save(self, client: Client) -> None:
+        """Write profile and consent fields (coach, time, locale, consent…); status and due index are untouched."""
         ...
     def delete(self, client_id: str) -> None: ...
 
@@ -158,8 +162,8 @@ class Alerts(Protocol):
     def due_escalations(self, now: datetime) -> list[Alert]:
         """Alerts waiting for an acknowledgement whose next escalation is due at ``now``."""
         ...
-    def pending_ack_codes(self) -> dict[str, str]:
-        """ACK code → alert id, for every alert waiting for an acknowledgement."""
+    def pending(self) -> list[Alert]:
+        """Every alert waiting for an acknowledgement (the sparse escalation index, whole alerts)."""
         ...
     def unresolved(self) -> list[Alert]:
         """Every open or acknowledged alert."""
@@ -185,6 +189,7 @@ class Coaches(Protocol):
     def by_phone(self, phone_key: str) -> Coach | None: ...
     def all(self) -> list[Coach]: ...
     def put(self, coach: Coach) -> None: ...
+    def delete(self, coach_id: str) -> None: ...
 
 
 class Reviews(Protocol):
@@ -217,6 +222,46 @@ class CoachSends(Protocol):
         ...
 
 
+class Claims(Protocol):
+    """Unique keys held by one owner, claimed with a conditional write (never a read-then-write).
+
+    ACK codes (``ack#<code>`` → alert id), single-use links (``link#<signature>``), one role per
+    phone (``phone#<hash>`` → ``client:<id>`` / ``coach:<id>``), and counters of bad ACK codes.
+    A claim with ``expires_at`` is free again once that instant has passed (TTL removes it later).
+    """
+
+    def claim(self, key: str, owner: str, *, now: datetime, expires_at: datetime | None = None) -> bool:
+        """Hold ``key`` for ``owner``; False (nothing written) if a live claim already holds it."""
+        ...
+    def owner(self, key: str, *, now: datetime) -> str | None:
+        """Who holds ``key`` now (strongly consistent), if anyone."""
+        ...
+    def release(self, key: str, owner: str) -> None:
+        """Free ``key`` if ``owner`` still holds it."""
+        ...
+    def tally(self, key: str, *, now: datetime, window: timedelta) -> int:
+        """Add one to the counter ``key`` (a fresh one lives ``window`` from now); returns the new count."""
+        ...
+    def count(self, key: str, *, now: datetime) -> int:
+        """The counter ``key`` now (0 once its window is over)."""
+        ...
+
+
+class PagerSubscriptions(Protocol):
+    def confirmed_coaches(self) -> set[str]:
+        """Coach ids that a confirmed pager subscription delivers their own pages to (by its filter)."""
+        ...
+
+
+class DeadLetters(Protocol):
+    def receive(self, limit: int) -> list[tuple[str, str]]:
+        """Up to ``limit`` dead letters as (receipt, body), hidden from other readers for a while."""
+        ...
+    def delete(self, receipts: Sequence[str]) -> None:
+        """Remove dead letters that were dealt with."""
+        ...
+
+
 class RepositoryHolder(Protocol):
     """Anything that holds every repository (the composition root, the test World)."""
 
@@ -230,3 +275,5 @@ class RepositoryHolder(Protocol):
     def on_call(self) -> OnCall: ...
     @property
     def coaches(self) -> Coaches: ...
+    @property
+    def claims(self) -> Claims: ...

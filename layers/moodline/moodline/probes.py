@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
-from datetime import UTC, date, datetime
+from dataclasses import asdict, dataclass, replace
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from moodline.domain import Client, Message, SmsSendError, message_key
@@ -22,8 +22,11 @@ from moodline.schedule import (
     to_iso,
     within_sending_hours,
 )
-from moodline.texts import text_for
-from moodline.vocabulary import Direction, MessageKind
+from moodline.texts import text_for, welcome_text
+from moodline.vocabulary import ClientStatus, Direction, MessageKind
+
+WELCOME_RETRY_AFTER = timedelta(hours=48)  # no YES: the welcome goes once more, then the client is no_consent
+WELCOMES_MAX = 2
 
 
 class InvalidProbeRequest(ValueError):
@@ -126,7 +129,9 @@ class ProbeSender:
     """Sends one probe SMS per client per local day, however often the request is delivered."""
 
     def __init__(self, *, clients: Clients, messages: Messages, sms: SmsSender,
-                 retention_days: int, shards: int, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+                 retention_days: int, shards: int, clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+                 practice_name: str = "Moodline") -> None:
+        self._practice_name = practice_name
         self._clients = clients
         self._messages = messages
         self._sms = sms
@@ -145,6 +150,8 @@ class ProbeSender:
         if client is None:
             # Opted out or paused after the tick queued it (the latest state wins), or already sent today.
             return {"outcome": "skipped"}
+        if client.status is ClientStatus.PENDING_CONSENT:
+            return self._ask_consent(client, request)
         if not within_sending_hours(client.timezone, self._now()):
             # Retries or a backlog pushed it into the client's night: a check-in at 23:40 is worse
             # than none. The next day's probe is already scheduled.
@@ -161,6 +168,8 @@ class ProbeSender:
                 self._clients.release_probe(client, request.local_date)
                 raise
             self._clients.set_status(client, status, now=from_iso(request.due_at), shards=self._shards)
+            if status is ClientStatus.STOPPED:
+                metrics.add_metric(name="OptOuts", unit="Count", value=1)
             logger.warning("probe refused permanently", client_id=client.client_id, sms_error_code=exc.code)
             metrics.add_metric(name="ProbesRefused", unit="Count", value=1)
             return {"outcome": "refused", "code": exc.code}
@@ -184,3 +193,42 @@ class ProbeSender:
             logger.exception("probe sent but not recorded", client_id=client.client_id, message_sid=sent.sid)
             metrics.add_metric(name="ProbeRecordFailed", unit="Count", value=1)
         return {"outcome": "sent", "sid": sent.sid}
+
+    def _ask_consent(self, client: Client, request: ProbeRequest) -> dict[str, Any]:
+        """Double opt-in: the welcome instead of a check-in, at most twice 48 h apart, then ``no_consent``."""
+        now = self._now()
+        last = from_iso(client.welcomed_at) if client.welcomed_at else None
+        if last is not None and now - last < WELCOME_RETRY_AFTER:
+            return {"outcome": "awaiting_consent"}
+        if client.welcomes_sent >= WELCOMES_MAX:
+            self._clients.set_status(client, ClientStatus.NO_CONSENT, now=now, shards=self._shards)
+            logger.info("no consent after two welcomes", client_id=client.client_id)
+            metrics.add_metric(name="ConsentNotGiven", unit="Count", value=1)
+            return {"outcome": "no_consent"}
+        if not within_sending_hours(client.timezone, now):
+            return {"outcome": "quiet_hours"}
+        try:
+            sent = self._sms.send(client.phone_e164, welcome_text(self._practice_name, client.locale))
+        except SmsSendError as exc:
+            status = exc.refusal.client_status
+            if status is None:
+                self._clients.release_probe(client, request.local_date)  # retryable: SQS redelivers
+                raise
+            self._clients.set_status(client, status, now=now, shards=self._shards)
+            if status is ClientStatus.STOPPED:
+                metrics.add_metric(name="OptOuts", unit="Count", value=1)
+            return {"outcome": "refused", "code": exc.code}
+        metrics.add_metric(name="WelcomesSent", unit="Count", value=1)
+        welcomed = replace(client, welcomes_sent=client.welcomes_sent + 1, welcomed_at=to_iso(now))
+        self._clients.save(welcomed)
+        self._messages.record(
+            Message(client_id=client.client_id, at=message_key(now, sent.sid), sid=sent.sid,
+                    direction=Direction.OUTBOUND, kind=MessageKind.NOTICE, local_date=request.local_date,
+                    status=sent.status, status_rank=sent.rank),
+            retention_days=self._retention_days,
+        )
+        # The next look is exactly 48 h on: the retry, or (after the second) the move to no_consent.
+        fresh = self._clients.get(client.client_id)
+        if fresh is not None:
+            self._clients.schedule_next_probe(fresh, now + WELCOME_RETRY_AFTER, shards=self._shards)
+        return {"outcome": "welcomed", "sid": sent.sid}

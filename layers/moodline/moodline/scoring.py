@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from moodline.domain import Message, SmsSendError
+from moodline.domain import Message, SmsSendError, country_for
 from moodline.observability import logger, metrics
 from moodline.paging import AlertDesk
 from moodline.ports import Clients, Messages, OncePerKey, SmsSender
@@ -20,6 +20,9 @@ BASELINE_DAYS = 14
 # What scores a reply: text and the client's recent moods in, an assessment out. The composition
 # root binds triage (and, later, a semantic second opinion) here.
 AssessReply = Callable[[str, Sequence[float | None]], Assessment]
+
+
+REVIEW_CLIENT_LANGUAGE = "review.client_language"
 
 
 @dataclass(frozen=True)
@@ -47,7 +50,7 @@ class ReplyScorer:
     """Scores each reply once; every side effect it has is keyed, so stream retries are harmless."""
 
     def __init__(self, *, assess: AssessReply, clients: Clients, messages: Messages, desk: AlertDesk,
-                 sms: SmsSender, once: OncePerKey, crisis_text: Callable[[str], str]) -> None:
+                 sms: SmsSender, once: OncePerKey, crisis_text: Callable[[str, str | None], str]) -> None:
         self._assess = assess
         self._clients = clients
         self._messages = messages
@@ -86,8 +89,12 @@ class ReplyScorer:
             # first, whatever the SMS provider does.
             resources_sent = self._send_resources(reply={"sid": reply.sid, "client_id": client.client_id})["sent"]
 
+        reasons = [r.rule for r in assessment.reasons]
+        if client.review_all:
+            # Enrolled in a language triage cannot read (--review-all): a coach reads every reply.
+            reasons.append(REVIEW_CLIENT_LANGUAGE)
         self._messages.save_assessment(reply, mood=assessment.mood, level=assessment.level,
-                                       reasons=[r.rule for r in assessment.reasons], alert_id=alert_id,
+                                       reasons=reasons, alert_id=alert_id,
                                        review=assessment.review)
         logger.info("reply scored", client_id=client.client_id, message_sid=reply.sid,
                     triage_level=assessment.level.value, alert_id=alert_id)
@@ -107,7 +114,7 @@ class ReplyScorer:
         if client is None:
             return {"sent": False}
         try:
-            self._sms.send(client.phone_e164, self._crisis_text(client.locale))
+            self._sms.send(client.phone_e164, self._crisis_text(client.locale, country_for(client)))
         except SmsSendError as exc:
             if not exc.recipient:
                 raise  # an outage or our configuration: retry, and the DLQ alarms if it persists

@@ -8,6 +8,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from moodline.crisis_lines import DEFAULT_CRISIS_LINES, CrisisLine
+from moodline.crisis_lines import crisis_text as _crisis_text_of
+
 # Environment variable names, declared once: template.yaml sets exactly these.
 CLIENTS_TABLE = "CLIENTS_TABLE"
 MESSAGES_TABLE = "MESSAGES_TABLE"
@@ -15,6 +18,8 @@ ALERTS_TABLE = "ALERTS_TABLE"
 COACHES_TABLE = "COACHES_TABLE"
 ONCALL_TABLE = "ONCALL_TABLE"
 IDEMPOTENCY_TABLE = "IDEMPOTENCY_TABLE"
+CLAIMS_TABLE = "CLAIMS_TABLE"
+SCORING_DLQ_URL = "SCORING_DLQ_URL"
 PROBES_QUEUE_URL = "PROBES_QUEUE_URL"
 ALERTS_TOPIC_ARN = "ALERTS_TOPIC_ARN"
 TWILIO_SECRET_ID = "TWILIO_SECRET_ID"  # noqa: S105 - the name of a variable holding a secret's id
@@ -37,6 +42,12 @@ AUDIT_TABLE = "AUDIT_TABLE"
 COACH_SENDS_TABLE = "COACH_SENDS_TABLE"
 REVIEW_NUDGE_HOURS = "REVIEW_NUDGE_HOURS"  # a reply unreviewed this long nudges its coach (issue 11 §3)
 REVIEW_TEAM_NUDGE_HOURS = "REVIEW_TEAM_NUDGE_HOURS"  # ... and this much longer, the whole team
+PRACTICE_NAME = "PRACTICE_NAME"
+USER_POOL_ID = "USER_POOL_ID"
+
+# The welcome SMS names the practice and must stay one GSM-7 segment (tests/unit/test_consent.py).
+PRACTICE_NAME_MAX = 40
+_GSM7_PLAIN = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 .,'&-!?:()/+")
 
 DEFAULT_CRISIS_RESOURCES = {
     "en": "If you are in danger or thinking about suicide, call or text 988 now "
@@ -63,6 +74,8 @@ class Settings:
     oncall_table: str
     idempotency_table: str
     probes_queue_url: str = ""
+    claims_table: str = ""
+    scoring_dlq_url: str = ""
     alerts_topic_arn: str = ""
     twilio_secret_id: str = ""
     app_secret_id: str = ""
@@ -84,6 +97,10 @@ class Settings:
     coach_sends_table: str = ""
     review_nudge_hours: int = 24
     review_team_nudge_hours: int = 24
+    # Country -> its crisis lines; CRISIS_RESOURCES overrides texts per country and language.
+    crisis_lines: Mapping[str, CrisisLine] = field(default_factory=lambda: dict(DEFAULT_CRISIS_LINES))
+    practice_name: str = "Moodline"
+    user_pool_id: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, require: tuple[str, ...] = ()) -> Settings:
@@ -105,6 +122,8 @@ class Settings:
             oncall_table=env[ONCALL_TABLE],
             idempotency_table=env[IDEMPOTENCY_TABLE],
             probes_queue_url=env.get(PROBES_QUEUE_URL, ""),
+            claims_table=env.get(CLAIMS_TABLE, ""),
+            scoring_dlq_url=env.get(SCORING_DLQ_URL, ""),
             alerts_topic_arn=env.get(ALERTS_TOPIC_ARN, ""),
             twilio_secret_id=env.get(TWILIO_SECRET_ID, ""),
             app_secret_id=env.get(APP_SECRET_ID, ""),
@@ -126,6 +145,9 @@ class Settings:
             coach_sends_table=env.get(COACH_SENDS_TABLE, ""),
             review_nudge_hours=_positive_int(env, REVIEW_NUDGE_HOURS, 24),
             review_team_nudge_hours=_positive_int(env, REVIEW_TEAM_NUDGE_HOURS, 24),
+            crisis_lines=_crisis_lines(env.get(CRISIS_RESOURCES, "")),
+            practice_name=env.get(PRACTICE_NAME, "").strip() or "Moodline",
+            user_pool_id=env.get(USER_POOL_ID, ""),
         )
         settings._validate()
         return settings
@@ -139,10 +161,20 @@ class Settings:
             raise SettingsError(f"set one of {TWILIO_FROM_NUMBER} and {TWILIO_MESSAGING_SERVICE_SID}, not both")
         if "en" not in self.crisis_resources:
             raise SettingsError(f"{CRISIS_RESOURCES} must define an 'en' text as the fallback")
+        if len(self.practice_name) > PRACTICE_NAME_MAX or not set(self.practice_name) <= _GSM7_PLAIN:
+            raise SettingsError(f"{PRACTICE_NAME} must be at most {PRACTICE_NAME_MAX} plain letters, digits and "
+                                "punctuation (the welcome SMS must stay one GSM-7 segment)")
 
-    def crisis_text(self, locale: str) -> str:
-        """The crisis-resources SMS for a client's locale (``es-US`` → ``es``), English as fallback."""
-        return self.crisis_resources.get(locale.split("-", maxsplit=1)[0].lower(), self.crisis_resources["en"])
+    def crisis_text(self, locale: str, country: str | None = None) -> str:
+        """The crisis SMS for a person: their country's lines (US when unknown), in their language.
+
+        Without ``country`` this is the US text, as before crisis lines were chosen by country.
+        """
+        return _crisis_text_of(country=country, locale=locale, lines=self.crisis_lines)
+
+    def has_crisis_lines(self, country: str | None) -> bool:
+        """Whether crisis lines are configured for ``country`` (enrolment refuses a client without)."""
+        return country is not None and country.upper() in self.crisis_lines
 
 
 def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
@@ -166,8 +198,42 @@ def _crisis_resources(raw: str) -> dict[str, str]:
         parsed = json.loads(raw)
     except json.JSONDecodeError as exc:
         raise SettingsError(f"{CRISIS_RESOURCES} must be a JSON object of language → text") from exc
-    if not isinstance(parsed, dict) or not all(
-        isinstance(k, str) and isinstance(v, str) and v.strip() for k, v in parsed.items()
-    ):
-        raise SettingsError(f"{CRISIS_RESOURCES} must be a JSON object of language → non-empty text")
-    return {**DEFAULT_CRISIS_RESOURCES, **parsed}
+    if not isinstance(parsed, dict) or not all(isinstance(k, str) and _texts_ok(v) for k, v in parsed.items()):
+        raise SettingsError(f"{CRISIS_RESOURCES} must be a JSON object of language → non-empty text "
+                            "(or country → language → non-empty text)")
+    return {**DEFAULT_CRISIS_RESOURCES, **{k: v for k, v in parsed.items() if isinstance(v, str)}}
+
+
+def _texts_ok(value: object) -> bool:
+    if isinstance(value, str):
+        return bool(value.strip())
+    return isinstance(value, dict) and bool(value) and all(
+        isinstance(k, str) and isinstance(v, str) and v.strip() for k, v in value.items())
+
+
+def _crisis_lines(raw: str) -> dict[str, CrisisLine]:
+    """Defaults by country, overridden by CRISIS_RESOURCES.
+
+    Two shapes are accepted. Country -> language -> text (``{"GB": {"en": "..."}, "DE": {"en": "...",
+    "de": "..."}}``) overrides or adds a country (a new one needs an ``en`` text, the fallback). The
+    older language -> text (``{"en": "...", "es": "..."}``) still works: those texts named 988 and
+    911, so they override the US lines, as they always did in practice.
+    """
+    lines = dict(DEFAULT_CRISIS_LINES)
+    if not raw:
+        return lines
+    parsed = json.loads(raw)  # _crisis_resources has validated it is a JSON object
+    legacy = {k: v for k, v in parsed.items() if isinstance(v, str)}
+    if legacy:
+        us = lines["US"]
+        lines["US"] = CrisisLine("US", {**us.texts, **legacy}, us.source + "; CrisisResources")
+    for country, texts in parsed.items():
+        if isinstance(texts, str):
+            continue
+        code = country.upper()
+        current = lines.get(code)
+        merged = {**(current.texts if current else {}), **texts}
+        if "en" not in merged:
+            raise SettingsError(f"{CRISIS_RESOURCES}: country {code} needs an 'en' text as the fallback")
+        lines[code] = CrisisLine(code, merged, (current.source + "; " if current else "") + "CrisisResources")
+    return lines

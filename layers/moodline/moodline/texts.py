@@ -13,9 +13,10 @@ _TEXTS: dict[str, dict[str, str]] = {
         "thanks": "Thanks, {name}. Got it.",
         "thanks_no_mood": "Thanks, {name}. If you can, reply with a number from 1 (worst) to 10 (best).",
         "help": "Moodline daily check-ins from your coach. Reply with your mood 1-10. "
-        "Reply STOP to stop, START to restart. In a crisis call or text 988.",
+        "Reply STOP to stop, START to restart.",
         "started": "You're back on Moodline check-ins. Reply STOP any time to stop.",
-        "unknown": "This number isn't enrolled in Moodline check-ins. If you are in crisis, call or text 988.",
+        "consented": "Thanks, you're in. Your first check-in comes at your usual time. Reply STOP any time to stop.",
+        "unknown": "This number isn't enrolled in Moodline check-ins.",
     },
     "es": {
         "probe": "Hola {name}, ¿como esta tu animo hoy, del 1 al 10? Responde con un numero y unas palabras "
@@ -23,11 +24,42 @@ _TEXTS: dict[str, dict[str, str]] = {
         "thanks": "Gracias, {name}. Recibido.",
         "thanks_no_mood": "Gracias, {name}. Si puedes, responde con un numero del 1 (peor) al 10 (mejor).",
         "help": "Moodline: mensajes diarios de tu coach. Responde con tu animo del 1 al 10. "
-        "STOP para dejar, START para volver. En crisis llama o escribe al 988.",
+        "STOP para dejar, START para volver.",
         "started": "Has vuelto a los mensajes de Moodline. Responde STOP cuando quieras.",
-        "unknown": "Este numero no esta inscrito en Moodline. Si estas en crisis, llama o escribe al 988.",
+        "consented": "Gracias, ya estas dentro. El primer mensaje llega a tu hora de siempre. STOP para dejarlo.",
+        "unknown": "Este numero no esta inscrito en Moodline.",
     },
 }
+
+
+# The welcome asks for consent (double opt-in) and names the practice, as US A2P 10DLC registration
+# expects: who sends, what and how often, and the three keywords. One GSM-7 segment with a practice
+# name of up to 40 characters (settings.PRACTICE_NAME_MAX; tests/unit/test_consent.py).
+_WELCOME: dict[str, str] = {
+    "en": "{practice}: 1 mood check-in text a day from your coach. Reply YES to start, STOP to opt out, "
+    "HELP for help.",
+    "es": "{practice}: 1 mensaje al dia sobre tu animo, de tu coach. Responde YES para empezar, STOP para "
+    "salir, HELP ayuda.",
+}
+
+# Languages triage reads (one rules folder each under moodline/triage/rules): a client in another
+# language is refused at enrolment, or enrolled with every reply marked for a human (--review-all).
+TRIAGE_LANGUAGES = frozenset({"en", "es"})
+
+
+def language_of(locale: str) -> str:
+    """``es-US`` → ``es``."""
+    return locale.split("-", maxsplit=1)[0].lower()
+
+
+def welcome_text(practice: str, locale: str) -> str:
+    """The consent request, the first SMS a client gets: no check-in goes out until they reply YES."""
+    return _WELCOME.get(language_of(locale), _WELCOME["en"]).format(practice=practice)
+
+
+def is_yes(body: str) -> bool:
+    """Whether the whole message is YES: consent from a pending client, a reply like any other from an active one."""
+    return body.strip().strip(".!").upper() == "YES"
 
 
 def text_for(key: str, locale: str, **values: str) -> str:

@@ -16,6 +16,9 @@ class ClientStatus(StrEnum):
     ACTIVE = "active"
     STOPPED = "stopped"  # texted STOP (or the carrier reported an opt-out): no probes until START
     UNREACHABLE = "unreachable"  # the number cannot receive SMS (invalid, landline, dead route)
+    PENDING_CONSENT = "pending_consent"  # enrolled; the welcome SMS asks for YES before any check-in
+    NO_CONSENT = "no_consent"  # the welcome went twice, 48 h apart, and no YES came back
+    PAUSED = "paused"  # ops paused the check-ins (a holiday, a hospital stay): resume restarts them
 
 
 class Direction(StrEnum):
@@ -54,6 +57,7 @@ class InboundOutcome(StrEnum):
     UNKNOWN_SENDER_CRISIS = "unknown_sender_crisis"
     COACH = "coach"
     COACH_ACK = "coach_ack"
+    CONSENT = "consent"  # YES to the welcome: check-ins start
 
 
 class DeliveryStatus(StrEnum):

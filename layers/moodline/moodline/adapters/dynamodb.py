@@ -14,6 +14,8 @@ nowhere else. Access patterns (docs/architecture.md) and what serves each:
 8. idempotency records ...................... the Powertools table (``id``), see ``moodline.idempotency``
 9. alerts waiting to escalate ............... ``Alert.pending_escalation`` sparse GSI (pending, escalate_at)
 10. a coach texting ACK, by phone ........... ``Coach.by_phone`` GSI (keyed hash)
+11. unique keys: ACK codes, used links,
+    one role per phone, bad-code counters .... ``ClaimRow`` key (``claim``), TTL ``expires_at``
 
 Key schemas here must match ``template.yaml``; ``tests/infra`` checks that they do.
 """
@@ -36,7 +38,7 @@ from pynamodb.attributes import (
     VersionAttribute,
 )
 from pynamodb.connection import Connection
-from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
+from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, TransactWriteError, UpdateError
 from pynamodb.expressions.update import Action
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
 from pynamodb.models import BatchWrite, Model
@@ -114,6 +116,13 @@ class ClientRow(Model):
     next_probe_at = UnicodeAttribute(null=True)
     last_probe_date = UnicodeAttribute(null=True)
     open_alert_id = UnicodeAttribute(null=True)
+    consent_sid = UnicodeAttribute(null=True)
+    consent_text = UnicodeAttribute(null=True)
+    consent_note = UnicodeAttribute(null=True)
+    welcomes_sent = NumberAttribute(default=0)
+    welcomed_at = UnicodeAttribute(null=True)
+    country = UnicodeAttribute(null=True)
+    review_all = BooleanAttribute(default=False)
 
     by_phone = ByPhone()
     by_coach = ByCoach()
@@ -203,6 +212,7 @@ class AlertRow(Model):
     timeline = ListAttribute[TimelineEntryMap](of=TimelineEntryMap, default=list)
     paged_to = UnicodeAttribute(null=True)
     paged_steps = ListAttribute[str](of=UnicodeAttribute, default=list)  # type: ignore[arg-type]
+    paged_coaches = ListAttribute[str](of=UnicodeAttribute, default=list)  # type: ignore[arg-type]
     retriggers = ListAttribute[str](of=UnicodeAttribute, default=list)  # type: ignore[arg-type]
     pending = UnicodeAttribute(null=True)  # PENDING while unacknowledged: the escalation index key
     escalate_at = UnicodeAttribute(null=True)
@@ -254,6 +264,16 @@ class CoachRow(Model):
 
     by_phone = CoachByPhone()
 
+class ClaimRow(Model):
+    """A unique key held by one owner (ACK code, used link, phone role) or a counter, until ``expires_at``."""
+
+    class Meta:
+        table_name = "ClaimsTable"
+
+    claim = UnicodeAttribute(hash_key=True)  # "ack#<code>", "link#<sig>", "phone#<hash>", "ackfail#<coach>"
+    owner = UnicodeAttribute(null=True)
+    hits = NumberAttribute(null=True)  # counters only
+    expires_at = TTLAttribute(null=True)  # free again after this (DynamoDB deletes it later)
 
 # --- the coach workspace's own tables (access patterns in docs/workspace.md) ---------------------
 
@@ -350,6 +370,8 @@ def bind_tables(settings: Settings, session: botocore.session.Session | None = N
         **{model: name for model, name in ((ReviewRow, settings.review_table), (AuditRow, settings.audit_table),
                                            (CoachSendRow, settings.coach_sends_table)) if name},
     }
+    if settings.claims_table:
+        names[ClaimRow] = settings.claims_table
     for model, table_name in names.items():
         model.Meta.table_name = table_name
         # PynamoDB caches the connection with the old name; drop it so the new name takes effect.
@@ -377,6 +399,9 @@ def client_of(row: ClientRow) -> domain.Client:
         status=ClientStatus(row.status), consented_at=row.consented_at,
         due_shard=int(row.due_shard) if row.due_shard is not None else None,
         next_probe_at=row.next_probe_at, last_probe_date=row.last_probe_date, open_alert_id=row.open_alert_id,
+        consent_sid=row.consent_sid, consent_text=row.consent_text, consent_note=row.consent_note,
+        welcomes_sent=int(row.welcomes_sent or 0), welcomed_at=row.welcomed_at, country=row.country,
+        review_all=bool(row.review_all),
     )
 
 
@@ -387,7 +412,9 @@ def client_row(client: domain.Client) -> ClientRow:
         checkin_time=client.checkin_time, enrolled_at=client.enrolled_at, locale=client.locale,
         status=client.status.value, consented_at=client.consented_at, due_shard=client.due_shard,
         next_probe_at=client.next_probe_at, last_probe_date=client.last_probe_date,
-        open_alert_id=client.open_alert_id,
+        open_alert_id=client.open_alert_id, consent_sid=client.consent_sid, consent_text=client.consent_text,
+        consent_note=client.consent_note, welcomes_sent=client.welcomes_sent, welcomed_at=client.welcomed_at,
+        country=client.country, review_all=client.review_all,
     )
 
 
@@ -427,8 +454,9 @@ def alert_of(row: AlertRow) -> domain.Alert:
         opened_at=row.opened_at, ack_code=row.ack_code, status=AlertStatus(row.status),
         reasons=tuple(row.reasons), replies=tuple(row.replies),
         timeline=tuple(domain.TimelineEntry(e.at, AlertEvent(e.event), e.detail) for e in row.timeline),
-        paged_to=row.paged_to, paged_steps=tuple(row.paged_steps), retriggers=tuple(row.retriggers),
-        escalate_at=row.escalate_at if row.pending else None, escalation_step=int(row.escalation_step),
+        paged_to=row.paged_to, paged_steps=tuple(row.paged_steps), paged_coaches=tuple(row.paged_coaches or ()),
+        retriggers=tuple(row.retriggers), escalate_at=row.escalate_at if row.pending else None,
+        escalation_step=int(row.escalation_step),
         acknowledged_by=row.acknowledged_by, acknowledged_at=row.acknowledged_at,
         resolved_by=row.resolved_by, resolved_at=row.resolved_at,
         outcome=Outcome(row.outcome) if row.outcome else None, version=row.version,
@@ -441,7 +469,8 @@ def alert_row(alert: domain.Alert) -> AlertRow:
         opened_at=alert.opened_at, ack_code=alert.ack_code, status=alert.status.value,
         reasons=list(alert.reasons), replies=list(alert.replies),
         timeline=[TimelineEntryMap(at=e.at, event=e.event.value, detail=e.detail) for e in alert.timeline],
-        paged_to=alert.paged_to, paged_steps=list(alert.paged_steps), retriggers=list(alert.retriggers),
+        paged_to=alert.paged_to, paged_steps=list(alert.paged_steps), paged_coaches=list(alert.paged_coaches),
+        retriggers=list(alert.retriggers),
         # The sparse index holds exactly the alerts on the escalation clock.
         pending=PENDING if alert.escalate_at is not None else None, escalate_at=alert.escalate_at,
         escalation_step=alert.escalation_step, acknowledged_by=alert.acknowledged_by,
@@ -523,9 +552,21 @@ class DynamoClients:
             raise
         return True
 
+    def save(self, client: domain.Client) -> None:
+        """Write the client's profile and consent; never the due index, the probe date or the alert pointer."""
+        row = client_row(client)
+        skip = {"client_id", "status", "due_shard", "next_probe_at", "last_probe_date", "open_alert_id"}
+        actions: list[Any] = []
+        for name, attribute in ClientRow.get_attributes().items():
+            if name in skip:
+                continue
+            value = getattr(row, name)
+            actions.append(attribute.remove() if value is None else attribute.set(value))
+        ClientRow(client_id=client.client_id).update(actions=actions, condition=ClientRow.client_id.exists())
+
     def set_status(self, client: domain.Client, status: ClientStatus, *, now: datetime, shards: int) -> None:
         actions: list[Any] = [ClientRow.status.set(status.value)]
-        if status is ClientStatus.ACTIVE and client.consented_at is not None:
+        if domain.in_due_index(status, client.consented_at):
             actions += [
                 ClientRow.next_probe_at.set(to_iso(client.checkin.next_after(now))),
                 ClientRow.due_shard.set(shard_of(client.client_id, shards)),
@@ -539,8 +580,10 @@ class DynamoClients:
 
     def claim_probe(self, client_id: str, local_date: str) -> domain.Client | None:
         # One UpdateItem replaces the read, both idempotency writes and the mark: the condition is the rule.
-        condition = (ClientRow.client_id.exists() & (ClientRow.status == ClientStatus.ACTIVE.value)
-                     & ClientRow.consented_at.exists()
+        # Probing, or awaiting consent (the welcome goes instead, and takes the day): domain.in_due_index.
+        probing = (ClientRow.status == ClientStatus.ACTIVE.value) & ClientRow.consented_at.exists()
+        condition = (ClientRow.client_id.exists()
+                     & (probing | (ClientRow.status == ClientStatus.PENDING_CONSENT.value))
                      & (ClientRow.last_probe_date.does_not_exist() | (ClientRow.last_probe_date != local_date)))
         try:
             data = ClientRow._get_connection().update_item(
@@ -697,8 +740,10 @@ class DynamoAlerts:
         keys = AlertRow.pending_escalation.query(PENDING, AlertRow.escalate_at <= to_iso(now))
         return [alert for key in keys if (alert := self.get(key.alert_id)) is not None]
 
-    def pending_ack_codes(self) -> dict[str, str]:
-        return {row.ack_code: row.alert_id for row in AlertRow.pending_escalation.query(PENDING)}
+    def pending(self) -> list[domain.Alert]:
+        """Sparse index: cost ∝ pending alerts (a few); each read whole, strongly consistent."""
+        keys = AlertRow.pending_escalation.query(PENDING)
+        return [alert for key in keys if (alert := self.get(key.alert_id)) is not None]
 
     def unresolved(self) -> list[domain.Alert]:
         """A filtered scan: alerts are few (a practice's risky episodes), read by the workspace."""
@@ -750,6 +795,9 @@ class DynamoCoaches:
 
     def put(self, coach: domain.Coach) -> None:
         CoachRow(coach_id=coach.coach_id, name=coach.name, email=coach.email, phone_hash=coach.phone_hash).save()
+
+    def delete(self, coach_id: str) -> None:
+        CoachRow(coach_id=coach_id).delete()
 
 
 AUDIT_RETENTION_DAYS = 6 * 365  # HIPAA-style: keep access records six years
@@ -814,3 +862,52 @@ class DynamoCoachSends:
 
     def release(self, submission_id: str) -> None:
         CoachSendRow(submission_id=submission_id).delete()
+
+
+class DynamoClaims:
+    """:class:`moodline.ports.Claims` on ``ClaimsTable`` (pattern 11): every claim is a conditional write."""
+
+    def claim(self, key: str, owner: str, *, now: datetime, expires_at: datetime | None = None) -> bool:
+        free = ClaimRow.claim.does_not_exist() | (ClaimRow.expires_at < now)
+        try:
+            ClaimRow(claim=key, owner=owner, expires_at=expires_at).save(condition=free)
+        except PutError as exc:
+            if _conditional_failure(exc):
+                return False
+            raise
+        return True
+
+    def _live(self, key: str, now: datetime) -> ClaimRow | None:
+        try:
+            row = ClaimRow.get(key, consistent_read=True)
+        except DoesNotExist:
+            return None
+        return row if row.expires_at is None or row.expires_at > now else None
+
+    def owner(self, key: str, *, now: datetime) -> str | None:
+        row = self._live(key, now)
+        return row.owner if row is not None else None
+
+    def release(self, key: str, owner: str) -> None:
+        try:
+            ClaimRow(claim=key).delete(condition=ClaimRow.owner == owner)
+        except DeleteError as exc:
+            if not _conditional_failure(exc):
+                raise
+
+    def tally(self, key: str, *, now: datetime, window: timedelta) -> int:
+        # Count within the live window; once it is over, start a fresh one at 1.
+        try:
+            row = ClaimRow(claim=key)
+            row.update(actions=[ClaimRow.hits.add(1)],
+                       condition=ClaimRow.claim.exists() & (ClaimRow.expires_at > now))
+            return int(row.hits or 0)
+        except UpdateError as exc:
+            if not _conditional_failure(exc):
+                raise
+        ClaimRow(claim=key, hits=1, expires_at=now + window).save()
+        return 1
+
+    def count(self, key: str, *, now: datetime) -> int:
+        row = self._live(key, now)
+        return int(row.hits or 0) if row is not None else 0

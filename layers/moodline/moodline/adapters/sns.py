@@ -46,6 +46,46 @@ def _default_client() -> SNSClient:
     return boto3.client("sns")
 
 
+class SnsPagerSubscriptions:
+    """:class:`moodline.ports.PagerSubscriptions`: which coaches a confirmed subscription reaches, by its filter."""
+
+    def __init__(self, topic_arn: str, sns: Callable[[], SNSClient] | None = None) -> None:
+        if not topic_arn:
+            raise ValueError("the alerts topic ARN is required")
+        self._topic_arn = topic_arn
+        self._client = sns or _default_client  # the container's shared client, made on first use
+
+    def confirmed_coaches(self) -> set[str]:
+        sns = self._client()
+        reached: set[str] = set()
+        for page in sns.get_paginator("list_subscriptions_by_topic").paginate(TopicArn=self._topic_arn):
+            for subscription in page["Subscriptions"]:
+                arn = subscription["SubscriptionArn"]
+                if not arn.startswith("arn:"):  # "PendingConfirmation" (or "Deleted"): reaches nobody
+                    continue
+                attributes = sns.get_subscription_attributes(SubscriptionArn=arn)["Attributes"]
+                reached |= filtered_coaches(attributes.get("FilterPolicy", ""))
+        return reached
+
+
+def filtered_coaches(filter_policy: str) -> set[str]:
+    """The coach ids a subscription's filter policy accepts by name (``team`` excluded).
+
+    A subscription with no filter gets every page, but it is nobody's pager in particular: it
+    counts for no coach, so the check keeps asking for each coach's own subscription.
+    """
+    if not filter_policy:
+        return set()
+    policy = json.loads(filter_policy)
+    branches = policy.get("$or", [policy])
+    names: set[str] = set()
+    for branch in branches:
+        for value in branch.get("coach_id", []):
+            if isinstance(value, str) and value != TEAM:
+                names.add(value)
+    return names
+
+
 def subscribe_pager(coach_id: str, *, topic_arn: str, protocol: str, endpoint: str,
                     sns: SNSClient | None = None) -> str:
     """Subscribe a coach's pager (sms, email, https, sqs…) to pages for them and for the whole team.

@@ -42,3 +42,40 @@ def _default_client() -> SQSClient:
     import boto3  # noqa: PLC0415 - only when no shared client was given
 
     return boto3.client("sqs")
+
+
+class SqsDeadLetters:
+    """:class:`moodline.ports.DeadLetters` on one SQS dead-letter queue (the scoring DLQ)."""
+
+    def __init__(self, queue_url: str, *, hide_seconds: int = 900, sqs: Callable[[], SQSClient] | None = None) -> None:
+        if not queue_url:
+            raise ValueError("the dead-letter queue URL is required")
+        self._queue_url = queue_url
+        self._hide_seconds = hide_seconds
+        self._make_client = sqs or _default_client  # the container's shared client, made on first use
+        self._sqs: SQSClient | None = None
+
+    def _client(self) -> SQSClient:
+        if self._sqs is None:
+            self._sqs = self._make_client()
+        return self._sqs
+
+    def receive(self, limit: int) -> list[tuple[str, str]]:
+        letters: list[tuple[str, str]] = []
+        while len(letters) < limit:
+            response = self._client().receive_message(
+                QueueUrl=self._queue_url, MaxNumberOfMessages=min(SQS_BATCH, limit - len(letters)),
+                VisibilityTimeout=self._hide_seconds, WaitTimeSeconds=0)
+            batch = response.get("Messages", [])
+            if not batch:
+                break
+            letters += [(m["ReceiptHandle"], m["Body"]) for m in batch]
+        return letters
+
+    def delete(self, receipts: Sequence[str]) -> None:
+        for batch in _batches(receipts, SQS_BATCH):
+            response = self._client().delete_message_batch(
+                QueueUrl=self._queue_url,
+                Entries=[{"Id": str(i), "ReceiptHandle": receipt} for i, receipt in enumerate(batch)])
+            if response.get("Failed"):
+                raise RuntimeError(f"SQS refused to delete {len(response['Failed'])} dead letters")

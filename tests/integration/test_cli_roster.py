@@ -1,0 +1,393 @@
+"""The roster CLI against moto: every command, each error as one line, imports run twice (issue 9 §1)."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import boto3
+import pytest
+
+from moodline.cli import main
+from moodline.composition import Services
+from moodline.domain import InboundSms
+from tests.conftest import ROOT
+
+NOW = datetime.now(UTC)
+HEADER = "name,phone,timezone,checkin_time,locale,coach_id"
+
+
+@pytest.fixture
+def aws(monkeypatch, tmp_path) -> Iterator[dict]:
+    """The template's resources on in-process moto, and the webhook function's environment exported, as ops
+    would from the stack (the functions themselves are not loaded: the CLI never calls them)."""
+    from aws_lambda_powertools.utilities.parameters import base as parameters_base
+    from moto import mock_aws
+
+    from moodline_local.provision import provision
+    from moodline_local.stack import LOCAL_FROM_NUMBER
+    from moodline_local.template import Template
+
+    with mock_aws():
+        template = Template.load(ROOT / "template.yaml", {"PublicBaseUrl": "http://127.0.0.1:9",
+                                                          "TwilioFromNumber": LOCAL_FROM_NUMBER})
+        resources = provision(template)
+        parameters_base.DEFAULT_PROVIDERS.clear()  # type: ignore[attr-defined]  # secrets of an earlier test
+        for name, value in template.function_environment("IngestSmsFunction").items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.setenv("USER_POOL_ID", resources["CoachUserPool"].name)
+        monkeypatch.setenv("MOODLINE_SERVE_STATE", str(tmp_path / "no-serve.json"))
+        yield resources
+
+
+@pytest.fixture
+def cli(aws, capsys):
+    """``moodline ...`` in-process: (exit code, stdout, stderr)."""
+
+    def run(*argv: str) -> tuple[int, str, str]:
+        capsys.readouterr()
+        code = main(list(argv))
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
+
+
+def one_line_error(result: tuple[int, str, str], *fragments: str) -> None:
+    code, _, err = result
+    assert code == 2, result
+    assert err.count("\n") == 1 and err.startswith("moodline: ") and "Traceback" not in err, err
+    for fragment in fragments:
+        assert fragment in err, err
+
+
+def add_coaches(cli) -> None:
+    assert cli("coach", "add", "--id", "c1", "--name", "Casey", "--email", "casey@practice.example",
+               "--phone", "+15550199001")[0] == 0
+    assert cli("coach", "add", "--id", "c2", "--name", "Jordan", "--email", "jordan@practice.example")[0] == 0
+
+
+def listed(cli, *argv: str) -> list[dict]:
+    code, out, _ = cli(*argv, "--json")
+    assert code == 0
+    return [json.loads(line) for line in out.splitlines()]
+
+
+# --------------------------------------------------------------------------------------- coaches
+
+
+def test_coach_add_creates_the_sign_in_and_prints_the_temporary_password_once(cli):
+    code, out, _ = cli("coach", "add", "--id", "c1", "--name", "Casey", "--email", "casey@practice.example",
+                       "--phone", "+15550199001")
+    assert code == 0 and "temporary password" in out
+    cognito = boto3.client("cognito-idp")
+    user = cognito.admin_get_user(UserPoolId=os.environ["USER_POOL_ID"], Username="casey@practice.example")
+    assert {"Name": "custom:coach_id", "Value": "c1"} in user["UserAttributes"]
+
+    # Run again: the coach is updated, the sign-in left alone, no new password
+    code, out, _ = cli("coach", "add", "--id", "c1", "--name", "Casey B", "--email", "casey@practice.example")
+    assert code == 0 and "exists already" in out and "temporary password" not in out
+    assert listed(cli, "coach", "list") == [{"coach_id": "c1", "name": "Casey B", "email": "casey@practice.example",
+                                             "ack_by_sms": False}]
+    code, out, _ = cli("coach", "list")
+    assert out.splitlines()[0].split() == ["COACH_ID", "NAME", "EMAIL", "ACK_BY_SMS"]
+
+
+def test_coach_remove_takes_the_sign_in_and_refuses_while_clients_remain(cli):
+    add_coaches(cli)
+    assert cli("client", "enroll", "--name", "Ana", "--phone", "+15550100001", "--timezone", "America/New_York",
+               "--checkin-time", "09:00", "--coach", "c2")[0] == 0
+    one_line_error(cli("coach", "remove", "--id", "c2"), "still has 1 client", "client move")
+    one_line_error(cli("coach", "remove", "--id", "nobody"), "no coach 'nobody'")
+
+    assert cli("coach", "remove", "--id", "c1")[0] == 0
+    with pytest.raises(boto3.client("cognito-idp").exceptions.UserNotFoundException):
+        boto3.client("cognito-idp").admin_get_user(UserPoolId=os.environ["USER_POOL_ID"],
+                                                   Username="casey@practice.example")
+    assert [c["coach_id"] for c in listed(cli, "coach", "list")] == ["c2"]
+
+
+@pytest.mark.parametrize(("argv", "fragment"), [
+    (["--id", "Casey!", "--name", "C", "--email", "c@p.example"], "coach id must be"),
+    (["--id", "c1", "--name", "C", "--email", "not-an-email"], "not an e-mail address"),
+    (["--id", "c1", "--name", "C", "--email", "c@p.example", "--phone", "555-CALL-NOW"], "E.164"),
+    (["--id", "c1", "--name", "C", "--email", "c@p.example", "--phone", "+１５５５０１００００１"], "ASCII digits"),
+])
+def test_coach_add_errors(cli, argv, fragment):
+    one_line_error(cli("coach", "add", *argv), fragment)
+
+
+# --------------------------------------------------------------------------------------- pagers
+
+
+def test_pager_subscribe_and_list(cli):
+    add_coaches(cli)
+    code, out, _ = cli("pager", "subscribe", "--coach", "c1", "--protocol", "sms", "--endpoint", "+15550199001")
+    assert code == 0 and "subscribed" in out
+    code, out, _ = cli("pager", "subscribe", "--coach", "c2", "--protocol", "email", "--endpoint",
+                       "jordan@practice.example")
+    assert code == 0 and "--authenticate-on-unsubscribe true" in out
+    assert cli("pager", "subscribe", "--coach", "c2", "--protocol", "https", "--endpoint",
+               "https://pager.example/hook")[0] == 0
+
+    pagers = listed(cli, "pager", "list")
+    assert {(p["coach_id"], p["protocol"]) for p in pagers} >= {("c1", "sms"), ("c2", "email"), ("c2", "https")}
+    assert next(p for p in pagers if p["protocol"] == "sms")["endpoint"] == "+1…01"  # a number is never printed
+    assert {p["coach_id"] for p in listed(cli, "pager", "list", "--coach", "c2")} == {"c2"}
+
+
+@pytest.mark.parametrize(("argv", "fragment"), [
+    (["--coach", "nobody", "--protocol", "sms", "--endpoint", "+15550199001"], "no coach 'nobody'"),
+    (["--coach", "c1", "--protocol", "sms", "--endpoint", "12"], "E.164"),
+    (["--coach", "c1", "--protocol", "email", "--endpoint", "casey"], "e-mail address"),
+    (["--coach", "c1", "--protocol", "https", "--endpoint", "http://pager.example"], "https://"),
+])
+def test_pager_subscribe_errors(cli, argv, fragment):
+    add_coaches(cli)
+    one_line_error(cli("pager", "subscribe", *argv), fragment)
+
+
+# --------------------------------------------------------------------------------------- rota
+
+
+def test_rota_set_override_and_show(cli):
+    add_coaches(cli)
+    start, end = NOW - timedelta(hours=1), NOW + timedelta(days=7)
+    assert cli("rota", "set", "--primary", "c1", "--backup", "c2", "--from", start.isoformat(),
+               "--to", end.isoformat())[0] == 0
+    code, out, _ = cli("rota", "show")
+    assert code == 0 and out.splitlines()[-1].endswith("go to: c1")
+
+    assert cli("rota", "override", "--primary", "c2", "--to", (NOW + timedelta(hours=4)).isoformat())[0] == 0
+    shifts = {s["rota"]: s for s in listed(cli, "rota", "show")}
+    assert shifts["override"]["primary"] == "c2" and shifts["primary"]["primary"] == "c1"
+    assert cli("rota", "show")[1].splitlines()[-1].endswith("go to: c2")
+
+
+@pytest.mark.parametrize(("argv", "fragment"), [
+    (["set", "--primary", "nobody", "--to", "2030-01-01T00:00Z"], "no coach 'nobody'"),
+    (["set", "--primary", "c1", "--to", "2001-01-01T00:00Z"], "end after it starts"),
+    (["set", "--primary", "c1", "--to", "next tuesday"], "--to must be ISO-8601"),
+    (["override", "--primary", "c1", "--backup", "c1", "--to", "2030-01-01T00:00Z"], "another coach"),
+])
+def test_rota_errors(cli, argv, fragment):
+    add_coaches(cli)
+    one_line_error(cli("rota", *argv), fragment)
+
+
+# --------------------------------------------------------------------------------------- clients
+
+ENROL = ["client", "enroll", "--name", "Ana", "--timezone", "America/New_York", "--checkin-time", "09:00",
+         "--coach", "c1"]
+
+
+def test_client_enroll_asks_for_consent_by_sms_unless_consent_is_on_file(cli):
+    add_coaches(cli)
+    code, out, _ = cli(*ENROL, "--phone", "+15550100001")
+    assert code == 0 and "welcome SMS asks for YES" in out
+    code, out, _ = cli("client", "enroll", "--name", "Ben", "--phone", "+15550100002", "--timezone",
+                       "America/Chicago", "--checkin-time", "18:30", "--coach", "c2",
+                       "--consent-on-file", "paper form signed at intake, taken by Jordan")
+    assert code == 0 and "consent on file" in out
+
+    clients = {c["name"]: c for c in listed(cli, "client", "list")}
+    assert {"client_id", "name", "timezone", "coach_id", "status"} <= set(clients["Ana"])
+    assert clients["Ana"]["status"] == "pending_consent" and clients["Ben"]["status"] == "active"
+    assert clients["Ben"]["consent"] == "on file" and clients["Ben"]["timezone"] == "America/Chicago"
+    assert [c["name"] for c in listed(cli, "client", "list", "--coach", "c2")] == ["Ben"]
+    assert "+15550100001" not in cli("client", "list")[1]  # numbers are redacted in the roster
+
+
+@pytest.mark.parametrize(("argv", "fragment"), [
+    (["--phone", "+15550100001", "--timezone", "America/Gotham"], "unknown IANA timezone"),
+    (["--phone", "555-CALL-NOW"], "not an E.164 phone number"),
+    (["--phone", "+１５５５０１００００１"], "ASCII digits"),
+    (["--phone", "+15550100001", "--checkin-time", "23:00"], "quiet hours"),
+    (["--phone", "+15550100001", "--locale", "de-DE"], "triage cannot read 'de-DE'"),
+    (["--phone", "+4915123456789", "--timezone", "Europe/Berlin"], "no crisis lines configured"),
+    (["--phone", "+15550100001", "--country", "FR"], "no crisis lines configured for country FR"),
+    (["--phone", "+15550100001", "--coach", "nobody"], "no coach 'nobody'"),
+    (["--phone", "+15550100001", "--consent-on-file", " "], "needs a note"),
+])
+def test_client_enroll_errors_are_one_line(cli, argv, fragment):
+    add_coaches(cli)
+    base = dict(zip(ENROL[2::2], ENROL[3::2], strict=True))
+    for flag, value in zip(argv[::2], argv[1::2], strict=True):
+        base[flag] = value
+    one_line_error(cli("client", "enroll", *[x for pair in base.items() for x in pair]), fragment)
+    assert listed(cli, "client", "list") == []
+
+
+def test_a_locale_triage_cannot_read_is_accepted_with_review_all(cli):
+    add_coaches(cli)
+    assert cli(*ENROL, "--phone", "+15550100001", "--locale", "de-DE", "--review-all")[0] == 0
+    [client] = listed(cli, "client", "list")
+    assert client["locale"] == "de-DE" and client["review_all"] is True
+
+
+def test_client_pause_resume_move_set_time_and_set_locale(cli):
+    add_coaches(cli)
+    cli(*ENROL, "--phone", "+15550100001", "--consent-on-file", "verbal, by phone, Casey")
+    [ana] = listed(cli, "client", "list")
+    cid = ana["client_id"]
+
+    assert cli("client", "pause", cid)[0] == 0
+    assert listed(cli, "client", "list")[0]["status"] == "paused"
+    assert listed(cli, "client", "list", "--status", "paused")[0]["client_id"] == cid
+    one_line_error(cli("client", "pause", cid), "not active")
+    assert cli("client", "resume", cid)[0] == 0
+    [ana] = listed(cli, "client", "list")
+    assert ana["status"] == "active" and ana["next_probe_at"] is not None
+
+    assert cli("client", "move", cid, "--coach", "c2")[0] == 0
+    assert cli("client", "set-time", cid, "10:15", "--timezone", "Europe/London")[0] == 0
+    assert cli("client", "set-locale", cid, "es-US")[0] == 0
+    [ana] = listed(cli, "client", "list")
+    assert (ana["coach_id"], ana["checkin_time"], ana["timezone"], ana["locale"]) == (
+        "c2", "10:15", "Europe/London", "es-US")
+
+    one_line_error(cli("client", "set-time", cid, "06:00"), "quiet hours")
+    one_line_error(cli("client", "set-locale", cid, "fr-FR"), "triage cannot read")
+    one_line_error(cli("client", "move", cid, "--coach", "nobody"), "no coach 'nobody'")
+    for command in (["pause", "cl_nope"], ["resume", "cl_nope"], ["move", "cl_nope", "--coach", "c1"],
+                    ["set-time", "cl_nope", "10:00"], ["set-locale", "cl_nope", "en-US"], ["export", "cl_nope"],
+                    ["erase", "cl_nope", "--yes"]):
+        one_line_error(cli("client", *command), "no client 'cl_nope'")
+
+
+def test_client_export_and_erase(cli):
+    add_coaches(cli)
+    cli(*ENROL, "--phone", "+15550100001")
+    [ana] = listed(cli, "client", "list")
+    code, out, _ = cli("client", "export", ana["client_id"])
+    assert code == 0 and json.loads(out)["client"]["display_name"] == "Ana"
+    one_line_error(cli("client", "erase", ana["client_id"]), "--yes")
+    assert cli("client", "erase", ana["client_id"], "--yes")[0] == 0
+    assert listed(cli, "client", "list") == []
+
+
+def test_client_import_enrols_good_rows_names_bad_ones_and_never_enrols_twice(cli, tmp_path):
+    add_coaches(cli)
+    csv_file = tmp_path / "clients.csv"
+    csv_file.write_text("\n".join([
+        HEADER,
+        "Ana,+15550100001,America/New_York,09:00,en-US,c1",
+        "Ben,+1 (555) 010-0002,America/Chicago,18:30,es-US,c2",
+        "Cy,+15550100003,Mars/Olympus,09:00,en-US,c1",
+        "Di,+１５５５０１００００４,America/New_York,09:00,en-US,c1",
+        "Ed,+15550100005,America/New_York,22:30,en-US,c1",
+        "Flo,+15550100006,America/New_York,09:00,de-DE,c1",
+        "Gus,+4915123456789,Europe/Berlin,09:00,en-GB,c1",
+        "Hal,+15550100008,America/New_York,09:00,en-US,nobody",
+        "Ivy,+15550100009,America/New_York",
+        "Jo,+447700900123,Europe/London,10:00,en-GB,c2",
+    ]) + "\n")
+
+    code, out, err = cli("client", "import", str(csv_file))
+
+    assert code == 1
+    assert out.strip() == "3 enrolled, 0 already enrolled (skipped), 7 refused"
+    refused = err.splitlines()
+    assert [line.split(":")[0] for line in refused] == [f"line {n}" for n in range(4, 11)]
+    assert "unknown IANA timezone" in refused[0] and "ASCII digits" in refused[1] and "quiet hours" in refused[2]
+    assert "triage cannot read" in refused[3] and "no crisis lines" in refused[4] and "no coach" in refused[5]
+    assert "expected 6 fields, got 3" in refused[6]
+    assert sorted(c["name"] for c in listed(cli, "client", "list")) == ["Ana", "Ben", "Jo"]
+
+    # The same file again: nobody enrolled twice, the same rows refused
+    code, out, err = cli("client", "import", str(csv_file))
+    assert code == 1 and out.strip() == "0 enrolled, 3 already enrolled (skipped), 7 refused"
+    assert len(listed(cli, "client", "list")) == 3
+
+    # Fixed: only the good rows left, exit 0
+    good = [line for n, line in enumerate(csv_file.read_text().splitlines(), start=1) if n in (1, 2, 3, 11)]
+    csv_file.write_text("\n".join(good) + "\n")
+    assert cli("client", "import", str(csv_file))[0] == 0
+
+
+def test_client_import_errors(cli, tmp_path):
+    one_line_error(cli("client", "import", str(tmp_path / "missing.csv")), "cannot read")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("name,phone\nAna,+15550100001\n")
+    one_line_error(cli("client", "import", str(bad)), "line 1: the header must be " + HEADER)
+
+
+# --------------------------------------------------------------------------------------- alerts
+
+
+# Outside Lambda, Powertools' idempotency cannot read the remaining time: it says so, and uses its default expiry.
+@pytest.mark.filterwarnings("ignore:Couldn't determine the remaining time left")
+def test_alert_list_show_ack_and_resolve(cli, monkeypatch):
+    add_coaches(cli)
+    monkeypatch.setenv("TWILIO_FROM_NUMBER", "+15005550006")  # scoring may text resources (not here: answered)
+    cli(*ENROL, "--phone", "+15550100001", "--consent-on-file", "signed form")
+    services = Services.from_env()
+    services.inbound.receive(InboundSms("SM" + "7" * 32, "AC" + "0" * 32, "+15550100001", "+1",
+                                        "i want to kill myself tonight"), NOW)
+    for reply in services.messages.unscored_replies(NOW - timedelta(minutes=1)):  # what the stream does
+        services.scorer.score(reply)
+
+    [alert] = listed(cli, "alert", "list")
+    assert alert["level"] == "crisis" and alert["status"] == "open"
+    code, out, _ = cli("alert", "show", alert["alert_id"])
+    assert code == 0 and "i want to kill myself tonight" in out
+    assert cli("alert", "ack", alert["alert_id"], "--by", "c1")[0] == 0
+    assert listed(cli, "alert", "list")[0]["acknowledged_by"] == "c1"
+    assert cli("alert", "resolve", alert["alert_id"], "--by", "c1", "--outcome", "follow_up")[0] == 0
+    assert listed(cli, "alert", "list") == []
+    one_line_error(cli("alert", "show", "al_nope"), "no such alert")
+    one_line_error(cli("alert", "ack", "al_nope", "--by", "c1"), "no such alert")
+
+
+# --------------------------------------------------------------------------------------- where it points
+
+
+def test_with_no_stack_and_no_serve_the_cli_says_how_to_point_it(monkeypatch, capsys, tmp_path):
+    for name in ("CLIENTS_TABLE", "MESSAGES_TABLE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("MOODLINE_SERVE_STATE", str(tmp_path / "serve.json"))
+    assert main(["client", "list"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--stack NAME" in err and "make serve" in err
+
+
+def test_a_stale_serve_state_file_is_named(monkeypatch, capsys, tmp_path):
+    monkeypatch.delenv("CLIENTS_TABLE", raising=False)
+    state = tmp_path / "serve.json"
+    state.write_text(json.dumps({"pid": 2**22 + 12345, "aws_endpoint_url": "http://127.0.0.1:1", "environment": {}}))
+    monkeypatch.setenv("MOODLINE_SERVE_STATE", str(state))
+    assert main(["alert", "list"]) == 2
+    assert "is not running" in capsys.readouterr().err
+
+
+def test_stack_reads_the_outputs_and_the_webhook_functions_environment(aws, monkeypatch, capsys):
+    # Given a deployed stack (a CloudFormation stack on moto) whose webhook function carries the settings,
+    # and nothing exported in the shell
+    environment = {name: os.environ[name] for name in (
+        "CLIENTS_TABLE", "MESSAGES_TABLE", "ALERTS_TABLE", "COACHES_TABLE", "ONCALL_TABLE", "IDEMPOTENCY_TABLE",
+        "APP_SECRET_ID", "DUE_SHARDS")}
+    for name in [*environment, "USER_POOL_ID"]:
+        monkeypatch.delenv(name)
+    role = boto3.client("iam").create_role(RoleName="moodline-ingest", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    template = {
+        "Resources": {"IngestSmsFunction": {"Type": "AWS::Lambda::Function", "Properties": {
+            "Runtime": "python3.12", "Handler": "app.handler", "Role": role,
+            "Code": {"ZipFile": "def handler(event, context): pass"},
+            "Environment": {"Variables": environment}}}},
+        "Outputs": {"CoachUserPoolId": {"Value": aws["CoachUserPool"].name}},
+    }
+    boto3.client("cloudformation").create_stack(StackName="moodline-dev", TemplateBody=json.dumps(template))
+
+    # When ops add a coach and list them with --stack
+    assert main(["coach", "add", "--stack", "moodline-dev", "--region", "us-east-1", "--id", "c1", "--name",
+                 "Casey", "--email", "casey@practice.example"]) == 0
+    out = capsys.readouterr().out
+    assert main(["--stack", "moodline-dev", "coach", "list", "--json"]) == 0
+
+    # Then the coach and their sign-in are in that stack's table and user pool
+    assert "temporary password" in out
+    assert json.loads(capsys.readouterr().out)["coach_id"] == "c1"
+    assert main(["coach", "list", "--stack", "moodline-missing"]) == 2
+    assert "moodline-missing" in capsys.readouterr().err
