@@ -41,7 +41,7 @@ demo: $(STAMP)
 	@$(BIN)/moodline-local demo
 
 serve: $(STAMP)
-	$(BIN)/moodline-local serve
+	$(BIN)/moodline-local serve --demo-roster
 
 $(CHECKOV): | $(STAMP)
 	$(PHASE) "install: checkov $(CHECKOV_VERSION) in a venv of its own"

@@ -38,7 +38,7 @@ def aws(monkeypatch, tmp_path) -> Iterator[dict]:
         for name, value in template.function_environment("IngestSmsFunction").items():
             monkeypatch.setenv(name, value)
         monkeypatch.setenv("USER_POOL_ID", resources["CoachUserPool"].name)
-        monkeypatch.setenv("MOODLINE_SERVE_STATE", str(tmp_path / "no-serve.json"))
+        monkeypatch.setenv("MOODLINE_LOCAL_STATE", str(tmp_path / "no-serve.json"))
         yield resources
 
 
@@ -347,7 +347,7 @@ def test_alert_list_show_ack_and_resolve(cli, monkeypatch):
 def test_with_no_stack_and_no_serve_the_cli_says_how_to_point_it(monkeypatch, capsys, tmp_path):
     for name in ("CLIENTS_TABLE", "MESSAGES_TABLE"):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("MOODLINE_SERVE_STATE", str(tmp_path / "serve.json"))
+    monkeypatch.setenv("MOODLINE_LOCAL_STATE", str(tmp_path / "serve.json"))
     assert main(["client", "list"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "--stack NAME" in err and "make serve" in err
@@ -356,8 +356,8 @@ def test_with_no_stack_and_no_serve_the_cli_says_how_to_point_it(monkeypatch, ca
 def test_a_stale_serve_state_file_is_named(monkeypatch, capsys, tmp_path):
     monkeypatch.delenv("CLIENTS_TABLE", raising=False)
     state = tmp_path / "serve.json"
-    state.write_text(json.dumps({"pid": 2**22 + 12345, "aws_endpoint_url": "http://127.0.0.1:1", "environment": {}}))
-    monkeypatch.setenv("MOODLINE_SERVE_STATE", str(state))
+    state.write_text(json.dumps({"pid": 2**22 + 12345, "endpoint_url": "http://127.0.0.1:1", "env": {}}))
+    monkeypatch.setenv("MOODLINE_LOCAL_STATE", str(state))
     assert main(["alert", "list"]) == 2
     assert "is not running" in capsys.readouterr().err
 
@@ -391,3 +391,20 @@ def test_stack_reads_the_outputs_and_the_webhook_functions_environment(aws, monk
     assert json.loads(capsys.readouterr().out)["coach_id"] == "c1"
     assert main(["coach", "list", "--stack", "moodline-missing"]) == 2
     assert "moodline-missing" in capsys.readouterr().err
+
+
+def test_the_cli_finds_moodline_serve_where_serve_writes_its_state(monkeypatch, tmp_path):
+    # Given the state file serve writes, at the path serve chooses (the shipped CLI cannot import the local stack,
+    # so this holds the two spellings of the path and the keys together)
+    from moodline.cli import _from_local_state, local_state_path
+    from moodline_local.serve import default_state_path, write_state
+
+    monkeypatch.setenv("MOODLINE_LOCAL_STATE", str(tmp_path / "local.json"))
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "unset")  # the CLI sets it: monkeypatch restores it afterwards
+    assert local_state_path() == default_state_path()
+    write_state(default_state_path(), {"version": 1, "pid": os.getpid(), "endpoint_url": "http://127.0.0.1:4566",
+                                       "env": {"CLIENTS_TABLE": "clients-local"}, "region": "us-east-1"})
+    # When the CLI reads it / Then it points at that endpoint with that environment
+    connection = _from_local_state(local_state_path())
+    assert connection.local and connection.environment == {"CLIENTS_TABLE": "clients-local"}
+    assert os.environ["AWS_ENDPOINT_URL"] == "http://127.0.0.1:4566"

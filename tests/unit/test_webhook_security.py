@@ -233,7 +233,8 @@ def test_full_width_digits_are_not_a_phone_number_anywhere():
 
 def _load_ingest(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
     env = {"CLIENTS_TABLE": "c", "MESSAGES_TABLE": "m", "ALERTS_TABLE": "a", "COACHES_TABLE": "co",
-           "ONCALL_TABLE": "o", "IDEMPOTENCY_TABLE": "i", "TWILIO_SECRET_ID": "tw", "APP_SECRET_ID": "app",
+           "ONCALL_TABLE": "o", "IDEMPOTENCY_TABLE": "i", "CLAIMS_TABLE": "cl", "TWILIO_SECRET_ID": "tw",
+           "APP_SECRET_ID": "app",
            "ALERTS_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:alerts", "INBOUND_BUFFER_URL": "q",
            "POWERTOOLS_METRICS_NAMESPACE": "Moodline"}
     for name, value in env.items():

@@ -9,7 +9,7 @@ import pytest
 from moodline.admin import Enrolment, RosterError
 from moodline.domain import InboundSms
 from moodline.probes import ProbeRequest
-from moodline.vocabulary import ClientStatus, MessageKind, Refusal
+from moodline.vocabulary import ClientStatus, MessageKind, Refusal, Via
 from tests.fakes import PHONE_KEY, World
 from tests.usecases.conftest import MONDAY, coach, enrol
 
@@ -134,12 +134,31 @@ def test_every_coach_gets_one_weekly_email_about_their_own_clients(world):
     first = world.weekly.send_all(next_monday)
     world.weekly.send_all(next_monday)
 
-    # Then each coach got exactly one e-mail, and only Casey's mentions Ana
-    assert (first.coaches, first.emails_sent, first.clients) == (2, 2, 1)
-    assert sorted(m["to"] for m in world.mailer.sent) == ["c1@practice.example", "c2@practice.example"]
-    casey = next(m for m in world.mailer.sent if m["to"].startswith("c1"))
+    # Then Ana's coach got exactly one e-mail about her, and the coach with nothing to report none
+    assert (first.coaches, first.emails_sent, first.clients) == (2, 1, 1)
+    assert [m["to"] for m in world.mailer.sent] == ["c1@practice.example"]
+    assert "Ana" in world.mailer.sent[0]["text"]
+
+
+def test_the_on_call_coach_reads_the_pages_they_handled_and_the_alert_day(world):
+    # Given Ana (Casey's client) texted crisis language, and Jordan, on call, acknowledged the page
+    coach(world, "c1")
+    coach(world, "c2")
+    ana = enrol(world, "Ana", "+15550100001")
+    world.inbound.receive(InboundSms("SM" + "4" * 32, "AC1", "+15550100001", "+1", "2. i want to die"), MONDAY)
+    world.settle()
+    [alert] = world.alerts.of_client(ana.client_id, MONDAY - timedelta(days=1), MONDAY + timedelta(days=1))
+    world.actions.acknowledge(alert.alert_id, by="c2", via=Via.WORKSPACE, at=MONDAY + timedelta(minutes=3))
+
+    # When the weekly job runs the next Monday
+    world.weekly.send_all(MONDAY + timedelta(days=7))
+
+    # Then Jordan, who has no clients of his own, is told about the page he handled (never "no alerts"),
+    # and Casey's e-mail marks Ana's day as an alert day, not as a missed one
     jordan = next(m for m in world.mailer.sent if m["to"].startswith("c2"))
-    assert "Ana" in casey["text"] and "Ana" not in jordan["text"]
+    casey = next(m for m in world.mailer.sent if m["to"].startswith("c1"))
+    assert "Ana" in jordan["text"] and "no alerts" not in jordan["text"].lower()
+    assert "Alert days:" in casey["text"]
 
 
 def test_the_roster_refuses_bad_input(world):

@@ -34,9 +34,29 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from moodline_local.serve import serve
+    from moodline_local.serve import Ports, serve
+    from moodline_local.stack import PortInUse
 
-    serve(_repo_root(), port=args.port)
+    state = Path(args.state) if args.state else None
+    try:
+        serve(_repo_root(), ports=Ports(api=args.port, moto=args.moto_port, twilio=args.twilio_port),
+              demo_roster=args.demo_roster, state_path=state or _default_state())
+    except PortInUse as exc:
+        raise SystemExit(f"moodline-local serve: {exc}") from None
+    return 0
+
+
+def _default_state() -> Path:
+    from moodline_local.serve import default_state_path
+
+    return default_state_path()
+
+
+def _env(args: argparse.Namespace) -> int:
+    from moodline_local.serve import environment_lines, read_state
+
+    for line in environment_lines(read_state(Path(args.state) if args.state else _default_state())):
+        print(line)
     return 0
 
 
@@ -47,12 +67,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     demo = commands.add_parser("demo", help="simulate one week offline and print the timeline and report")
     demo.add_argument("--out", default="out", help="folder for the weekly e-mails and logs (default: out)")
     demo.set_defaults(run=_demo)
-    serve = commands.add_parser("serve", help="run the local stack for interactive use")
-    serve.add_argument("--port", type=int, default=8787, help="HTTP port on 127.0.0.1 (default: 8787)")
+    serve = commands.add_parser(
+        "serve", help="run the local stack for interactive use",
+        description="Run the local stack on fixed ports until Ctrl-C or SIGTERM. It writes a state file "
+                    "(default ~/.moodline/local.json, or $MOODLINE_LOCAL_STATE) with the endpoint, ports, "
+                    "user pool and table names, and removes it on the way out.")
+    serve.add_argument("--port", type=int, default=8787, help="API (webhooks, workspace) port (default: 8787)")
+    serve.add_argument("--moto-port", type=int, default=8788, help="moto server port (default: 8788)")
+    serve.add_argument("--twilio-port", type=int, default=8789, help="Twilio stand-in port (default: 8789)")
+    serve.add_argument("--demo-roster", action="store_true",
+                       help="enrol the demo's coaches (with workspace sign-ins), clients and rota")
+    serve.add_argument("--state", help="where to write the state file")
     serve.set_defaults(run=_serve)
+    env = commands.add_parser("env", help="print `export` lines that point the moodline CLI at a running serve",
+                              description="Usage: eval \"$(moodline-local env)\"")
+    env.add_argument("--state", help="the serve's state file (default ~/.moodline/local.json)")
+    env.set_defaults(run=_env)
     args = parser.parse_args(argv)
-    if getattr(args, "port", 1) is not None and not 0 < getattr(args, "port", 1) < 65536:
-        parser.error("--port must be between 1 and 65535")
+    for flag in ("port", "moto_port", "twilio_port"):
+        if hasattr(args, flag) and not 0 < getattr(args, flag) < 65536:
+            parser.error(f"--{flag.replace('_', '-')} must be between 1 and 65535")
     return int(args.run(args))
 
 

@@ -82,6 +82,7 @@ class ApiResponse:
     status: int
     headers: dict[str, str]
     body: str
+    multi_headers: dict[str, list[str]] = field(default_factory=dict)  # Set-Cookie, one per cookie
 
 
 class LocalRuntime:
@@ -92,6 +93,9 @@ class LocalRuntime:
         self.root = root
         self.env_overrides = dict(env_overrides or {})
         self.functions: dict[str, LocalFunction] = {}
+        # Functions whose code does not import (a half-finished port, say): the rest of the stack
+        # still runs, and their routes answer 502 as API Gateway does for a broken integration.
+        self.broken: dict[str, tuple[LocalFunction, str]] = {}
         self._lock = threading.RLock()
         self._iterators: dict[str, list[str]] = {}
         self._queue_urls: dict[str, str] = {}
@@ -119,8 +123,12 @@ class LocalRuntime:
             if spec is None or spec.loader is None:
                 raise ImportError(f"cannot load {function.code_dir}/app.py")
             module = importlib.util.module_from_spec(spec)
-            with _environment(env):
-                spec.loader.exec_module(module)
+            try:
+                with _environment(env):
+                    spec.loader.exec_module(module)
+            except Exception as exc:
+                self.broken[logical_id] = (function, f"{type(exc).__name__}: {exc}")
+                continue
             function.module = module
             self.functions[logical_id] = function
 
@@ -285,8 +293,9 @@ class LocalRuntime:
     # --- API Gateway ----------------------------------------------------------------------------
 
     def routes(self) -> list[tuple[str, str, str]]:
+        functions = [*self.functions.values(), *(f for f, _ in self.broken.values())]
         return [(props["Method"].upper(), props["Path"], function.logical_id)
-                for function in self.functions.values() for _, props in function.event_sources("Api")]
+                for function in functions for _, props in function.event_sources("Api")]
 
     def api_request(self, method: str, path: str, *, headers: Mapping[str, str], body: str, host: str,
                     at: datetime, query: Mapping[str, list[str]] | None = None,
@@ -301,15 +310,27 @@ class LocalRuntime:
                                '{"message":"Missing Authentication Token"}')
         event = build_api_event(method, path, route[1], headers=headers, body=body, host=host, at=at,
                                 query=query, scheme=scheme, path_parameters=_path_params(route[1], path))
+        if route[2] in self.broken:
+            return ApiResponse(502, {"content-type": "application/json"}, '{"message": "Internal server error"}')
         result = self.invoke(route[2], event)
-        return ApiResponse(int(result["statusCode"]), dict(result.get("headers") or {}), result.get("body") or "")
+        return ApiResponse(int(result["statusCode"]), dict(result.get("headers") or {}), result.get("body") or "",
+                           {k: list(v) for k, v in (result.get("multiValueHeaders") or {}).items()})
 
 
 def _path_params(template_path: str, path: str) -> dict[str, str] | None:
     want, got = template_path.strip("/").split("/"), path.strip("/").split("/")
+    params: dict[str, str] = {}
+    if want and want[-1].endswith("+}"):
+        # A greedy ``{proxy+}`` takes the rest of the path (one segment at least), as API Gateway does.
+        head = len(want) - 1
+        if len(got) <= head or not all(g for g in got[head:]):
+            return None
+        prefix = _path_params("/".join(want[:head]), "/".join(got[:head])) if head else {}
+        if prefix is None:
+            return None
+        return {**prefix, want[-1][1:-2]: "/".join(got[head:])}
     if len(want) != len(got):
         return None
-    params = {}
     for w, g in zip(want, got, strict=True):
         if w.startswith("{") and w.endswith("}"):
             params[w[1:-1]] = g

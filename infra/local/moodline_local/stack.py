@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import os
 import socket
 import subprocess
@@ -55,6 +57,37 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+class PortInUse(RuntimeError):
+    """A fixed port is taken (another ``moodline-local serve``?): the message names it and the flag."""
+
+
+def check_port(port: int, what: str) -> None:
+    with socket.socket() as probe:
+        # As the servers bind (SO_REUSEADDR): a connection of a previous run in TIME_WAIT is no owner.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            raise PortInUse(f"port {port} ({what}) is in use on 127.0.0.1: another moodline-local serve? "
+                            f"Stop it, or choose another port with the flag") from None
+
+
+def _swap_log_stream(stream: IO[str]) -> IO[str] | None:
+    """Point the functions' logger at ``stream``; returns the stream it wrote to before.
+
+    Not ``setStream``: that flushes the old stream, which may be closed by now.
+    """
+    from moodline.observability import logger
+
+    handler = logger.registered_handler
+    if not isinstance(handler, logging.StreamHandler):
+        return None
+    with handler.lock or contextlib.nullcontext():
+        previous: IO[str] = handler.stream
+        handler.stream = stream
+    return previous
+
+
 class LocalStack:
     """Starts everything, provisions from ``template.yaml``, and exposes the runtime that routes events.
 
@@ -68,6 +101,8 @@ class LocalStack:
         *,
         aws: str = "server",
         http_port: int | None = None,
+        moto_port: int | None = None,
+        twilio_port: int | None = None,
         auth_token: str | None = None,
         clock: Callable[[], datetime] | None = None,
         log_stream: IO[str] | None = None,
@@ -75,13 +110,16 @@ class LocalStack:
         self.root = root
         self.aws = aws
         self.http_port = http_port if http_port is not None else free_port()
+        self.moto_port = moto_port  # None: any free port
+        self.twilio_port = twilio_port
         self.auth_token = auth_token or os.environ.get("TWILIO_AUTH_TOKEN") or DEFAULT_AUTH_TOKEN
         self.clock = clock or (lambda: datetime.now(UTC))
         self.log_stream = log_stream
         self.moto_url = ""
+        self._previous_log_stream: IO[str] | None = None
         self._moto: Any = None
         self._http: ThreadingHTTPServer | None = None
-        self.twilio = TwilioStandIn(LOCAL_ACCOUNT_SID, self.auth_token,
+        self.twilio = TwilioStandIn(LOCAL_ACCOUNT_SID, self.auth_token, port=twilio_port or 0,
                                     api_key=(LOCAL_API_KEY_SID, LOCAL_API_KEY_SECRET))
         self.template: Template | None = None
         self.runtime: LocalRuntime | None = None
@@ -96,6 +134,18 @@ class LocalStack:
         return f"{self.base_url}/twilio/inbound"
 
     def start(self) -> LocalStack:
+        try:
+            return self._start()
+        except BaseException:
+            # Half-started (a port taken, a signal): stop what did start, moto's server first of all.
+            self.stop()
+            raise
+
+    def _start(self) -> LocalStack:
+        # Fixed ports are checked first, so a second ``serve`` says which one in one line.
+        check_port(self.http_port, "API, --port")
+        if self.twilio_port:
+            check_port(self.twilio_port, "Twilio stand-in, --twilio-port")
         os.environ.update(AWS_ENV)
         # Powertools warns when an invocation emitted no metric (a status callback, say): noise here.
         warnings.filterwarnings("ignore", message="No application metrics to publish")
@@ -132,19 +182,18 @@ class LocalStack:
         probe_sender.SERVICES.use(clock=lambda: self.clock())  # noqa: PLW0108 - self.clock is reassigned later
         self._ops: Services | None = None
         if self.log_stream is not None:
-            from moodline.observability import logger
-
-            handler = logger.registered_handler
-            if hasattr(handler, "setStream"):
-                handler.setStream(self.log_stream)
+            # Given back in stop(): the caller may close the stream once the stack is done.
+            self._previous_log_stream = _swap_log_stream(self.log_stream)
         self._start_http()
         return self
 
     def _start_moto_server(self) -> str:
         # Its own process, so emulating AWS does not compete with the functions for one GIL.
-        port = free_port()
+        port = self.moto_port or free_port()
+        if self.moto_port:
+            check_port(port, "moto server, --moto-port")
         self._moto = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+            [sys.executable, "-m", "moodline_local.moto_server", "-H", "127.0.0.1", "-p", str(port)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
         url = f"http://127.0.0.1:{port}"
@@ -160,10 +209,21 @@ class LocalStack:
         self._moto.kill()
         raise RuntimeError("moto server did not start within 30 s")
 
+    @property
+    def moto_pid(self) -> int | None:
+        return int(self._moto.pid) if self._moto is not None else None
+
     def stop(self) -> None:
+        """Stop every part; safe to call twice and on a half-started stack."""
+        if self._previous_log_stream is not None:
+            previous = self._previous_log_stream
+            # A stream closed meanwhile (a test's captured stdout) is no place to log: stdout then.
+            _swap_log_stream(sys.stdout if getattr(previous, "closed", False) else previous)
+            self._previous_log_stream = None
         if self._http is not None:
             self._http.shutdown()
             self._http.server_close()
+            self._http = None
         self.twilio.stop()
         if self._moto is not None:
             self._moto.terminate()
@@ -171,6 +231,8 @@ class LocalStack:
                 self._moto.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 self._moto.kill()
+                self._moto.wait(timeout=10)
+            self._moto = None
             os.environ.pop("AWS_ENDPOINT_URL", None)
 
     def __enter__(self) -> LocalStack:
@@ -270,11 +332,18 @@ class LocalStack:
                 for key, value in response.headers.items():
                     if key.lower() != "content-length":
                         self.send_header(key, value)
+                for key, values in response.multi_headers.items():
+                    for value in values:  # every Set-Cookie, as API Gateway sends multiValueHeaders
+                        self.send_header(key, value)
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
                 self.wfile.write(payload)
 
             do_GET = do_POST = _route  # noqa: N815
 
-        self._http = ThreadingHTTPServer(("127.0.0.1", self.http_port), Handler)
+        try:
+            self._http = ThreadingHTTPServer(("127.0.0.1", self.http_port), Handler)
+        except OSError:
+            raise PortInUse(f"port {self.http_port} (API, --port) is in use on 127.0.0.1: another "
+                            f"moodline-local serve? Stop it, or choose another port with the flag") from None
         threading.Thread(target=self._http.serve_forever, name="moodline-api", daemon=True).start()

@@ -149,15 +149,14 @@ def render_alert(alert: Alert, messages: Messages | None = None) -> str:
 
 # --------------------------------------------------------------------------------------- where it points
 
-LOCAL_STATE_ENV = "MOODLINE_SERVE_STATE"
+# The state file `moodline serve` (infra/local, moodline_local.serve) writes; the shipped package cannot import
+# the local stack, so the path and the keys it reads are spelled here too (tests/integration hold them together).
+LOCAL_STATE_ENV = "MOODLINE_LOCAL_STATE"
 
 
 def local_state_path() -> Path:
     """Where a running ``moodline serve`` leaves its endpoint and environment (see ``--help``)."""
-    if os.environ.get(LOCAL_STATE_ENV):
-        return Path(os.environ[LOCAL_STATE_ENV])
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "moodline" / "serve.json"
+    return Path(os.environ.get(LOCAL_STATE_ENV) or Path.home() / ".moodline" / "local.json")
 
 
 class CliError(Exception):
@@ -239,7 +238,7 @@ def _from_stack(stack: str, *, profile: str | None, region: str | None) -> Conne
 def _from_local_state(path: Path) -> Connection:
     try:
         state = json.loads(path.read_text())
-        pid, endpoint, environment = int(state["pid"]), str(state["aws_endpoint_url"]), dict(state["environment"])
+        pid, endpoint, environment = int(state["pid"]), str(state["endpoint_url"]), dict(state["env"])
     except FileNotFoundError:
         raise CliError("no stack: pass --stack NAME (and --profile/--region), or start `make serve` "
                        f"(it writes {path})") from None
@@ -598,7 +597,7 @@ Where it points:
                                             environment (tables, shards, secrets' ids, crisis lines)
   no flag                                   the environment, if CLIENTS_TABLE is exported; else a running
                                             `moodline serve`, found by the state file it writes
-                                            ($MOODLINE_SERVE_STATE, default ~/.cache/moodline/serve.json:
+                                            ($MOODLINE_LOCAL_STATE, default ~/.moodline/local.json:
                                             its pid, moto endpoint and function environment)
 Errors are one line on stderr, exit 2; `client import` exits 1 when any row was refused."""
 

@@ -421,7 +421,8 @@ class Services:
 
         return WeeklySummaries(clients=self.clients, messages=self.messages, alerts=self.alerts,
                                coaches=self.coaches, mailer=self.mailer, once=self.once,
-                               practice_timezone=self.settings.practice_timezone)
+                               practice_timezone=self.settings.practice_timezone,
+                               workspace_url=self.settings.public_base_url)
 
     @cached_property
     def review_nudges(self) -> ReviewNudges:
