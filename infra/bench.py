@@ -20,47 +20,40 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-FUNCTIONS = ("schedule_probes", "send_probe", "ingest_sms", "score_reply", "weekly_summary")
 RUNS = int(os.environ.get("BENCH_RUNS", "7"))
 MONDAY = datetime(2026, 11, 30, tzinfo=UTC)
 OUR_NUMBER = "+15005550006"
 
-_IMPORT_SNIPPET = """
-import os, sys, time, importlib.util
-os.environ.update({k: "bench" for k in ("CLIENTS_TABLE", "MESSAGES_TABLE", "ALERTS_TABLE", "COACHES_TABLE",
-    "ONCALL_TABLE", "IDEMPOTENCY_TABLE", "PROBES_QUEUE_URL", "TWILIO_SECRET_ID", "APP_SECRET_ID",
-    "SENDER_EMAIL")})
-os.environ.update(ALERTS_TOPIC_ARN="arn:aws:sns:us-east-1:123456789012:bench", TWILIO_FROM_NUMBER="+15005550006",
-    AWS_DEFAULT_REGION="us-east-1")
-target = sys.argv[1]
-start = time.perf_counter()
-if target == "pass":
-    pass
-elif target == "boto3":
-    import boto3
-else:
-    spec = importlib.util.spec_from_file_location("app", f"functions/{target}/app.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-print((time.perf_counter() - start) * 1000)
-"""
+
+def cold_starts() -> int:
+    """Every handler against ``import boto3``: paired, interleaved fresh processes (``infra/bench_coldstart.py``).
+
+    Its ``coldstart <fn> ratio=...`` lines go straight to stdout; a handler that cannot be imported gets a
+    ``status=import_failed`` line and the others are still measured.
+    """
+    result = subprocess.run([sys.executable, str(ROOT / "infra/bench_coldstart.py"), "--runs", str(RUNS),
+                             "--keep-going", "--first-use"], cwd=ROOT, check=False)
+    return result.returncode
 
 
-def cold_imports() -> list[tuple[str, float]]:
-    """Median import time (ms) of each handler module in fresh processes, next to `import boto3` alone."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "layers/moodline"), str(ROOT)])}
-    # Measure with bytecode caches, as a deployed package has them: the warm-up run writes the .pyc
-    # files that the timed runs read (some shells set PYTHONDONTWRITEBYTECODE, which would time the compiler).
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
-    results = []
-    for target in ("pass", "boto3", *FUNCTIONS):
-        samples = []
-        for _ in range(RUNS + 1):  # the first run warms the OS file cache and is dropped
-            out = subprocess.run([sys.executable, "-c", _IMPORT_SNIPPET, target], cwd=ROOT, env=env,
-                                 capture_output=True, text=True, check=True)
-            samples.append(float(out.stdout.strip()))
-        results.append((target, statistics.median(samples[1:])))
-    return results
+def semantic_model() -> None:
+    """What the semantic model costs score_reply (``infra/model/bench_semantic.py``), one line per figure."""
+    out = subprocess.run([sys.executable, str(ROOT / "infra/model/bench_semantic.py"), "--rounds", "3",
+                          "--replies", "300"], cwd=ROOT, capture_output=True, text=True, check=False)
+    if out.returncode != 0:
+        print(f"semantic status=failed error={out.stderr.strip().splitlines()[-1:]!r}".replace(" ", "_"))
+        return
+    report = json.loads(out.stdout)
+    flat: dict[str, Any] = {}
+    for key, value in report.items():
+        if isinstance(value, dict):
+            flat.update({f"{key}.{k}": v for k, v in value.items()})
+        elif isinstance(value, list):
+            flat.update({f"{key}.min": value[0], f"{key}.max": value[-1]})
+        else:
+            flat[key] = value
+    for key, value in flat.items():
+        print(f"semantic {key} value={value:.4g}" if isinstance(value, float) else f"semantic {key} value={value}")
 
 
 @contextmanager
@@ -265,17 +258,17 @@ def alert_page(views: int = 60) -> tuple[float, float, int, str]:
 
 
 def main() -> int:
-    print(f"Moodline benchmarks · Python {sys.version.split()[0]} · {os.cpu_count()} CPUs · {RUNS} runs per import\n")
-    print("Cold-start import of each handler module (median of fresh processes, ms)")
-    imports = cold_imports()
-    baseline = dict(imports)
-    for name, ms in imports:
-        extra = "" if name in {"pass", "boto3"} else f"   ({ms / baseline['boto3']:.1f}× import boto3)"
-        print(f"  {name:<18} {ms:8.1f}{extra}")
+    print(f"Moodline benchmarks · Python {sys.version.split()[0]} · {os.cpu_count()} CPUs · {RUNS} rounds per import\n",
+          flush=True)
+    cold_starts()
+
+    print("\nThe semantic model in score_reply (loaded before SnapStart's snapshot; cold figures in s)", flush=True)
+    semantic_model()
 
     print("\nAWS calls per event made by the function (moto, in-process; the stream/queue poller's reads excluded)")
     for name, count, detail in aws_calls_per_event():
         print(f"  {name:<40} {count:4d}   {detail}")
+        print(f"calls {name.split(' ')[0]} event={name.split(' ', 1)[1][1:-1].replace(' ', '_')} n={count}")
 
     print("\nFan-out: one schedule_probes tick as enrolment grows")
     print(f"  {'enrolled':>8} {'due':>5} {'AWS calls':>10} {'ms':>8}")

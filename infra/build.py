@@ -23,6 +23,14 @@ PLATFORMS = {"arm64": "manylinux2014_aarch64", "x86_64": "manylinux2014_x86_64"}
 # Provided by the Lambda runtime: shipping them would add ~25 MB to the layer. (urllib3, jmespath and
 # dateutil stay: requests and Powertools need them at versions we pin, not the runtime's.)
 RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer")
+# Installed but never run (issue 10 §7): Twilio's async client and its aiohttp stack (no function uses
+# it), console scripts, and every Twilio REST domain but ``api`` (the Messages API: 8 of its 50 MB).
+NEVER_RUN = ("bin", "aiohttp", "aiohttp_retry", "aiohappyeyeballs", "aiosignal", "frozenlist", "multidict",
+             "yarl", "propcache", "attr", "attrs")
+TWILIO_DOMAINS_KEPT = ("api",)
+# The semantic model (numpy + the sentence encoder, ~70 MB) is a layer of its own: only score_reply uses it.
+MODEL_LAYER = "SemanticModelLayer"
+MODEL_DATA = Path("moodline") / "triage" / "semantic_model"
 
 
 PACKAGE_DATA = ("py.typed", "*.j2")  # read at run time, not imported
@@ -65,7 +73,8 @@ def shipped_modules(root: Path = ROOT) -> set[Path]:
 def _copy_package(source: Path, target: Path) -> None:
     """Copy the shipped modules and the package data, nothing else."""
     package = source / "moodline"
-    files = shipped_modules() | {data for pattern in PACKAGE_DATA for data in package.rglob(pattern)}
+    files = shipped_modules() | {
+        data for pattern in PACKAGE_DATA for data in package.rglob(pattern) if "__pycache__" not in data.parts}
     for path in files:
         destination = target / path.relative_to(source)
         destination.parent.mkdir(parents=True, exist_ok=True)
@@ -82,16 +91,37 @@ def build_layer(resource: dict[str, Any], logical_id: str) -> None:
         [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
          "--requirement", str(source / "requirements.txt"), "--target", str(target),
          "--platform", PLATFORMS[architecture], "--python-version", runtime.removeprefix("python"),
-         "--implementation", "cp", "--only-binary=:all:", "--upgrade"],
+         "--implementation", "cp", "--only-binary=:all:", "--upgrade",
+         "--no-compile"],  # this machine's .pyc would be for its Python, not the runtime's
         check=True,
     )
-    for name in RUNTIME_PROVIDED:
+    for name in (*RUNTIME_PROVIDED, *NEVER_RUN):
         for path in target.glob(f"{name}*"):
             if path.name == name or path.name.startswith(f"{name}-"):
                 shutil.rmtree(path) if path.is_dir() else path.unlink()
-    _copy_package(source, target)
+    prune(target)
+    if logical_id == MODEL_LAYER:  # the model's weights and thresholds, merged into /opt/python/moodline
+        shutil.copytree(ROOT / "layers" / "moodline" / MODEL_DATA, target / MODEL_DATA,
+                        ignore=shutil.ignore_patterns("__pycache__"))
+    else:
+        _copy_package(source, target)
     props["ContentUri"] = logical_id
     resource.pop("Metadata", None)
+
+
+def prune(target: Path) -> None:
+    """Drop what never runs: Twilio REST domains other than the Messages API, and stray bytecode."""
+    rest = target / "twilio" / "rest"
+    if rest.is_dir():
+        for domain in rest.iterdir():
+            if domain.is_dir() and domain.name not in TWILIO_DOMAINS_KEPT and domain.name != "__pycache__":
+                shutil.rmtree(domain)
+    for cache in list(target.rglob("__pycache__")):
+        shutil.rmtree(cache, ignore_errors=True)
+
+
+def size_mb(path: Path) -> float:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 1e6
 
 
 def build_function(resource: dict[str, Any], logical_id: str) -> None:
@@ -111,8 +141,9 @@ def main() -> int:
             build_function(resource, logical_id)
     # JSON is valid YAML: sam deploy reads .aws-sam/build/template.yaml either way.
     (OUT / "template.yaml").write_text(json.dumps(template, indent=1))
-    size = sum(f.stat().st_size for f in OUT.rglob("*") if f.is_file())
-    print(f"built {OUT.relative_to(ROOT)}: {size / 1e6:.1f} MB unzipped; deploy with: sam deploy --guided")
+    for layer in sorted(p for p in OUT.iterdir() if p.is_dir() and (p / "python").is_dir()):
+        print(f"layer {layer.name} size_mb={size_mb(layer):.1f}")
+    print(f"built {OUT.relative_to(ROOT)}: {size_mb(OUT):.1f} MB unzipped; deploy with: sam deploy --guided")
     return 0
 
 

@@ -187,6 +187,19 @@ class FakeClients:
     def mark_probed(self, client_id: str, local_date: str) -> None:
         self.rows[client_id] = replace(self.rows[client_id], last_probe_date=local_date)
 
+    def claim_probe(self, client_id: str, local_date: str) -> Client | None:
+        stored = self.rows.get(client_id)
+        if stored is None or not in_due_index(stored.status, stored.consented_at) \
+                or stored.last_probe_date == local_date:
+            return None
+        self.rows[client_id] = replace(stored, last_probe_date=local_date)
+        return stored
+
+    def release_probe(self, client: Client, local_date: str) -> None:
+        stored = self.rows.get(client.client_id)
+        if stored is not None and stored.last_probe_date == local_date:
+            self.rows[client.client_id] = replace(stored, last_probe_date=client.last_probe_date)
+
     def save(self, client: Client) -> None:
         stored = self.rows[client.client_id]  # the due index, probe date and alert pointer are kept
         self.rows[client.client_id] = replace(
@@ -514,7 +527,7 @@ class World:
             retention_days=400, shards=self.shards, pager=self.pager)
         self.delivery = DeliveryStatuses(clients=self.clients, messages=self.messages, shards=self.shards)
         self.scheduler = ProbeScheduler(clients=self.clients, queue=self.queue, shards=self.shards)
-        self.sender = ProbeSender(clients=self.clients, messages=self.messages, sms=self.sms, once=self.once,
+        self.sender = ProbeSender(clients=self.clients, messages=self.messages, sms=self.sms,
                                   retention_days=400, shards=self.shards, clock=lambda: self.now)
         self.weekly = WeeklySummaries(clients=self.clients, messages=self.messages, alerts=self.alerts,
                                       coaches=self.coaches, mailer=self.mailer, once=self.once,

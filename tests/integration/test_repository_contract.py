@@ -88,6 +88,38 @@ def test_the_next_probe_moves_only_from_the_value_read(repos):
     assert repos.clients.due(1, NOW + timedelta(hours=2)) == []
 
 
+def test_a_probe_day_is_claimed_once_by_a_probing_client_and_a_release_gives_it_back(repos):
+    # Given a probing client who was last probed yesterday
+    repos.clients.add(_client(last_probe_date="2026-11-29"))
+
+    # When today's probe is claimed twice
+    first = repos.clients.claim_probe("cl_1", "2026-11-30")
+    second = repos.clients.claim_probe("cl_1", "2026-11-30")
+
+    # Then the first claim returns the client as it was, and the second is refused
+    assert first is not None and first.display_name == "Ana" and first.last_probe_date == "2026-11-29"
+    assert second is None and repos.clients.get("cl_1").last_probe_date == "2026-11-30"
+    # And a release (a retryable failure) restores yesterday, so a redelivery may claim again
+    repos.clients.release_probe(first, "2026-11-30")
+    assert repos.clients.get("cl_1").last_probe_date == "2026-11-29"
+    assert repos.clients.claim_probe("cl_1", "2026-11-30") is not None
+
+
+def test_no_probe_is_claimed_for_a_stopped_an_unconsented_or_a_missing_client(repos):
+    repos.clients.add(_client("cl_s", status=ClientStatus.STOPPED))
+    repos.clients.add(_client("cl_u", consented_at=None))
+    assert [repos.clients.claim_probe(c, "2026-11-30") for c in ("cl_s", "cl_u", "cl_missing")] == [None] * 3
+    assert repos.clients.get("cl_missing") is None
+
+
+def test_a_client_awaiting_consent_has_the_day_claimed_once_for_the_welcome(repos):
+    # The welcome goes instead of the probe and takes the day, as the probe would (ProbeSender._ask_consent)
+    repos.clients.add(_client("cl_p", status=ClientStatus.PENDING_CONSENT, consented_at=None))
+    first = repos.clients.claim_probe("cl_p", "2026-11-30")
+    assert first is not None and first.status is ClientStatus.PENDING_CONSENT
+    assert repos.clients.claim_probe("cl_p", "2026-11-30") is None
+
+
 def test_a_stopped_client_leaves_the_due_index_and_start_puts_them_back(repos):
     repos.clients.add(_client())
     repos.clients.set_status(repos.clients.get("cl_1"), ClientStatus.STOPPED, now=NOW, shards=4)

@@ -7,11 +7,11 @@ from datetime import timedelta
 import pytest
 
 from moodline.admin import Enrolment, RosterError
-from moodline.domain import InboundSms
+from moodline.domain import InboundSms, SmsSendError
 from moodline.inbound import KEYWORD_WATCH
 from moodline.probes import ProbeRequest
 from moodline.schedule import from_iso
-from moodline.vocabulary import AlertStatus, ClientStatus, InboundOutcome, MessageKind
+from moodline.vocabulary import AlertStatus, ClientStatus, InboundOutcome, MessageKind, Refusal
 from tests.fakes import World
 from tests.usecases.conftest import MONDAY, coach, enrol, on_call
 
@@ -88,6 +88,34 @@ def test_no_reply_gets_one_more_welcome_after_48_hours_then_no_consent(world):
     assert stored.status is ClientStatus.NO_CONSENT and stored.next_probe_at is None and stored.welcomes_sent == 2
     assert len(world.sms.sent) == 2
     assert [c.status for c in world.roster.clients("c1")] == [ClientStatus.NO_CONSENT]
+
+
+def test_a_duplicate_delivery_of_the_welcome_request_sends_one_welcome(world):
+    # Given a client awaiting consent, and the scheduler's request for them delivered twice (SQS)
+    coach(world, "c1")
+    enrol(world, "Ana", "+15550100001", consent=False)
+    world.now = MONDAY + timedelta(hours=1)
+    world.scheduler.queue_due_probes(world.now)
+    [body] = world.queue.drain()
+    # When both deliveries are handled
+    outcomes = [world.sender.send(ProbeRequest(**body))["outcome"] for _ in range(2)]
+    # Then the day's claim lets one welcome out and refuses the copy
+    assert outcomes == ["welcomed", "skipped"] and len(world.sms.sent) == 1
+
+
+def test_an_outage_while_welcoming_gives_the_day_back_so_the_retry_welcomes(world):
+    # Given a client awaiting consent and Twilio refusing once with a retryable error
+    coach(world, "c1")
+    enrol(world, "Ana", "+15550100001", consent=False)
+    world.now = MONDAY + timedelta(hours=1)
+    world.scheduler.queue_due_probes(world.now)
+    [body] = world.queue.drain()
+    world.sms.refuse(Refusal.RETRYABLE)
+    # When the request fails, then SQS redelivers it
+    with pytest.raises(SmsSendError):
+        world.sender.send(ProbeRequest(**body))
+    # Then the redelivery welcomes (the failed attempt released its claim on the day)
+    assert world.sender.send(ProbeRequest(**body))["outcome"] == "welcomed" and len(world.sms.sent) == 1
 
 
 def test_yes_from_an_active_client_is_a_reply_not_a_restart(world):

@@ -17,6 +17,9 @@ from moodline.alerting import EscalationPolicy
 from moodline.settings import Settings
 
 if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.parameters import SecretsProvider
+
+    from moodline.adapters.aws import AwsClients
     from moodline.credentials import TwilioWebhookCredentials
     from moodline.domain import Message
     from moodline.inbound import DeliveryStatuses, InboundSmsService
@@ -57,12 +60,11 @@ USE_CASES = ("scoring_assess", "desk", "actions", "scorer", "inbound", "delivery
 
 
 def load_settings(*require: str) -> Settings:
-    """Validate the environment at cold start and bind the tables; ``require`` adds this function's needs."""
-    from moodline.adapters.dynamodb import bind_tables
+    """Validate the environment at cold start; ``require`` adds this function's needs.
 
-    settings = Settings.from_env(require=require)
-    bind_tables(settings)
-    return settings
+    The tables are bound on first use (``Services.dynamodb``), so PynamoDB is imported then, not here.
+    """
+    return Settings.from_env(require=require)
 
 
 class Services:
@@ -92,19 +94,19 @@ class Services:
         """The key of the phone-number hash (cached by Powertools; read per call so rotation applies)."""
         from moodline.credentials import app_keys
 
-        return app_keys(self.settings).phone_hash_key
+        return app_keys(self.settings, self.secrets).phone_hash_key
 
     def link_key(self) -> bytes:
         """The key that signs acknowledge / resolve links in pages."""
         from moodline.credentials import app_keys
 
-        return app_keys(self.settings).link_signing_key
+        return app_keys(self.settings, self.secrets).link_signing_key
 
     def twilio_webhook_credentials(self) -> TwilioWebhookCredentials:
         """What Twilio signs webhooks with; raises ``MalformedCredentials`` on a placeholder (fail closed)."""
         from moodline.credentials import twilio_webhook_credentials
 
-        return twilio_webhook_credentials(self.settings)
+        return twilio_webhook_credentials(self.settings, self.secrets)
 
     def verified_form(self, event: Mapping[str, Any]) -> dict[str, str]:
         """The form of a Twilio webhook, once basic auth, signature and account are checked (adapter errors)."""
@@ -124,54 +126,94 @@ class Services:
         """The crisis SMS: the country's lines (US when unknown), in the person's language."""
         return self.settings.crisis_text(locale, country)
 
+    def prime_triage(self) -> None:
+        """Compile the triage rules (the webhook's ``assess``): before SnapStart's snapshot."""
+        self.assess("prime", ())
+
+    def prime_scoring(self) -> None:
+        """Compile the rules and load the semantic model (``scoring_assess``): before SnapStart's snapshot."""
+        self.scoring_assess("prime", ())
+
+    # --- AWS: one session, one client per service, made on first use --------------------------
+
+    @cached_property
+    def aws(self) -> AwsClients:
+        from moodline.adapters.aws import AwsClients
+
+        return AwsClients()
+
+    @cached_property
+    def dynamodb(self) -> Any:
+        """The one DynamoDB client: PynamoDB's, on the shared session (tables bound to it on first use)."""
+        from moodline.adapters.dynamodb import bind_tables
+
+        client = bind_tables(self.settings, self.aws.session).client
+        self.aws.adopt("dynamodb", client)
+        return client
+
+    @cached_property
+    def secrets(self) -> SecretsProvider:
+        """Powertools' secrets cache on the shared Secrets Manager client."""
+        from aws_lambda_powertools.utilities.parameters import SecretsProvider
+
+        return SecretsProvider(boto3_client=self.aws.client("secretsmanager"))
+
     # --- adapters -----------------------------------------------------------------------------
 
     @cached_property
     def clients(self) -> Clients:
         from moodline.adapters.dynamodb import DynamoClients
 
+        self.dynamodb  # noqa: B018 - binds the tables to the shared client
         return DynamoClients()
 
     @cached_property
     def messages(self) -> Messages:
         from moodline.adapters.dynamodb import DynamoMessages
 
+        self.dynamodb  # noqa: B018
         return DynamoMessages()
 
     @cached_property
     def alerts(self) -> Alerts:
         from moodline.adapters.dynamodb import DynamoAlerts
 
+        self.dynamodb  # noqa: B018
         return DynamoAlerts()
 
     @cached_property
     def on_call(self) -> OnCall:
         from moodline.adapters.dynamodb import DynamoOnCall
 
+        self.dynamodb  # noqa: B018
         return DynamoOnCall()
 
     @cached_property
     def coaches(self) -> Coaches:
         from moodline.adapters.dynamodb import DynamoCoaches
 
+        self.dynamodb  # noqa: B018
         return DynamoCoaches()
 
     @cached_property
     def reviews(self) -> Reviews:
         from moodline.adapters.dynamodb import DynamoReviews
 
+        self.dynamodb  # noqa: B018
         return DynamoReviews()
 
     @cached_property
     def audit(self) -> AuditLog:
         from moodline.adapters.dynamodb import DynamoAudit
 
+        self.dynamodb  # noqa: B018
         return DynamoAudit()
 
     @cached_property
     def coach_sends(self) -> CoachSends:
         from moodline.adapters.dynamodb import DynamoCoachSends
 
+        self.dynamodb  # noqa: B018
         return DynamoCoachSends()
 
     @cached_property
@@ -181,25 +223,26 @@ class Services:
 
         if not self.settings.claims_table:  # ACK codes, links and phone roles cannot be checked without it
             raise SettingsError(f"{CLAIMS_TABLE} is not set (the stack's CliEnvironment output has it)")
+        self.dynamodb  # noqa: B018
         return DynamoClaims()
 
     @cached_property
     def pager_subscriptions(self) -> PagerSubscriptions:
         from moodline.adapters.sns import SnsPagerSubscriptions
 
-        return SnsPagerSubscriptions(self.settings.alerts_topic_arn)
+        return SnsPagerSubscriptions(self.settings.alerts_topic_arn, lambda: self.aws.client("sns"))
 
     @cached_property
     def scoring_dead_letters(self) -> DeadLetters:
         from moodline.adapters.sqs import SqsDeadLetters
 
-        return SqsDeadLetters(self.settings.scoring_dlq_url)
+        return SqsDeadLetters(self.settings.scoring_dlq_url, sqs=lambda: self.aws.client("sqs"))
 
     @cached_property
     def once(self) -> OncePerKey:
         from moodline.adapters.idempotency import PowertoolsOnce
 
-        return PowertoolsOnce(self.settings.idempotency_table)
+        return PowertoolsOnce(self.settings.idempotency_table, dynamodb=lambda: self.dynamodb)
 
     @cached_property
     def sms(self) -> SmsSender:
@@ -211,7 +254,7 @@ class Services:
 
         settings = self.settings
         return TwilioSms(
-            partial(twilio_rest_credentials, settings),
+            partial(twilio_rest_credentials, settings, self.secrets),
             from_number=settings.twilio_from_number,
             messaging_service_sid=settings.twilio_messaging_service_sid,
             status_callback_url=f"{settings.public_base_url}/twilio/status" if settings.public_base_url else "",
@@ -222,26 +265,26 @@ class Services:
     def pager(self) -> Pager:
         from moodline.adapters.sns import SnsPager
 
-        return SnsPager(self.settings.alerts_topic_arn)
+        return SnsPager(self.settings.alerts_topic_arn, lambda: self.aws.client("sns"))
 
     @cached_property
     def mailer(self) -> Mailer:
         from moodline.adapters.ses import SesMailer
 
-        return SesMailer(self.settings.sender_email)
+        return SesMailer(self.settings.sender_email, lambda: self.aws.client("sesv2"))
 
     @cached_property
     def probe_queue(self) -> Queue:
         from moodline.adapters.sqs import SqsQueue
 
-        return SqsQueue(self.settings.probes_queue_url)
+        return SqsQueue(self.settings.probes_queue_url, lambda: self.aws.client("sqs"))
 
     @cached_property
     def inbound_buffer(self) -> Queue:
         """Where the webhook keeps a reply it could not store (SQS: shares nothing with the table)."""
         from moodline.adapters.sqs import SqsQueue
 
-        return SqsQueue(self.settings.inbound_buffer_url)
+        return SqsQueue(self.settings.inbound_buffer_url, lambda: self.aws.client("sqs"))
 
     @cached_property
     def assess(self) -> Callable[[str, Sequence[float | None]], Assessment]:
@@ -252,7 +295,10 @@ class Services:
 
     @cached_property
     def semantic(self) -> SemanticJudge | None:
-        """The semantic second opinion, for the scorer only: loading it costs about 0.7 s, once per container."""
+        """The semantic second opinion, for the scorer only: loading it costs about 0.7 s, once per container.
+
+        Loaded when the scorer first triages, or before SnapStart's snapshot (``prime_scoring``).
+        """
         from moodline.triage.semantic import load_semantic_model
 
         return load_semantic_model()
@@ -364,7 +410,7 @@ class Services:
     def probe_sender(self) -> ProbeSender:
         from moodline.probes import ProbeSender
 
-        return ProbeSender(clients=self.clients, messages=self.messages, sms=self.sms, once=self.once,
+        return ProbeSender(clients=self.clients, messages=self.messages, sms=self.sms,
                            retention_days=self.settings.retention_days, shards=self.settings.due_shards,
                            clock=lambda: self.clock(),  # noqa: PLW0108 - read at each call: use(clock=) swaps it
                            practice_name=self.settings.practice_name)

@@ -19,11 +19,12 @@ import hmac
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
-
-from aws_lambda_powertools.utilities import parameters
+from typing import TYPE_CHECKING, Any
 
 from moodline.settings import Settings, SettingsError
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.parameters import SecretsProvider
 
 # Five minutes: a rotated Twilio token is picked up without a redeploy, and a warm function
 # does not call Secrets Manager on every message.
@@ -76,17 +77,25 @@ class AppKeys:
     link_signing_key: bytes
 
 
-def _secret(secret_id: str) -> dict[str, Any]:
+def _secret(secret_id: str, provider: SecretsProvider | None = None) -> dict[str, Any]:
     if not secret_id:
         raise SettingsError("secret id is not configured")
-    value = parameters.get_secret(secret_id, transform="json", max_age=CACHE_SECONDS)
+    value: object
+    if provider is None:  # Powertools' default provider: a boto3 session and client of its own
+        # Imported here: the parameters package imports boto3, and the webhook imports this module
+        # at cold start for MalformedCredentials alone.
+        from aws_lambda_powertools.utilities import parameters  # noqa: PLC0415
+
+        value = parameters.get_secret(secret_id, transform="json", max_age=CACHE_SECONDS)
+    else:
+        value = provider.get(secret_id, transform="json", max_age=CACHE_SECONDS)
     if not isinstance(value, dict):
         raise MalformedCredentials("secret is not a JSON object")
     return value
 
 
-def _secret_json(secret_id: str, fields: tuple[str, ...]) -> dict[str, str]:
-    value = _secret(secret_id)
+def _secret_json(secret_id: str, fields: tuple[str, ...], provider: SecretsProvider | None = None) -> dict[str, str]:
+    value = _secret(secret_id, provider)
     if any(not isinstance(value.get(f), str) or not value[f] for f in fields):
         raise SettingsError(f"secret must be a JSON object with non-empty {', '.join(fields)}")
     return {f: value[f] for f in fields}
@@ -136,14 +145,14 @@ def rest_credentials_from(value: dict[str, Any]) -> TwilioRestCredentials:
     )
 
 
-def twilio_webhook_credentials(settings: Settings) -> TwilioWebhookCredentials:
+def twilio_webhook_credentials(settings: Settings, provider: SecretsProvider | None = None) -> TwilioWebhookCredentials:
     """The webhook-validation credentials from the secret named by ``TWILIO_SECRET_ID``."""
-    return webhook_credentials_from(_secret(settings.twilio_secret_id))
+    return webhook_credentials_from(_secret(settings.twilio_secret_id, provider))
 
 
-def twilio_rest_credentials(settings: Settings) -> TwilioRestCredentials:
+def twilio_rest_credentials(settings: Settings, provider: SecretsProvider | None = None) -> TwilioRestCredentials:
     """The REST API key from the secret named by ``TWILIO_REST_SECRET_ID``."""
-    return rest_credentials_from(_secret(settings.twilio_rest_secret_id))
+    return rest_credentials_from(_secret(settings.twilio_rest_secret_id, provider))
 
 
 def derive_keys(master_key: str) -> AppKeys:
@@ -155,6 +164,6 @@ def derive_keys(master_key: str) -> AppKeys:
     )
 
 
-def app_keys(settings: Settings) -> AppKeys:
+def app_keys(settings: Settings, provider: SecretsProvider | None = None) -> AppKeys:
     """Moodline's keys, derived from the generated ``master_key`` in the secret named by ``APP_SECRET_ID``."""
-    return derive_keys(_secret_json(settings.app_secret_id, ("master_key",))["master_key"])
+    return derive_keys(_secret_json(settings.app_secret_id, ("master_key",), provider)["master_key"])

@@ -11,7 +11,7 @@ from typing import Any
 
 from moodline.domain import Client, Message, SmsSendError, message_key
 from moodline.observability import logger, metrics
-from moodline.ports import Clients, Messages, OncePerKey, Queue, SmsSender
+from moodline.ports import Clients, Messages, Queue, SmsSender
 from moodline.schedule import (
     MAX_LATENESS,
     CheckinTime,
@@ -25,7 +25,6 @@ from moodline.schedule import (
 from moodline.texts import text_for, welcome_text
 from moodline.vocabulary import ClientStatus, Direction, MessageKind
 
-PROBE_KEY_SECONDS = 3 * 24 * 3600  # longer than any retry: a local day's probe is sent once, ever
 WELCOME_RETRY_AFTER = timedelta(hours=48)  # no YES: the welcome goes once more, then the client is no_consent
 WELCOMES_MAX = 2
 
@@ -129,7 +128,7 @@ class ProbeScheduler:
 class ProbeSender:
     """Sends one probe SMS per client per local day, however often the request is delivered."""
 
-    def __init__(self, *, clients: Clients, messages: Messages, sms: SmsSender, once: OncePerKey,
+    def __init__(self, *, clients: Clients, messages: Messages, sms: SmsSender,
                  retention_days: int, shards: int, clock: Callable[[], datetime] = lambda: datetime.now(UTC),
                  practice_name: str = "Moodline") -> None:
         self._practice_name = practice_name
@@ -139,27 +138,20 @@ class ProbeSender:
         self._now = clock
         self._retention_days = retention_days
         self._shards = shards
-        self._send_once = once(
-            self._send_probe,
-            key_prefix="probe",
-            data_keyword="probe",
-            key_jmespath="[client_id, local_date]",
-            expires_after_seconds=PROBE_KEY_SECONDS,
-        )
 
     def send(self, request: ProbeRequest) -> dict[str, Any]:
-        """Send the probe of ``request`` unless this client's probe for that local date already went out."""
-        result: dict[str, Any] = self._send_once(probe=asdict(request))
-        return result
+        """Send the probe of ``request`` unless this client's probe for that local date already went out.
 
-    def _send_probe(self, probe: dict[str, Any]) -> dict[str, Any]:
-        request = ProbeRequest(**probe)
-        client = self._clients.get(request.client_id)
-        if client is not None and client.status is ClientStatus.PENDING_CONSENT:
-            return self._ask_consent(client, request)
-        if client is None or not client.probing:
-            # Opted out or paused after the tick queued it: the latest state wins.
+        Once per client per local day is one conditional claim on the client's row (``Clients.claim_probe``):
+        it reads the client, refuses a duplicate delivery and marks the day in a single write, where a
+        read, two idempotency writes and a mark used to be four calls.
+        """
+        client = self._clients.claim_probe(request.client_id, request.local_date)
+        if client is None:
+            # Opted out or paused after the tick queued it (the latest state wins), or already sent today.
             return {"outcome": "skipped"}
+        if client.status is ClientStatus.PENDING_CONSENT:
+            return self._ask_consent(client, request)
         if not within_sending_hours(client.timezone, self._now()):
             # Retries or a backlog pushed it into the client's night: a check-in at 23:40 is worse
             # than none. The next day's probe is already scheduled.
@@ -172,7 +164,8 @@ class ProbeSender:
             status = exc.refusal.client_status
             if status is None:
                 # Throttling or an outage (retryable), or our own configuration (bad token, bad
-                # sender): the idempotency record is released, SQS redelivers, and the DLQ alarms.
+                # sender): the claim is given back, SQS redelivers, and the DLQ alarms.
+                self._clients.release_probe(client, request.local_date)
                 raise
             self._clients.set_status(client, status, now=from_iso(request.due_at), shards=self._shards)
             if status is ClientStatus.STOPPED:
@@ -195,9 +188,8 @@ class ProbeSender:
                 ),
                 retention_days=self._retention_days,
             )
-            self._clients.mark_probed(client.client_id, request.local_date)
         except Exception:
-            # The SMS has left: failing now would release the key and text the client twice.
+            # The SMS has left (and the day is claimed): failing now would only lose the record, never resend.
             logger.exception("probe sent but not recorded", client_id=client.client_id, message_sid=sent.sid)
             metrics.add_metric(name="ProbeRecordFailed", unit="Count", value=1)
         return {"outcome": "sent", "sid": sent.sid}
@@ -220,6 +212,7 @@ class ProbeSender:
         except SmsSendError as exc:
             status = exc.refusal.client_status
             if status is None:
+                self._clients.release_probe(client, request.local_date)  # retryable: SQS redelivers
                 raise
             self._clients.set_status(client, status, now=now, shards=self._shards)
             if status is ClientStatus.STOPPED:

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
-
-import boto3
 
 if TYPE_CHECKING:
     from mypy_boto3_sesv2 import SESV2Client
@@ -13,16 +12,17 @@ if TYPE_CHECKING:
 class SesMailer:
     """The :class:`moodline.ports.Mailer`: e-mail from one verified sender identity."""
 
-    def __init__(self, sender: str, ses: SESV2Client | None = None) -> None:
+    def __init__(self, sender: str, ses: Callable[[], SESV2Client] | None = None) -> None:
         if not sender:
             raise ValueError("a verified sender address is required")
         self._sender = sender
-        self._ses = ses
+        self._client = ses or _default_client  # the container's shared client, made on the first e-mail
+        self._ses: SESV2Client | None = None
 
     def send(self, *, to: str, subject: str, html: str, text: str) -> str:
         """Send one e-mail; returns the SES message id."""
         if self._ses is None:
-            self._ses = boto3.client("sesv2")
+            self._ses = self._client()
         response = self._ses.send_email(
             FromEmailAddress=self._sender,
             Destination={"ToAddresses": [to]},
@@ -37,3 +37,9 @@ class SesMailer:
             },
         )
         return response["MessageId"]
+
+
+def _default_client() -> SESV2Client:
+    import boto3  # noqa: PLC0415 - only when no shared client was given
+
+    return boto3.client("sesv2")

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
-
-import boto3
 
 from moodline.domain import Page
 from moodline.vocabulary import TEAM
@@ -16,16 +15,17 @@ if TYPE_CHECKING:
 class SnsPager:
     """The :class:`moodline.ports.Pager`: publishes pages with the attributes subscription filter policies match on."""
 
-    def __init__(self, topic_arn: str, sns: SNSClient | None = None) -> None:
+    def __init__(self, topic_arn: str, sns: Callable[[], SNSClient] | None = None) -> None:
         if not topic_arn:
             raise ValueError("the alerts topic ARN is required")
         self._topic_arn = topic_arn
-        self._sns = sns
+        self._client = sns or _default_client  # the container's shared client, made on the first page
+        self._sns: SNSClient | None = None
 
     def publish(self, page: Page) -> str:
         """Publish ``page``; returns the SNS message id."""
         if self._sns is None:
-            self._sns = boto3.client("sns")
+            self._sns = self._client()
         attributes: dict[str, Any] = {
             "coach_id": {"DataType": "String", "StringValue": page.coach_id},
             "severity": {"DataType": "String", "StringValue": page.severity},
@@ -40,17 +40,23 @@ class SnsPager:
         return response["MessageId"]
 
 
+def _default_client() -> SNSClient:
+    import boto3  # noqa: PLC0415 - only when no shared client was given
+
+    return boto3.client("sns")
+
+
 class SnsPagerSubscriptions:
     """:class:`moodline.ports.PagerSubscriptions`: which coaches a confirmed subscription reaches, by its filter."""
 
-    def __init__(self, topic_arn: str, sns: SNSClient | None = None) -> None:
+    def __init__(self, topic_arn: str, sns: Callable[[], SNSClient] | None = None) -> None:
         if not topic_arn:
             raise ValueError("the alerts topic ARN is required")
         self._topic_arn = topic_arn
-        self._sns = sns
+        self._client = sns or _default_client  # the container's shared client, made on first use
 
     def confirmed_coaches(self) -> set[str]:
-        sns = self._sns or boto3.client("sns")
+        sns = self._client()
         reached: set[str] = set()
         for page in sns.get_paginator("list_subscriptions_by_topic").paginate(TopicArn=self._topic_arn):
             for subscription in page["Subscriptions"]:
@@ -87,7 +93,7 @@ def subscribe_pager(coach_id: str, *, topic_arn: str, protocol: str, endpoint: s
     Messages with no ``coach_id`` at all are CloudWatch alarms (scoring DLQ, escalation errors):
     they go to every coach too, or a filter would drop them silently.
     """
-    client = sns or boto3.client("sns")
+    client = sns or _default_client()
     policy = {"$or": [{"coach_id": [coach_id, TEAM]}, {"coach_id": [{"exists": False}]}]}
     response = client.subscribe(
         TopicArn=topic_arn,

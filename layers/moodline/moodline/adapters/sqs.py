@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING
-
-import boto3
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
@@ -21,15 +19,16 @@ def _batches(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
 class SqsQueue:
     """:class:`moodline.ports.Queue` on one SQS queue."""
 
-    def __init__(self, queue_url: str, sqs: SQSClient | None = None) -> None:
+    def __init__(self, queue_url: str, sqs: Callable[[], SQSClient] | None = None) -> None:
         self._queue_url = queue_url
-        self._sqs = sqs
+        self._client = sqs or _default_client  # the container's shared client, made on the first send
+        self._sqs: SQSClient | None = None
 
     def send_all(self, bodies: Sequence[str]) -> None:
         if not bodies:
             return
         if self._sqs is None:
-            self._sqs = boto3.client("sqs")
+            self._sqs = self._client()
         for batch in _batches(bodies, SQS_BATCH):
             response = self._sqs.send_message_batch(
                 QueueUrl=self._queue_url,
@@ -39,19 +38,26 @@ class SqsQueue:
                 raise RuntimeError(f"SQS refused {len(response['Failed'])} messages")
 
 
+def _default_client() -> SQSClient:
+    import boto3  # noqa: PLC0415 - only when no shared client was given
+
+    return boto3.client("sqs")
+
+
 class SqsDeadLetters:
     """:class:`moodline.ports.DeadLetters` on one SQS dead-letter queue (the scoring DLQ)."""
 
-    def __init__(self, queue_url: str, *, hide_seconds: int = 900, sqs: SQSClient | None = None) -> None:
+    def __init__(self, queue_url: str, *, hide_seconds: int = 900, sqs: Callable[[], SQSClient] | None = None) -> None:
         if not queue_url:
             raise ValueError("the dead-letter queue URL is required")
         self._queue_url = queue_url
         self._hide_seconds = hide_seconds
-        self._sqs = sqs
+        self._make_client = sqs or _default_client  # the container's shared client, made on first use
+        self._sqs: SQSClient | None = None
 
     def _client(self) -> SQSClient:
         if self._sqs is None:
-            self._sqs = boto3.client("sqs")
+            self._sqs = self._make_client()
         return self._sqs
 
     def receive(self, limit: int) -> list[tuple[str, str]]:
