@@ -34,7 +34,6 @@ from threadpoolctl import threadpool_limits
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import train
-
 from moodline.triage import semantic
 from moodline.triage.engine import assess_reply
 

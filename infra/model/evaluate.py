@@ -23,7 +23,6 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import train
-
 from moodline.triage import semantic
 from moodline.triage.engine import assess_reply
 from moodline.triage.model import Level
