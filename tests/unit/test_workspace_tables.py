@@ -37,9 +37,11 @@ def test_the_coach_web_function_may_not_touch_what_it_does_not_need():
     statements = RESOURCES["CoachWebFunction"]["Properties"]["Policies"][0]["Statement"]
     actions = {a for s in statements for a in s["Action"]}
     # Then it never deletes client data, never scans messages, and reads no secret but its two
+    # (it deletes only its own send claims, idempotency records, and claims: resolving frees an ACK code)
     assert not {"dynamodb:DeleteItem"} & {a for s in statements for a in s["Action"]
                                           if "CoachSendsTable" not in str(s["Resource"])
-                                          and "IdempotencyTable" not in str(s["Resource"])}
+                                          and "IdempotencyTable" not in str(s["Resource"])
+                                          and "ClaimsTable" not in str(s["Resource"])}
     scans = [s for s in statements if "dynamodb:Scan" in s["Action"]]
     assert all("MessagesTable" not in str(s["Resource"]) for s in scans)
     assert "secretsmanager:GetSecretValue" in actions
