@@ -237,3 +237,21 @@ def test_a_judge_that_raises_only_to_high_does_not_lower_a_crisis() -> None:
     # When assessed; Then it stays a crisis (the judge is not even needed)
     assert assess_reply("I want to kill myself", semantic=judge).level is Level.CRISIS
     assert judge.asked == []
+
+
+@pytest.mark.parametrize("bare", ["6", "5/10", " 7. ", "6,5"])
+def test_a_bare_rating_is_left_to_the_rules_and_never_asked_of_the_judge(bare: str) -> None:
+    # Given a judge that would page anything (the model learned bare numbers from baseline drops it cannot see)
+    judge = FakeJudge(SemanticOpinion(Level.HIGH, True, 0.99))
+    # When a bare rating is assessed / Then the judge is not asked, and the level is the rules' own
+    assessment = assess_reply(bare, semantic=judge)
+    assert judge.asked == []
+    assert assessment.level is Level.LOW and not assessment.review
+
+
+def test_a_rating_with_words_still_gets_the_second_opinion() -> None:
+    # Given the same judge, and a rating that carries words
+    judge = FakeJudge(SemanticOpinion(Level.HIGH, False, 0.99))
+    # When assessed / Then the words are read by the judge, which may raise the level
+    assert assess_reply("6 but tired of everything", semantic=judge).level is Level.HIGH
+    assert judge.asked == ["6 but tired of everything"]

@@ -31,6 +31,7 @@ _FAREWELL_MOOD_MAX = 4.5
 _STRONG = "farewell_strong_"
 _WEAK = "farewell_weak_"
 SEMANTIC_RULE = "semantic.page"
+_LETTER = re.compile(r"[^\W\d_]")
 REVIEW_LANGUAGE = "review.language"
 REVIEW_NO_RATING = "review.no_rating"
 REVIEW_NEGATIVE = "review.negative_words"
@@ -171,7 +172,11 @@ class Engine:
         review_reasons: list[Reason] = []
         if not level.pages:
             review_reasons = self._review(norm, mood, negative, lone_anchors)
-        if semantic is not None and level != Level.CRISIS:
+        # The second opinion reads words. A bare rating ("6", "5/10") has none: its level is the rules' (mood,
+        # the client's own baseline), and the model, which never sees the baseline, learned bare numbers from
+        # baseline drops and would flag every "6" for review.
+        bare_rating = mood is not None and not _LETTER.search(norm.text)
+        if semantic is not None and level != Level.CRISIS and not bare_rating:
             opinion = semantic.judge(text)
             if opinion.level is not None and opinion.level.rank > level.rank:
                 level = opinion.level
