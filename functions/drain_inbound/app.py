@@ -2,29 +2,28 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from aws_lambda_powertools.utilities.typing import LambdaContext
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from moodline.adapters.idempotency import register_lambda_context
 from moodline.composition import Services
+from moodline.handling import partial_batch, sqs_message_id
 from moodline.observability import logger, metrics
 from moodline.settings import ALERTS_TOPIC_ARN, APP_SECRET_ID, TWILIO_SECRET_ID
 
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
 SERVICES = Services.from_env(TWILIO_SECRET_ID, APP_SECRET_ID, ALERTS_TOPIC_ARN)
-PROCESSOR = BatchProcessor(event_type=EventType.SQS)
 
 
-def drain(record: SQSRecord) -> str:
+def drain(record: Mapping[str, Any]) -> None:
     # A failure stays on the queue and is retried; after maxReceiveCount it lands in the alarmed DLQ.
-    return SERVICES.inbound_drain.drain_one(record.body)
+    SERVICES.inbound_drain.drain_one(record["body"])
 
 
 @logger.inject_lambda_context
 @metrics.log_metrics
-def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     register_lambda_context(context)
-    return process_partial_response(event=event, record_handler=drain, processor=PROCESSOR, context=context)
+    return partial_batch(event["Records"], drain, sqs_message_id)

@@ -56,7 +56,8 @@ def test_functions_that_do_not_triage_or_text_load_neither_triage_nor_twilio(fun
     assert not {m for m in loaded if m.startswith(("twilio", "moodline.triage.engine", "moto"))}
 
 
-ALL = ["alert_actions", "escalate", "ingest_sms", "schedule_probes", "score_reply", "send_probe", "weekly_summary"]
+ALL = ["alert_actions", "drain_inbound", "escalate", "ingest_sms", "schedule_probes", "score_reply", "send_probe",
+       "weekly_summary"]
 
 
 @pytest.mark.parametrize("function", ALL)
