@@ -102,7 +102,9 @@ def test_every_page_fits_400_px_with_44_px_targets(page, seeded):
 
 def test_keyboard_only_a_coach_reaches_a_client_and_texts_them(page, seeded):
     page.goto(seeded.url("/sign-in"))
-    # Sign in with the keyboard only (the e-mail field has focus)
+    # Sign in with the keyboard only (the e-mail field has focus: wait for the page to give it, since
+    # keys typed before autofocus lands are lost and the flow flaked on a loaded machine)
+    page.wait_for_function("document.activeElement && document.activeElement.tagName === 'INPUT'")
     page.keyboard.type(seeded.coaches["c1"])
     page.keyboard.press("Tab")
     page.keyboard.type(seeded.password)
