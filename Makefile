@@ -9,13 +9,14 @@ PIP_QUIET := --quiet --disable-pip-version-check
 CHECKOV_VERSION := 3.3.30
 CHECKOV := $(VENV)/checkov/bin/checkov
 
-.PHONY: help install demo serve test lint typecheck unit e2e bench build deploy clean model
+.PHONY: help install demo serve test lint typecheck unit fuzz e2e bench build deploy clean model
 
 help:
 	@echo "make demo   - simulate one week of Moodline offline (moto server + local Twilio stand-in)"
 	@echo "make test   - lint (ruff, mypy, cfn-lint on the SAM and translated templates) and pytest"
 	@echo "make e2e    - browser tests of the coach workspace in headless Chromium (installs chromium + playwright)"
 	@echo "make unit   - the fast suite: unit, use cases on fakes, template checks (no moto, no local stack)"
+	@echo "make fuzz   - the property tests with fresh random examples (the gate replays a fixed set)"
 	@echo "make typecheck - mypy strict on the package, the functions and infra"
 	@echo "make bench  - cold-start imports, AWS calls per event, fan-out cost, triage throughput"
 	@echo "make build  - Lambda artifacts for arm64/python3.12 in .aws-sam/build (no Docker needed)"
@@ -83,6 +84,11 @@ e2e: $(STAMP)
 	  echo "     Install one (apt-get install -y chromium) or run: make e2e CHROMIUM=/path/to/chromium"; exit 1; }
 	@echo "e2e: $$($(CHROMIUM) --version 2>/dev/null) at $(CHROMIUM); screenshots go to out/e2e/"
 	MOODLINE_E2E=1 CHROMIUM=$(CHROMIUM) $(BIN)/pytest tests/e2e
+# Property tests with fresh random examples (the gate replays a fixed set): run it after touching
+# parsing, signatures or the alert machine, and keep any failure it finds as an explicit example.
+fuzz: $(STAMP)
+	HYPOTHESIS_PROFILE=explore $(BIN)/pytest -q -p no:cacheprovider $$(grep -rl "@given" tests)
+
 unit: $(STAMP)
 	$(BIN)/pytest tests/unit tests/usecases tests/infra
 

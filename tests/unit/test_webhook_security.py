@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import importlib.util
 import json
+import math
 from datetime import UTC, datetime, timedelta
 from types import ModuleType
 from typing import Any
@@ -20,9 +21,11 @@ from hypothesis import strategies as st
 from twilio.request_validator import HMAC_SHA256, RequestValidator
 
 from moodline.adapters.twilio.webhook import (
+    MAX_CANDIDATES,
     BadWebhook,
     InvalidSignature,
     RejectCause,
+    ambiguous_characters,
     parse_inbound,
     signed_url_candidates,
     verified_form,
@@ -134,6 +137,32 @@ def test_a_genuine_signature_over_the_url_as_called_validates(called_url, decode
     fields = form()
     event = event_for(called_url, fields, decode=decode)
     assert verified_form(event, CREDENTIALS, now=AT) == fields
+
+
+@pytest.mark.parametrize("called_url", [
+    BASE + "?_=%2B++++",  # quote_plus("+    "): a plus then four spaces, found by the property test in CI
+    BASE + "?a=%2B+%2B+&b=+%2C",
+    BASE + "?note=a%2Fb/c%3Ad:e",  # '/' and ':' both literal and encoded in one value
+])
+@pytest.mark.parametrize("decode", [unquote, unquote_plus], ids=["plus-kept", "plus-decoded"])
+def test_a_query_mixing_spellings_within_a_value_validates(called_url, decode):
+    # Given a URL whose query spells the same character two ways in one value (up to 8 such characters)
+    fields = form()
+    event = event_for(called_url, fields, decode=decode)
+    # When it is checked, Then the genuine signature is found among the candidate spellings
+    assert verified_form(event, CREDENTIALS, now=AT) == fields
+
+
+def test_the_spelling_search_is_bounded_and_a_query_past_the_bound_is_refused_not_5xx():
+    # Given a genuine signature over a query with 12 mixed plus spellings (4,096 ways to write it)
+    mixed = "+".join(["%2B"] * 6) + "+"
+    event = event_for(BASE + f"?x={mixed}", form())
+    # Then no more than MAX_CANDIDATES spellings are tried (the sender must not size our work)...
+    assert len(list(signed_url_candidates(event))) <= MAX_CANDIDATES
+    # ...and the request is refused as unsigned rather than answered 5xx
+    with pytest.raises(InvalidSignature) as refused:
+        verified_form(event, CREDENTIALS, now=AT)
+    assert refused.value.status_code == 403
 
 
 def test_the_old_re_encoding_failed_on_a_percent_20():
@@ -345,6 +374,15 @@ QUERY = st.dictionaries(st.text(alphabet="abcxyz_", min_size=1, max_size=5), TEX
 SENDERS = st.sampled_from(["+15550100001", "+15550100099", "+１５５５０１０００１", "Twilio", "", "+1555 0100001"])
 
 
+MAX_AMBIGUOUS = int(math.log2(MAX_CANDIDATES))
+
+
+def _ambiguity(event: dict) -> int:
+    """Characters of the event's decoded query that the URL Twilio signed may spell two ways."""
+    query = event.get("multiValueQueryStringParameters") or {}
+    return sum(ambiguous_characters(k) + ambiguous_characters(v) for k, vs in query.items() for v in vs)
+
+
 def _raw_query(query: dict[str, str], style: str) -> str:
     enc = {"pct": lambda s: quote(s, safe="-._~"), "plus": lambda s: quote_plus(s, safe="-._~")}[style]
     return "&".join(f"{enc(k)}={enc(v)}" for k, v in query.items())
@@ -375,9 +413,12 @@ def test_property_generated_urls_and_forms_never_5xx_and_nothing_unsigned_is_sto
     if not genuine:
         AUDIT["unsigned_stored"] += sid in stored and response["statusCode"] == 200
         assert response["statusCode"] in {400, 403}, (signing, response)
-    else:
+    elif _ambiguity(event) <= MAX_AMBIGUOUS:
         # A genuine signature over any spelling of the query validates: 200, or 400 for a bad form.
         assert response["statusCode"] in {200, 400}, response
+    else:
+        # Past the bound the search stops (its size would be the sender's to choose): a refusal, never 5xx.
+        assert response["statusCode"] in {200, 400, 403}, response
     assert response["statusCode"] < 500
 
 

@@ -20,6 +20,7 @@ import base64
 import binascii
 import hmac
 import itertools
+import math
 from collections.abc import Iterator, Mapping
 from datetime import datetime
 from enum import StrEnum
@@ -208,14 +209,39 @@ def _query_spellings(query: Mapping[str, Any]) -> Iterator[str]:
     # Uniform spellings first (what a URL built by one tool looks like)...
     for safe, space in ((UNRESERVED, "%20"), (LITERAL, "%20"), (UNRESERVED, "+"), (LITERAL + "+", "%20")):
         yield "&".join(f"{_enc(k, safe, space)}={_enc(v, safe, space)}" for k, v in pairs)
-    # ...then each space and '+' both ways, while the combinations stay few.
+    # ...then every character the decoded event cannot tell apart, each both ways, across the whole
+    # query: with up to log2(MAX_CANDIDATES) = 8 of them every spelling is tried. A mix of spellings
+    # in one value is real: quote_plus("+ ") is "%2B+", which a plus-keeping decoder shows as "++".
+    choices: list[tuple[str, ...]] = []
+    for index, (key, value) in enumerate(pairs):
+        if index:
+            choices.append(("&",))
+        choices.extend(_char_spellings(ch) for ch in key)
+        choices.append(("=",))
+        choices.extend(_char_spellings(ch) for ch in value)
+    if math.prod(len(c) for c in choices) <= MAX_CANDIDATES:
+        yield from ("".join(spelling) for spelling in itertools.product(*choices))
+        return
+    # Beyond that the search would be the attacker's to size: each value on its own, a few ways.
     options = [[f"{k}={v}" for k, v in itertools.product(_spellings(k), _spellings(v))] for k, v in pairs]
-    total = 1
-    for option in options:
-        total *= len(option)
-    if total <= MAX_CANDIDATES:
-        for combination in itertools.product(*options):
-            yield "&".join(combination)
+    if math.prod(len(option) for option in options) <= MAX_CANDIDATES:
+        yield from ("&".join(combination) for combination in itertools.product(*options))
+
+
+def _char_spellings(ch: str) -> tuple[str, ...]:
+    """How one decoded character may have been written in the URL Twilio signed."""
+    if ch == " ":
+        return ("%20", "+")
+    if ch == "+":
+        return ("+", "%2B")
+    if ch in LITERAL and ch not in UNRESERVED:
+        return (ch, quote(ch, safe=""))
+    return (quote(ch, safe=UNRESERVED),)
+
+
+def ambiguous_characters(text: str) -> int:
+    """How many characters of a decoded query have more than one spelling (see ``_char_spellings``)."""
+    return sum(len(_char_spellings(ch)) > 1 for ch in text)
 
 
 def _enc(text: str, safe: str, space: str) -> str:
