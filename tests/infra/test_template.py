@@ -141,3 +141,25 @@ def test_handlers_are_thin_and_import_no_data_access_or_sdk_directly(logical_id)
     assert not imported & HEAVY, imported & HEAVY
     functions = [n for n in tree.body if isinstance(n, ast.FunctionDef)]
     assert all(len(f.body) <= 6 for f in functions), [f.name for f in functions if len(f.body) > 6]
+
+
+SNAPSTART_FUNCTIONS = sorted(name for name, resource in TEMPLATE["Resources"].items()
+                             if resource["Type"] == "AWS::Serverless::Function"
+                             and "SnapStart" in resource["Properties"])
+
+
+def test_the_latency_bound_functions_and_only_they_use_snapstart():
+    # Python SnapStart is billed per cached version and per restore: the webhook and the scorer only.
+    assert SNAPSTART_FUNCTIONS == ["IngestSmsFunction", "ScoreReplyFunction"]
+
+
+@pytest.mark.parametrize("logical_id", SNAPSTART_FUNCTIONS)
+def test_snapstart_functions_use_nothing_snapstart_does_not_support(logical_id):
+    # The Lambda guide's "Supported features and limitations": Python 3.12+, published versions, and no
+    # provisioned concurrency, EFS or ephemeral storage over 512 MB (arm64 is no longer excluded).
+    properties = {**TEMPLATE["Globals"]["Function"], **TEMPLATE["Resources"][logical_id]["Properties"]}
+    major, minor = properties["Runtime"].removeprefix("python").split(".")
+    assert (int(major), int(minor)) >= (3, 12)
+    assert properties["SnapStart"] == {"ApplyOn": "PublishedVersions"} and "AutoPublishAlias" in properties
+    assert "ProvisionedConcurrencyConfig" not in properties and "FileSystemConfigs" not in properties
+    assert properties.get("EphemeralStorage", {"Size": 512})["Size"] <= 512
