@@ -55,6 +55,8 @@ FIRST_USE = {
     "score_reply": "scorer,client:secretsmanager,client:sns",
     "send_probe": "probe_sender,client:secretsmanager",
     "weekly_summary": "weekly,client:sesv2",
+    # The workspace on its repositories, and PyJWT + cryptography, which every signed-in request verifies with.
+    "coach_web": "app:workspace,import:jwt,import:jwt.algorithms",
 }
 DEFAULT_RUNS = 9
 TARGETS = {"ingest_sms": 1.2}  # every other handler: DEFAULT_TARGET
@@ -75,6 +77,10 @@ elif target != "pass":
     for name in filter(None, os.environ.get("BENCH_FIRST_USE", "").split(",")):
         if name.startswith("client:"):
             app.SERVICES.aws.client(name[7:])
+        elif name.startswith("app:"):
+            getattr(app, name[4:])()
+        elif name.startswith("import:"):
+            __import__(name[7:])
         else:
             getattr(app.SERVICES, name)
 c1 = time.process_time(); w1 = time.perf_counter()

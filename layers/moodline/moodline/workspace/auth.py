@@ -16,8 +16,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import jwt
-
 from moodline.workspace.ports import Identity
 
 ADMINS_GROUP = "admins"
@@ -85,6 +83,8 @@ class Jwks:
             return self._keys[kid]
 
     def _refresh(self) -> None:
+        import jwt  # noqa: PLC0415 - with cryptography ~40 ms that static assets and the sign-in page skip
+
         document = self._fetch(self._url)
         self.fetches += 1
         keys = {}
@@ -104,6 +104,8 @@ class TokenVerifier:
         self._clock = clock
 
     def verify(self, token: str) -> Identity:
+        import jwt  # noqa: PLC0415
+
         try:
             header = jwt.get_unverified_header(token)
             if header.get("alg") != "RS256":
