@@ -213,12 +213,23 @@ class FakeClients:
 class FakeMessages:
     def __init__(self) -> None:
         self.rows: dict[tuple[str, str], Message] = {}
+        self.unwritable = 0  # how many messages the next record_many calls leave unwritten
+        self.batch_writes = 0
 
     def record(self, message: Message, *, retention_days: int) -> Message:
         key = (message.client_id, message.at)
         if key not in self.rows:  # written once: a second write of the same key is refused
             self.rows[key] = replace(message, expires_at=message.received_at + timedelta(days=retention_days))
         return self.rows[key]
+
+    def record_many(self, messages: Sequence[Message], *, retention_days: int) -> list[Message]:
+        """Writes all but the first ``unwritable`` messages of this call (the store's retries gave up on them)."""
+        refused, self.unwritable = list(messages[:self.unwritable]), max(0, self.unwritable - len(messages))
+        for message in messages[len(refused):]:
+            self.rows[(message.client_id, message.at)] = replace(
+                message, expires_at=message.received_at + timedelta(days=retention_days))
+        self.batch_writes += 1
+        return refused
 
     def get(self, client_id: str, at: str) -> Message | None:
         return self.rows.get((client_id, at))
@@ -527,7 +538,7 @@ class World:
             retention_days=400, shards=self.shards, pager=self.pager)
         self.delivery = DeliveryStatuses(clients=self.clients, messages=self.messages, shards=self.shards)
         self.scheduler = ProbeScheduler(clients=self.clients, queue=self.queue, shards=self.shards)
-        self.sender = ProbeSender(clients=self.clients, messages=self.messages, sms=self.sms,
+        self.sender = ProbeSender(clients=self.clients, messages=self.messages, sms=self.sms, requeue=self.queue,
                                   retention_days=400, shards=self.shards, clock=lambda: self.now)
         self.weekly = WeeklySummaries(clients=self.clients, messages=self.messages, alerts=self.alerts,
                                       coaches=self.coaches, mailer=self.mailer, once=self.once,

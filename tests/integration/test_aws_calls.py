@@ -36,11 +36,10 @@ def counting() -> Iterator[Counter[str]]:
         BaseClient._make_api_call = original  # type: ignore[attr-defined]
 
 
-def test_ten_probes_cost_at_most_21_aws_calls_one_claim_and_one_record_each(stack, clock):
+def test_ten_probes_cost_at_most_12_aws_calls_one_claim_each_and_one_batched_record_write(stack, clock):
     # Given ten clients due at 09:00 New York, queued by the 14:00 UTC tick
     stack.roster.add_coach("c1", "Casey", "casey@practice.example")
-    for i in range(10):
-        enrol(stack, name=f"C{i}", phone=f"+1555010{i:04d}", coach="c1", now=MONDAY)
+    clients = [enrol(stack, name=f"C{i}", phone=f"+1555010{i:04d}", coach="c1", now=MONDAY) for i in range(10)]
     clock.now = MONDAY.replace(hour=14, minute=1)
     stack.runtime.invoke("ScheduleProbesFunction", {"scheduled_time": MONDAY.replace(hour=14).isoformat()})
 
@@ -48,11 +47,13 @@ def test_ten_probes_cost_at_most_21_aws_calls_one_claim_and_one_record_each(stac
     with counting() as calls:
         assert stack.runtime.deliver_sqs() == 10
 
-    # Then each probe was one conditional claim (UpdateItem) and one message write (PutItem):
-    # no GetItem, no idempotency records, no separate mark (51 calls before)
-    assert calls["dynamodb:UpdateItem"] == 10 and calls["dynamodb:PutItem"] == 10, calls
-    assert "dynamodb:GetItem" not in calls
-    assert sum(calls.values()) <= 21, calls
+    # Then every probe is recorded; each was one conditional claim (UpdateItem), the ten records one BatchWriteItem:
+    # no GetItem, no idempotency records, no PutItem per probe (51 calls before the claim, 21 before batching)
+    assert calls["dynamodb:UpdateItem"] == 10 and calls["dynamodb:BatchWriteItem"] == 1, calls
+    assert "dynamodb:GetItem" not in calls and "dynamodb:PutItem" not in calls
+    assert sum(calls.values()) <= 12, calls
+    day = (MONDAY, MONDAY.replace(hour=23))
+    assert all([m.kind for m in stack.ops.messages.between(c.client_id, *day)] == ["probe"] for c in clients)
 
 
 def test_a_redelivered_probe_batch_costs_one_refused_claim_per_probe_and_sends_nothing(stack, clock):

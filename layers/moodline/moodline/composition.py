@@ -410,7 +410,7 @@ class Services:
     def probe_sender(self) -> ProbeSender:
         from moodline.probes import ProbeSender
 
-        return ProbeSender(clients=self.clients, messages=self.messages, sms=self.sms,
+        return ProbeSender(clients=self.clients, messages=self.messages, sms=self.sms, requeue=self.probe_queue,
                            retention_days=self.settings.retention_days, shards=self.settings.due_shards,
                            clock=lambda: self.clock(),  # noqa: PLW0108 - read at each call: use(clock=) swaps it
                            practice_name=self.settings.practice_name)

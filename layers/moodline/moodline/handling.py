@@ -8,11 +8,13 @@ instead (measured in docs: README "Performance").
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from moodline.observability import logger
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,23 @@ def partial_batch(records: Iterable[Mapping[str, Any]], handle: Callable[[Mappin
             logger.warning("record failed", item=item_id(record), error=type(exc).__name__)
             failures.append({"itemIdentifier": item_id(record)})
     return {"batchItemFailures": failures}
+
+
+def partial_batch_together(records: Iterable[Mapping[str, Any]], parse: Callable[[Mapping[str, Any]], T],
+                           handle_all: Callable[[dict[str, T]], Sequence[str]],
+                           item_id: Callable[[Mapping[str, Any]], str]) -> dict[str, list[dict[str, str]]]:
+    """Parse each record, then handle them all in one call (writes batched across records), which returns the
+    ids of those that failed; a record that does not parse fails alone. Reported as in :func:`partial_batch`."""
+    parsed: dict[str, T] = {}
+    failed: list[str] = []
+    for record in records:
+        try:
+            parsed[item_id(record)] = parse(record)
+        except Exception as exc:  # a bad record goes back to the queue (then its DLQ), never the batch with it
+            logger.warning("record failed", item=item_id(record), error=type(exc).__name__)
+            failed.append(item_id(record))
+    failed += handle_all(parsed)
+    return {"batchItemFailures": [{"itemIdentifier": item} for item in failed]}
 
 
 def sqs_message_id(record: Mapping[str, Any]) -> str:

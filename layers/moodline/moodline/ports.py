@@ -121,6 +121,10 @@ class Messages(Protocol):
     def record(self, message: Message, *, retention_days: int) -> Message:
         """Store a message once; a second write of the same (client, at) is refused, not duplicated."""
         ...
+    def record_many(self, messages: Sequence[Message], *, retention_days: int) -> list[Message]:
+        """Store new messages in as few calls as the store takes (25 a call), retrying what it left unwritten;
+        returns the messages still unwritten. Unconditional: only for keys nobody else writes (a fresh SID)."""
+        ...
     def get(self, client_id: str, at: str) -> Message | None: ...
     def between(self, client_id: str, start: datetime, end: datetime) -> list[Message]:
         """A client's messages with ``start <= at < end``, oldest first."""

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from moodline.domain import Client, Message, SmsSendError, message_key
+from moodline.domain import Client, Message, SentSms, SmsSendError, message_key
 from moodline.observability import logger, metrics
 from moodline.ports import Clients, Messages, Queue, SmsSender
 from moodline.schedule import (
@@ -23,7 +23,7 @@ from moodline.schedule import (
     within_sending_hours,
 )
 from moodline.texts import text_for, welcome_text
-from moodline.vocabulary import ClientStatus, Direction, MessageKind
+from moodline.vocabulary import ClientStatus, DeliveryStatus, Direction, MessageKind
 
 WELCOME_RETRY_AFTER = timedelta(hours=48)  # no YES: the welcome goes once more, then the client is no_consent
 WELCOMES_MAX = 2
@@ -126,21 +126,57 @@ class ProbeScheduler:
 
 
 class ProbeSender:
-    """Sends one probe SMS per client per local day, however often the request is delivered."""
+    """Sends one probe SMS per client per local day, however often the request is delivered.
 
-    def __init__(self, *, clients: Clients, messages: Messages, sms: SmsSender,
+    A batch costs one conditional claim per probe and one BatchWriteItem per 25 sent probes for their
+    records: 12 AWS calls for 10 probes with the cached secret read, where a PutItem each made 21.
+    """
+
+    def __init__(self, *, clients: Clients, messages: Messages, sms: SmsSender, requeue: Queue,
                  retention_days: int, shards: int, clock: Callable[[], datetime] = lambda: datetime.now(UTC),
                  practice_name: str = "Moodline") -> None:
         self._practice_name = practice_name
         self._clients = clients
         self._messages = messages
         self._sms = sms
+        self._requeue = requeue  # the probes queue: where a record the store would not take goes to be retried
         self._now = clock
         self._retention_days = retention_days
         self._shards = shards
 
     def send(self, request: ProbeRequest) -> dict[str, Any]:
-        """Send the probe of ``request`` unless this client's probe for that local date already went out.
+        """One request on its own (ops, tests): what :meth:`send_all` does for it, raising what it raised."""
+        outcome, sent = self._claim_and_send(request)
+        self._record([sent] if sent else [])
+        return outcome
+
+    def send_all(self, work: Mapping[str, ProbeRequest | SentProbe]) -> ProbeBatch:
+        """Send every request of a batch (keyed by queue item), then record the probes sent, 25 a write.
+
+        A request that raised is returned as failed, for SQS to redeliver; a retryable refusal gave its claim
+        back first, so the redelivery sends. The others of the batch go on and are recorded.
+        """
+        outcomes: dict[str, dict[str, Any]] = {}
+        failed: list[str] = []
+        sent: list[SentProbe] = []
+        for item, request in work.items():
+            try:
+                if isinstance(request, SentProbe):
+                    outcomes[item] = self._record_again(request)
+                    continue
+                outcomes[item], probe = self._claim_and_send(request)
+            except Exception as exc:  # one request's failure is its own retry, not the batch's
+                logger.warning("probe request failed", item=item, error=type(exc).__name__)
+                failed.append(item)
+                continue
+            if probe is not None:
+                sent.append(probe)
+        self._record(sent)
+        return ProbeBatch(outcomes, failed)
+
+    def _claim_and_send(self, request: ProbeRequest) -> tuple[dict[str, Any], SentProbe | None]:
+        """Send the probe of ``request`` unless this client's probe for that local date already went out;
+        returns the outcome and the probe to record (None: nothing sent, or the welcome, recorded already).
 
         Once per client per local day is one conditional claim on the client's row (``Clients.claim_probe``):
         it reads the client, refuses a duplicate delivery and marks the day in a single write, where a
@@ -149,15 +185,15 @@ class ProbeSender:
         client = self._clients.claim_probe(request.client_id, request.local_date)
         if client is None:
             # Opted out or paused after the tick queued it (the latest state wins), or already sent today.
-            return {"outcome": "skipped"}
+            return {"outcome": "skipped"}, None
         if client.status is ClientStatus.PENDING_CONSENT:
-            return self._ask_consent(client, request)
+            return self._ask_consent(client, request), None
         if not within_sending_hours(client.timezone, self._now()):
             # Retries or a backlog pushed it into the client's night: a check-in at 23:40 is worse
             # than none. The next day's probe is already scheduled.
             logger.info("probe skipped: outside sending hours", client_id=client.client_id)
             metrics.add_metric(name="ProbesSkippedQuietHours", unit="Count", value=1)
-            return {"outcome": "quiet_hours"}
+            return {"outcome": "quiet_hours"}, None
         try:
             sent = self._sms.send(client.phone_e164, text_for("probe", client.locale, name=client.display_name))
         except SmsSendError as exc:
@@ -172,27 +208,49 @@ class ProbeSender:
                 metrics.add_metric(name="OptOuts", unit="Count", value=1)
             logger.warning("probe refused permanently", client_id=client.client_id, sms_error_code=exc.code)
             metrics.add_metric(name="ProbesRefused", unit="Count", value=1)
-            return {"outcome": "refused", "code": exc.code}
+            return {"outcome": "refused", "code": exc.code}, None
         metrics.add_metric(name="ProbesSent", unit="Count", value=1)
+        return {"outcome": "sent", "sid": sent.sid}, SentProbe(request, sent)
+
+    def _record(self, sent: Sequence[SentProbe]) -> None:
+        """Record the probes sent, in as few writes as the store takes.
+
+        The SMS has left and the claim holds the client's day, so a redelivered request would neither
+        send again nor record: reporting it failed would help nothing. A record the store still refuses
+        after its retries goes back on the probes queue as a record to write (retried there, then the
+        DLQ, which alarms and can be redriven), and is counted (``ProbeRecordFailed``). If even the
+        queue refuses it, the log line (ids only) is what is left to rebuild it, and ``ProbeRecordLost``
+        alarms; the claim still stops a second SMS.
+        """
+        if not sent:
+            return
+        by_key = {(probe.request.client_id, probe.message().at): probe for probe in sent}
         try:
-            self._messages.record(
-                Message(
-                    client_id=client.client_id,
-                    at=message_key(from_iso(request.due_at), sent.sid),
-                    sid=sent.sid,
-                    direction=Direction.OUTBOUND,
-                    kind=MessageKind.PROBE,
-                    local_date=request.local_date,
-                    status=sent.status,
-                    status_rank=sent.rank,
-                ),
-                retention_days=self._retention_days,
-            )
-        except Exception:
-            # The SMS has left (and the day is claimed): failing now would only lose the record, never resend.
-            logger.exception("probe sent but not recorded", client_id=client.client_id, message_sid=sent.sid)
-            metrics.add_metric(name="ProbeRecordFailed", unit="Count", value=1)
-        return {"outcome": "sent", "sid": sent.sid}
+            unwritten = self._messages.record_many([probe.message() for probe in sent],
+                                                   retention_days=self._retention_days)
+        except Exception as exc:  # the store is down: every record takes the queue path below
+            logger.warning("probe records not written", count=len(sent), error=type(exc).__name__)
+            unwritten = [probe.message() for probe in sent]
+        if not unwritten:
+            return
+        left = [by_key[(message.client_id, message.at)] for message in unwritten]
+        metrics.add_metric(name="ProbeRecordFailed", unit="Count", value=len(left))
+        try:
+            self._requeue.send_all([probe.to_json() for probe in left])
+        except Exception as exc:  # nothing else can hold the record now: say so loudly, keep going
+            for probe in left:
+                logger.error("probe sent and its record lost", error=type(exc).__name__, extra=probe.ids())
+            metrics.add_metric(name="ProbeRecordLost", unit="Count", value=len(left))
+            return
+        for probe in left:
+            logger.warning("probe sent, record queued to be written again", extra=probe.ids())
+
+    def _record_again(self, probe: SentProbe) -> dict[str, Any]:
+        """A record that missed its batch: written once and conditionally, since a delivery callback may
+        have found it in the meantime (a write that raised is retried by SQS, then dead-lettered)."""
+        self._messages.record(probe.message(), retention_days=self._retention_days)
+        logger.info("probe recorded late", extra=probe.ids())
+        return {"outcome": "recorded", "sid": probe.sms.sid}
 
     def _ask_consent(self, client: Client, request: ProbeRequest) -> dict[str, Any]:
         """Double opt-in: the welcome instead of a check-in, at most twice 48 h apart, then ``no_consent``."""
@@ -232,3 +290,59 @@ class ProbeSender:
         if fresh is not None:
             self._clients.schedule_next_probe(fresh, now + WELCOME_RETRY_AFTER, shards=self._shards)
         return {"outcome": "welcomed", "sid": sent.sid}
+
+
+@dataclass(frozen=True)
+class SentProbe:
+    """A probe that went out, to be recorded: its request and the provider's answer.
+
+    On the probes queue (``{"record": {...}}``) when its batch write failed; :func:`probe_work` reads it back.
+    """
+
+    request: ProbeRequest
+    sms: SentSms
+
+    def message(self) -> Message:
+        return Message(
+            client_id=self.request.client_id,
+            at=message_key(from_iso(self.request.due_at), self.sms.sid),
+            sid=self.sms.sid,
+            direction=Direction.OUTBOUND,
+            kind=MessageKind.PROBE,
+            local_date=self.request.local_date,
+            status=self.sms.status,
+            status_rank=self.sms.rank,
+        )
+
+    def ids(self) -> dict[str, str]:
+        """What a log line may say about it: ids and dates, never the number or the text."""
+        return {"client_id": self.request.client_id, "message_sid": self.sms.sid,
+                "local_date": self.request.local_date, "due_at": self.request.due_at}
+
+    def to_json(self) -> str:
+        record = {**asdict(self.request), "sid": self.sms.sid, "status": self.sms.status.value, "rank": self.sms.rank}
+        return json.dumps({"record": record}, separators=(",", ":"))
+
+
+@dataclass(frozen=True)
+class ProbeBatch:
+    """What :meth:`ProbeSender.send_all` did: an outcome per queue item, and the items to redeliver."""
+
+    outcomes: dict[str, dict[str, Any]]
+    failed: list[str]
+
+
+def probe_work(body: str) -> ProbeRequest | SentProbe:
+    """A probes-queue body: a request to send, or a sent probe whose record is still to be written."""
+    try:
+        data = json.loads(body)
+    except ValueError as exc:
+        raise InvalidProbeRequest("not a probe request") from exc
+    if not (isinstance(data, dict) and "record" in data):
+        return ProbeRequest.from_json(body)
+    try:
+        record = data["record"]
+        request = ProbeRequest.from_json(json.dumps(record))
+        return SentProbe(request, SentSms(str(record["sid"]), DeliveryStatus(record["status"]), int(record["rank"])))
+    except (ValueError, KeyError, TypeError) as exc:
+        raise InvalidProbeRequest("not a probe record") from exc

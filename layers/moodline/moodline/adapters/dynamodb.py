@@ -22,7 +22,9 @@ Key schemas here must match ``template.yaml``; ``tests/infra`` checks that they 
 
 from __future__ import annotations
 
+import random
 import secrets
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import suppress
 from datetime import datetime, timedelta
@@ -609,8 +611,49 @@ class DynamoClients:
         ClientRow(client_id=client_id).delete()
 
 
+BATCH_WRITE = 25  # BatchWriteItem takes at most 25 requests
+
+
 class DynamoMessages:
-    """:class:`moodline.ports.Messages` on ``MessagesTable`` (patterns 3 and 7)."""
+    """:class:`moodline.ports.Messages` on ``MessagesTable`` (patterns 3 and 7).
+
+    ``record_many`` retries what BatchWriteItem leaves unprocessed up to ``attempts`` times in all, after
+    a full-jitter exponential wait from ``base_delay`` seconds (AWS's advice for UnprocessedItems).
+    """
+
+    def __init__(self, *, attempts: int = 5, base_delay: float = 0.05,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self._attempts = attempts
+        self._base_delay = base_delay
+        self._sleep = sleep
+
+    def record_many(self, messages: Sequence[domain.Message], *, retention_days: int) -> list[domain.Message]:
+        # A blind put, not a conditional one (BatchWriteItem takes no condition): the caller writes only
+        # new keys, and an outbound key holds the provider's SID, so nothing but this message can be there.
+        # One put per key: BatchWriteItem refuses a call that names the same key twice.
+        by_key = {(message.client_id, message.at): message for message in messages}
+        items: list[dict[str, Any]] = []
+        for message in by_key.values():
+            row = message_row(message)
+            row.expires_at = message.received_at + timedelta(days=retention_days)
+            items.append(row.serialize())
+        unwritten: list[dict[str, Any]] = []
+        for start in range(0, len(items), BATCH_WRITE):
+            unwritten += self._write_batch(items[start:start + BATCH_WRITE])
+        return [by_key[(item["client_id"]["S"], item["at"]["S"])] for item in unwritten]
+
+    def _write_batch(self, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Put ``items`` (at most 25); returns those still unprocessed after the last attempt."""
+        connection = MessageRow._get_connection()
+        for attempt in range(self._attempts):
+            if attempt:
+                self._sleep(random.uniform(0, self._base_delay * 2 ** attempt))  # noqa: S311 - jitter, not a secret
+            response = connection.batch_write_item(put_items=items) or {}
+            unprocessed = response.get("UnprocessedItems", {}).get(MessageRow.Meta.table_name, [])
+            items = [request["PutRequest"]["Item"] for request in unprocessed]
+            if not items:
+                break
+        return items
 
     def record(self, message: domain.Message, *, retention_days: int) -> domain.Message:
         row = message_row(message)
