@@ -9,10 +9,10 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from moodline.crisis_lines import country_of
-from moodline.domain import Alert, Client, Coach, Shift, new_id, shard_of
+from moodline.domain import DUE_SHARDS_MAX, Alert, Client, Coach, Shift, new_id, shard_of
 from moodline.phones import normalize_e164, phone_hash
 from moodline.ports import Alerts, Claims, Clients, Coaches, Messages, OnCall, RepositoryHolder
-from moodline.schedule import CheckinTime, to_iso
+from moodline.schedule import CheckinTime, from_iso, to_iso
 from moodline.settings import Settings
 from moodline.texts import TRIAGE_LANGUAGES, language_of
 from moodline.vocabulary import TEAM, ClientStatus, Rota
@@ -31,6 +31,24 @@ class RosterError(ValueError):
 
 class AlreadyEnrolled(RosterError):
     """The phone number is enrolled already: an import run twice skips the row instead of enrolling twice."""
+
+
+_END_OF_TIME = datetime(9999, 1, 1, tzinfo=UTC)  # "due before" this: everyone in the due index
+
+
+@dataclass(frozen=True)
+class Reshard:
+    """What ``Roster.reshard`` did: clients moved, moves lost to a concurrent advance, and who is where now."""
+
+    shards: int
+    moved: int
+    raced: int
+    per_shard: dict[int, int]
+
+    @property
+    def leftover(self) -> int:
+        """Clients still on a shard at or above the count (read by the scheduler all the same; run it again)."""
+        return sum(count for shard, count in self.per_shard.items() if shard >= self.shards)
 
 
 _LOCALE = re.compile(r"^[a-z]{2}(-[A-Z]{2})?$")
@@ -232,6 +250,28 @@ class Roster:
             fresh = self.client(client_id)
             self._clients.schedule_next_probe(fresh, checkin.next_after(now), shards=self.shards)
         return self.client(client_id)
+
+    def reshard(self) -> Reshard:
+        """Move every client in the due index to its shard under the current ``DUE_SHARDS``.
+
+        Safety does not wait for it: the scheduler reads every shard up to ``DUE_SHARDS_MAX``, and
+        each advance moves its client anyway. It spreads the load over the new count at once instead
+        of over a day (and over two for a welcome awaiting its retry). Each move is conditional on
+        the due instant read: a client the scheduler advanced meanwhile has moved with the advance.
+        """
+        moved = raced = 0
+        for shard in range(DUE_SHARDS_MAX):
+            for client in self._clients.due(shard, _END_OF_TIME):
+                if client.due_shard == shard_of(client.client_id, self.shards) or client.next_probe_at is None:
+                    continue
+                # The same instant, rewritten: the write sets the shard of the current count with it.
+                if self._clients.schedule_next_probe(client, from_iso(client.next_probe_at), shards=self.shards):
+                    moved += 1
+                else:
+                    raced += 1
+        per_shard = {shard: len(self._clients.due(shard, _END_OF_TIME)) for shard in range(DUE_SHARDS_MAX)}
+        return Reshard(shards=self.shards, moved=moved, raced=raced,
+                       per_shard={shard: count for shard, count in per_shard.items() if count})
 
     def set_locale(self, client_id: str, locale: str, *, review_all: bool = False) -> Client:
         client = self.client(client_id)

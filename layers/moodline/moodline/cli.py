@@ -588,6 +588,20 @@ def _alert_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _reshard(args: argparse.Namespace) -> int:
+    """Move due clients to their shard under the stack's DUE_SHARDS (after changing DueShards)."""
+    from moodline.admin import Roster
+
+    report = Roster.on(_services()).reshard()
+    spread = ", ".join(f"{shard}:{count}" for shard, count in sorted(report.per_shard.items())) or "none due"
+    print(f"resharded to {report.shards}: moved {report.moved}, {report.raced} moved by the scheduler meanwhile; "
+          f"clients per shard {spread}")
+    if report.leftover:
+        print(f"{report.leftover} still on a shard >= {report.shards} (read all the same): run it again",
+              file=sys.stderr)
+    return 1 if report.leftover else 0
+
+
 # --------------------------------------------------------------------------------------- the parser
 
 DESCRIPTION = """Moodline: SMS mood check-ins with a human coach.
@@ -654,6 +668,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_rota(commands)
     _add_client(commands)
     _add_alert(commands)
+    _leaf(commands, "reshard", "move due clients to their shard under the stack's DueShards (docs/runbook.md)"
+          ).set_defaults(run=_reshard)
     twilio = commands.add_parser("twilio", help="set or check Twilio's inbound webhook, Fallback URL and retries")
     twilio.add_argument("twilio_command", choices=["configure", "check"])
     _target(twilio)

@@ -276,6 +276,14 @@ def new_id(prefix: str, at: datetime | None = None) -> str:
     return f"{prefix}_{millis:011x}_{secrets.token_hex(4)}"
 
 
+# The due index's shards are 0 .. DUE_SHARDS_MAX - 1 whatever DUE_SHARDS is: the scheduler reads all of
+# them every tick, so a client written under any allowed count is read, and changing DUE_SHARDS is safe.
+# Raising this is safe (it widens what the scheduler reads); lowering it could strand clients.
+DUE_SHARDS_MAX = 16
+
+
 def shard_of(client_id: str, shards: int) -> int:
     """The due-index shard of a client: stable, evenly spread (crc32, not Python's salted hash)."""
+    if not 1 <= shards <= DUE_SHARDS_MAX:
+        raise ValueError(f"shards must be 1..{DUE_SHARDS_MAX}, got {shards}")
     return zlib.crc32(client_id.encode()) % shards

@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from moodline.domain import Client, Message, SentSms, SmsSendError, message_key
+from moodline.domain import DUE_SHARDS_MAX, Client, Message, SentSms, SmsSendError, message_key
 from moodline.observability import logger, metrics
 from moodline.ports import Clients, Messages, Queue, SmsSender
 from moodline.schedule import (
@@ -84,45 +84,86 @@ def plan_probe(client: Client, now: datetime) -> tuple[ProbeRequest | None, date
     return request, checkin.next_after(max(due_at, now)), skipped
 
 
-class ProbeScheduler:
-    """Turns the due index into queued probe requests; one tick costs O(clients due), never a scan."""
+QUEUE_BATCH = 10  # SendMessageBatch's limit: one batch and the advances of its clients are a tick's unit of work
+# Concurrent units per tick: botocore keeps 10 connections per client, and a thread beyond that would open
+# (TLS handshake) and drop a connection on every call. 10 workers × (1 SendMessageBatch + 10 UpdateItems)
+# per round: a slot with 30k due is 300 rounds, ~20 s at in-region latencies, in a 60 s timeout.
+TICK_WORKERS = 10
 
-    def __init__(self, *, clients: Clients, queue: Queue, shards: int) -> None:
+
+@dataclass(frozen=True)
+class _BatchRun:
+    queued: int
+    stale_skipped: int
+    invalid: int
+
+
+class ProbeScheduler:
+    """Turns the due index into queued probe requests; one tick costs O(clients due), never a scan.
+
+    A tick reads every shard the index can hold (``DUE_SHARDS_MAX``), not only the ``shards`` it
+    writes to: a client put on a shard under an earlier ``DUE_SHARDS`` is still read, so changing
+    the setting never strands anyone. Each advance moves its client to the shard of the current
+    count; ``Roster.reshard`` (``moodline reshard``) moves the rest at once.
+    """
+
+    def __init__(self, *, clients: Clients, queue: Queue, shards: int, workers: int = TICK_WORKERS) -> None:
+        if not 1 <= shards <= DUE_SHARDS_MAX:
+            raise ValueError(f"shards must be 1..{DUE_SHARDS_MAX}, got {shards}")
         self._clients = clients
         self._queue = queue
         self._shards = shards
+        self._workers = workers
 
     def queue_due_probes(self, now: datetime) -> SchedulingRun:
         """Queue a probe for every client due before the end of ``now``'s slot, then advance them."""
         end = slot_end(now)
-        planned: list[tuple[Client, ProbeRequest | None, datetime | None]] = []
-        invalid = stale = 0
-        # The shards are independent partitions of the due index: read them concurrently.
-        with ThreadPoolExecutor(max_workers=self._shards) as pool:
-            shards = list(pool.map(lambda shard: self._clients.due(shard, end), range(self._shards)))
-        for due_clients in shards:
-            for client in due_clients:
-                try:
-                    request, next_at, skipped = plan_probe(client, now)
-                except InvalidSchedule:
-                    # A bad schedule must not block everyone else in the slot; take it out of the index.
-                    logger.warning("client has an invalid schedule", client_id=client.client_id)
-                    planned.append((client, None, None))
-                    invalid += 1
-                    continue
-                stale += skipped
-                planned.append((client, request, next_at))
-        requests = [request for _, request, _ in planned if request is not None]
-        self._queue.send_all([request.to_json() for request in requests])
-        for client, _, advance_to in planned:
-            # Advance only after the requests are on the queue: a crash before this point re-queues
-            # them next tick, and send_probe's idempotency key drops the duplicates.
-            self._clients.schedule_next_probe(client, advance_to, shards=self._shards)
-        metrics.add_metric(name="ProbesQueued", unit="Count", value=len(requests))
+        with ThreadPoolExecutor(max_workers=self._workers) as pool:
+            # The shards are independent partitions of the due index: read them concurrently...
+            due = [client for shard in pool.map(lambda shard: self._clients.due(shard, end), range(DUE_SHARDS_MAX))
+                   for client in shard]
+            # ...then queue and advance ten at a time, concurrently: the tick costs due / 10 / workers
+            # rounds of one SendMessageBatch and ten UpdateItems, not one round trip per client in a row.
+            batches = [pool.submit(self._queue_batch, due[i : i + QUEUE_BATCH], now)
+                       for i in range(0, len(due), QUEUE_BATCH)]
+        failures = [exc for batch in batches if (exc := batch.exception()) is not None]
+        runs = [batch.result() for batch in batches if batch.exception() is None]
+        queued = sum(run.queued for run in runs)
+        stale = sum(run.stale_skipped for run in runs)
+        invalid = sum(run.invalid for run in runs)
+        metrics.add_metric(name="ProbesQueued", unit="Count", value=queued)
         if stale:
             logger.warning("late probes skipped", count=stale)
             metrics.add_metric(name="ProbesSkippedStale", unit="Count", value=stale)
-        return SchedulingRun(to_iso(end), len(requests), stale, invalid)
+        if failures:
+            # The other batches are queued and advanced; these clients are not advanced, so the next
+            # tick (or the schedule's retry) reads them again, and send_probe's claim drops any duplicate.
+            logger.error("probe batches failed", failed=len(failures), batches=len(batches))
+            raise failures[0]
+        return SchedulingRun(to_iso(end), queued, stale, invalid)
+
+    def _queue_batch(self, due_clients: list[Client], now: datetime) -> _BatchRun:
+        planned: list[tuple[Client, ProbeRequest | None, datetime | None]] = []
+        invalid = stale = 0
+        for client in due_clients:
+            try:
+                request, next_at, skipped = plan_probe(client, now)
+            except InvalidSchedule:
+                # A bad schedule must not block everyone else in the slot; take it out of the index.
+                logger.warning("client has an invalid schedule", client_id=client.client_id)
+                planned.append((client, None, None))
+                invalid += 1
+                continue
+            stale += skipped
+            planned.append((client, request, next_at))
+        requests = [request.to_json() for _, request, _ in planned if request is not None]
+        self._queue.send_all(requests)
+        for client, _, advance_to in planned:
+            # Advance only after the requests are on the queue: a crash before this point re-queues
+            # them next tick, and send_probe's claim drops the duplicates. The advance also moves the
+            # client to its shard under the current count.
+            self._clients.schedule_next_probe(client, advance_to, shards=self._shards)
+        return _BatchRun(len(requests), stale, invalid)
 
 
 class ProbeSender:

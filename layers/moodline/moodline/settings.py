@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from moodline.crisis_lines import DEFAULT_CRISIS_LINES, CrisisLine
 from moodline.crisis_lines import crisis_text as _crisis_text_of
+from moodline.domain import DUE_SHARDS_MAX
 
 # Environment variable names, declared once: template.yaml sets exactly these.
 CLIENTS_TABLE = "CLIENTS_TABLE"
@@ -159,6 +160,9 @@ class Settings:
             raise SettingsError(f"{PRACTICE_TIMEZONE} is not an IANA timezone") from exc
         if self.twilio_from_number and self.twilio_messaging_service_sid:
             raise SettingsError(f"set one of {TWILIO_FROM_NUMBER} and {TWILIO_MESSAGING_SERVICE_SID}, not both")
+        if self.due_shards > DUE_SHARDS_MAX:
+            # The scheduler reads shards 0 .. DUE_SHARDS_MAX - 1: a client on a higher one would never be probed.
+            raise SettingsError(f"{DUE_SHARDS} must be at most {DUE_SHARDS_MAX}, got {self.due_shards}")
         if "en" not in self.crisis_resources:
             raise SettingsError(f"{CRISIS_RESOURCES} must define an 'en' text as the fallback")
         if len(self.practice_name) > PRACTICE_NAME_MAX or not set(self.practice_name) <= _GSM7_PLAIN:
