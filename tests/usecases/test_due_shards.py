@@ -35,7 +35,8 @@ def deploy(world: World, shards: int) -> Deployment:
         Roster(clients=world.clients, coaches=world.coaches, on_call=world.on_call, messages=world.messages,
                alerts=world.alerts, claims=world.claims, settings=settings),
         ProbeScheduler(clients=world.clients, queue=world.queue, shards=shards),
-        ProbeSender(clients=world.clients, messages=world.messages, sms=world.sms, retention_days=400,
+        ProbeSender(clients=world.clients, messages=world.messages, sms=world.sms, requeue=world.queue,
+                    retention_days=400,
                     shards=shards, clock=lambda: world.now))
 
 
