@@ -611,7 +611,7 @@ class DynamoClients:
 
 
 class DynamoMessages:
-    """:class:`moodline.ports.Messages` on ``MessagesTable`` (patterns 3 and 7), inbound SIDs claimed in ``ClaimsTable``."""
+    """:class:`moodline.ports.Messages` on ``MessagesTable`` (patterns 3, 7), inbound SIDs on ``ClaimsTable`` (12)."""
 
     def record(self, message: domain.Message, *, retention_days: int) -> domain.Message:
         row = message_row(message)
