@@ -215,6 +215,7 @@ class FakeMessages:
         self.rows: dict[tuple[str, str], Message] = {}
         self.unwritable = 0  # how many messages the next record_many calls leave unwritten
         self.batch_writes = 0
+        self.inbound_sids: dict[str, tuple[str, datetime]] = {}  # the SID claims: sid -> (reply_sent, expires)
 
     def record(self, message: Message, *, retention_days: int) -> Message:
         key = (message.client_id, message.at)
@@ -230,6 +231,21 @@ class FakeMessages:
                 message, expires_at=message.received_at + timedelta(days=retention_days))
         self.batch_writes += 1
         return refused
+
+    def record_inbound(self, message: Message, *, retention_days: int, sid_kept: timedelta) -> str | None:
+        # The message and its SID's claim, both or neither, as the table's transaction writes them.
+        first = self.inbound_sids.get(message.sid)
+        if first is not None and first[1] > message.received_at:
+            return first[0]
+        if (message.client_id, message.at) in self.rows:
+            return self.rows[(message.client_id, message.at)].reply_sent or ""
+        self.record(message, retention_days=retention_days)
+        self.inbound_sids[message.sid] = (message.reply_sent or "", message.received_at + sid_kept)
+        return None
+
+    def inbound_answered(self, sid: str) -> str | None:
+        first = self.inbound_sids.get(sid)
+        return first[0] if first is not None else None
 
     def get(self, client_id: str, at: str) -> Message | None:
         return self.rows.get((client_id, at))
@@ -534,7 +550,7 @@ class World:
                                   sms=self.sms, once=self.once, crisis_text=crisis_text)
         self.inbound = InboundSmsService(
             clients=self.clients, messages=self.messages, coaches=self.coaches, actions=self.actions,
-            once=self.once, assess=assess_reply, phone_key=lambda: PHONE_KEY, crisis_text=crisis_text,
+            claims=self.claims, assess=assess_reply, phone_key=lambda: PHONE_KEY, crisis_text=crisis_text,
             retention_days=400, shards=self.shards, pager=self.pager)
         self.delivery = DeliveryStatuses(clients=self.clients, messages=self.messages, shards=self.shards)
         self.scheduler = ProbeScheduler(clients=self.clients, queue=self.queue, shards=self.shards)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from moodline.adapters.idempotency import register_lambda_context
 from moodline.adapters.twilio.webhook import (
     AuthChallenge,
     BadWebhook,
@@ -86,5 +85,4 @@ def route(event: dict[str, Any]) -> HttpResponse:
 @logger.inject_lambda_context
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    register_lambda_context(context)
     return route(event).proxy_result()

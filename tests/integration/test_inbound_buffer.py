@@ -21,7 +21,7 @@ def test_a_crisis_reply_during_a_messages_table_fault_is_answered_then_stored_by
     def write_fails(*args: Any, **kwargs: Any) -> Any:
         raise ConnectionError("DynamoDB unavailable")
 
-    monkeypatch.setattr(services.messages, "record", write_fails)
+    monkeypatch.setattr(services.messages, "record_inbound", write_fails)
 
     # When Ben texts crisis language
     status, twiml = stack.twilio.post_inbound(stack.inbound_url, to=OUR_NUMBER, from_="+15550100002",

@@ -52,12 +52,12 @@ class Rig:
         self.world = world
         self.faults = Faults()
         self.buffer = FakeQueue()
-        messages_record = world.messages.record
+        messages_record = world.messages.record_inbound
         clients_by_phone = world.clients.by_phone
 
-        def record(message: Any, *, retention_days: int) -> Any:
+        def record(message: Any, *, retention_days: int, sid_kept: timedelta) -> Any:
             self.faults.check("messages write")
-            return messages_record(message, retention_days=retention_days)
+            return messages_record(message, retention_days=retention_days, sid_kept=sid_kept)
 
         def by_phone(key: str) -> Any:
             self.faults.check("clients read")
@@ -67,11 +67,11 @@ class Rig:
             self.faults.check("app secret read")
             return PHONE_KEY
 
-        world.messages.record = record  # type: ignore[method-assign]
+        world.messages.record_inbound = record  # type: ignore[method-assign]
         world.clients.by_phone = by_phone  # type: ignore[method-assign]
         inbound = InboundSmsService(
             clients=world.clients, messages=world.messages, coaches=world.coaches, actions=world.actions,
-            once=world.once, assess=assess_reply, phone_key=phone_key, crisis_text=crisis_text,
+            claims=world.claims, assess=assess_reply, phone_key=phone_key, crisis_text=crisis_text,
             retention_days=400, shards=world.shards, pager=world.pager)
         self.webhook = InboundWebhook(verify=self.verify, parse=self.parse, receive=inbound.receive,
                                       buffer=self.buffer, pager=world.pager, assess=assess_reply,

@@ -94,6 +94,102 @@ def test_a_redelivered_sms_returns_the_first_answer_and_is_stored_once(world):
     assert len(world.messages.between(ana.client_id, MONDAY - timedelta(hours=1), MONDAY + timedelta(hours=1))) == 1
 
 
+# --------------------------------------------------------------------------------------- provider retries
+# A retry of a stored MessageSid (Twilio never got the first answer) collides on the SID's claim,
+# written with the message: it gets the first answer's kind again, and none of its effects.
+
+RETRIED = "SM" + "d" * 32
+
+
+def _inbound(world: World, client_id: str) -> list[Message]:
+    return [m for m in world.messages.between(client_id, MONDAY - timedelta(hours=1), MONDAY + timedelta(hours=1))
+            if m.direction is Direction.INBOUND]
+
+
+def test_a_retried_crisis_reply_gets_the_resources_again_and_pages_once(world):
+    # Given a crisis reply stored, answered with resources, and scored (the coach paged)
+    coach(world, "c1")
+    on_call(world, "c1")
+    ben = enrol(world, "Ben", "+15550100002")
+    first = text(world, "+15550100002", "i want to die", sid=RETRIED)
+    world.settle()
+
+    # When Twilio retries it a minute later
+    again = text(world, "+15550100002", "i want to die", sid=RETRIED, minutes=1)
+    world.settle()
+
+    # Then the resources go back again, the reply is stored once, and nobody is paged twice
+    assert again == first and again.outcome is InboundOutcome.CRISIS and "988" in (again.reply or "")
+    assert len(_inbound(world, ben.client_id)) == 1 and len(world.pager.pages) == 1
+
+
+def test_a_retried_stop_answers_nothing_and_does_not_undo_a_start_sent_since(world):
+    # Given Ana texted STOP, then START
+    coach(world, "c1")
+    ana = enrol(world, "Ana", "+15550100001")
+    text(world, "+15550100001", "STOP", sid=RETRIED)
+    text(world, "+15550100001", "START", minutes=1)
+
+    # When the STOP's delivery is retried
+    again = text(world, "+15550100001", "STOP", sid=RETRIED, minutes=2)
+
+    # Then it answers nothing (the carrier confirmed the opt-out once) and changes nothing
+    assert (again.outcome, again.reply) == (InboundOutcome.STOP, None)
+    assert world.clients.get(ana.client_id).status is ClientStatus.ACTIVE
+    assert [m.body for m in _inbound(world, ana.client_id)] == ["STOP", "START"]
+
+
+def test_a_retried_help_during_an_alert_tells_the_coach_once(world):
+    # Given Ana in an open crisis alert, who texts HELP
+    coach(world, "c1")
+    on_call(world, "c1")
+    ana = enrol(world, "Ana", "+15550100001")
+    text(world, "+15550100001", "i want to kill myself tonight")
+    world.settle()
+    paged = len(world.pager.pages)
+    first = text(world, "+15550100001", "HELP", sid=RETRIED, minutes=1)
+
+    # When the HELP is retried
+    again = text(world, "+15550100001", "HELP", sid=RETRIED, minutes=2)
+
+    # Then the help text goes back again, and the coach heard of the HELP once
+    assert again == first and again.outcome is InboundOutcome.HELP
+    assert [p.subject for p in world.pager.pages[paged:]] == ["Moodline: Ana texted HELP during an alert"]
+    assert [m.body for m in _inbound(world, ana.client_id)][-1:] == ["HELP"]
+    assert len(_inbound(world, ana.client_id)) == 2
+
+
+def test_a_retried_yes_is_answered_as_consent_again_and_recorded_once(world):
+    coach(world, "c1")
+    ana = enrol(world, "Ana", "+15550100001", consent=False)
+    first = text(world, "+15550100001", "YES", sid=RETRIED)
+    again = text(world, "+15550100001", "YES", sid=RETRIED, minutes=1)
+    assert again == first and again.outcome is InboundOutcome.CONSENT
+    assert world.clients.get(ana.client_id).consent_sid == RETRIED
+    assert len(_inbound(world, ana.client_id)) == 1
+
+
+def test_a_retried_stranger_in_crisis_gets_the_resources_again_and_pages_the_team_once(world):
+    first = text(world, "+15550188888", "i am going to kill myself tonight", sid=RETRIED)
+    again = text(world, "+15550188888", "i am going to kill myself tonight", sid=RETRIED, minutes=1)
+    assert again == first and again.outcome is InboundOutcome.UNKNOWN_SENDER_CRISIS
+    assert len(world.pager.pages) == 1
+
+
+def test_a_stranger_page_that_failed_is_sent_by_the_retry(world):
+    # Given SNS failing when a stranger texts crisis language (the webhook buffers it and answers)
+    world.pager.down = True
+    with pytest.raises(ConnectionError):
+        text(world, "+15550188888", "i am going to kill myself tonight", sid=RETRIED)
+
+    # When the same SID comes back (the buffer's drain, or Twilio's retry) with SNS up again
+    world.pager.down = False
+    text(world, "+15550188888", "i am going to kill myself tonight", sid=RETRIED, minutes=1)
+
+    # Then the team is paged: the failed page freed the SID's claim
+    assert len(world.pager.pages) == 1
+
+
 def test_a_stranger_gets_a_polite_answer_and_nothing_is_stored(world):
     result = text(world, "+15550188888", "who is this?")
     assert result.outcome is InboundOutcome.UNKNOWN_SENDER and world.messages.rows == {}

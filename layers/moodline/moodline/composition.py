@@ -364,15 +364,13 @@ class Services:
 
         return InboundSmsService(
             clients=self.clients, messages=self.messages, coaches=self.coaches, actions=self.actions,
-            once=self.once, assess=self.assess, phone_key=self.phone_key, crisis_text=self.crisis_text,
+            claims=self.claims, assess=self.assess, phone_key=self.phone_key, crisis_text=self.crisis_text,
             retention_days=self.settings.retention_days, shards=self.settings.due_shards,
             pager=self.pager if self.settings.alerts_topic_arn else None,
         )
 
     @cached_property
     def inbound_webhook(self) -> InboundWebhook:
-        from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
-
         from moodline.adapters.twilio.webhook import parse_inbound
         from moodline.credentials import MalformedCredentials
         from moodline.events import BadEvent
@@ -382,7 +380,6 @@ class Services:
             verify=self.verified_form, parse=parse_inbound, receive=self.inbound.receive, buffer=self.inbound_buffer,
             pager=self.pager if self.settings.alerts_topic_arn else None, assess=self.assess,
             crisis_text=self.crisis_text, rejections=(BadEvent, MalformedCredentials),
-            duplicates=(IdempotencyAlreadyInProgressError,),
         )
 
     @cached_property

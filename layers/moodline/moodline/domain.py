@@ -83,6 +83,11 @@ def message_key(at: datetime, sid: str) -> str:
     return f"{to_iso(at)}#{sid}"
 
 
+def inbound_sid_key(sid: str) -> str:
+    """The claim an inbound MessageSid holds once received: a provider's retry of it collides there."""
+    return f"inbound#{sid}"
+
+
 @dataclass(frozen=True)
 class Message:
     """One SMS in or out. Inbound replies keep their text (needed to re-score); outbound keep a kind only."""

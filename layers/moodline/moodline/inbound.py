@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any, assert_never
+from typing import assert_never
 
 from moodline.alerting import AlertError
 from moodline.crisis_lines import country_of
@@ -19,18 +19,21 @@ from moodline.domain import (
     Message,
     Page,
     country_for,
+    inbound_sid_key,
     message_key,
 )
 from moodline.observability import logger, metrics
 from moodline.paging import AlertActions
 from moodline.phones import InvalidPhoneNumber, normalize_e164, phone_hash
-from moodline.ports import Clients, Coaches, Messages, OncePerKey, Pager
+from moodline.ports import Claims, Clients, Coaches, Messages, Pager
 from moodline.schedule import from_iso, local_date_in, to_iso
 from moodline.texts import is_yes, keyword_of, text_for
 from moodline.triage.model import Assessment, Level
 from moodline.vocabulary import TEAM, ClientStatus, Direction, InboundOutcome, Keyword, MessageKind
 
-INBOUND_KEY_SECONDS = 24 * 3600  # providers retry within minutes; a day is ample
+# How long an inbound MessageSid is remembered: providers retry within minutes, but the inbound
+# buffer keeps a reply up to 14 days, and its redrive must still collide with a copy stored meanwhile.
+INBOUND_SID_KEPT = timedelta(days=15)
 # A keyword texted this soon after a high or crisis reply may be distress, not admin: the coach hears of it.
 KEYWORD_WATCH = timedelta(hours=72)
 
@@ -51,74 +54,104 @@ class InboundResult:
 
 
 class InboundSmsService:
-    """Receives each inbound SMS once (keyed by MessageSid) and decides the immediate answer."""
+    """Receives each inbound SMS once (keyed by MessageSid) and decides the immediate answer.
+
+    The message write is the commit point: it stores the reply and claims its MessageSid in one
+    transaction, so a provider's retry (same SID, later request time) collides there and is answered
+    again from what the first delivery answered, with none of its effects (no second page, no second
+    opt-out). An ordinary reply costs the client lookup and that one write: no idempotency record.
+    """
 
     def __init__(self, *, clients: Clients, messages: Messages, coaches: Coaches, actions: AlertActions,
-                 once: OncePerKey, assess: AssessText, phone_key: Callable[[], bytes],
+                 claims: Claims, assess: AssessText, phone_key: Callable[[], bytes],
                  crisis_text: CrisisText, retention_days: int, shards: int,
                  pager: Pager | None = None) -> None:
         self._clients = clients
         self._messages = messages
         self._coaches = coaches
         self._actions = actions
+        self._claims = claims
         self._assess = assess
         self._phone_key = phone_key
         self._crisis_text = crisis_text
         self._retention_days = retention_days
         self._shards = shards
         self._pager = pager
-        self._receive = once(
-            self._receive_once,
-            key_prefix="inbound",
-            data_keyword="sms",
-            key_jmespath="message_sid",
-            expires_after_seconds=INBOUND_KEY_SECONDS,
-        )
 
     def receive(self, sms: InboundSms, received_at: datetime) -> InboundResult:
-        """Store and answer ``sms``; a redelivery of the same MessageSid returns the first answer."""
-        result = self._receive(sms={**asdict(sms), "received_at": to_iso(received_at)})
-        return InboundResult(InboundOutcome(result["outcome"]), result["reply"])
-
-    def _receive_once(self, sms: dict[str, Any]) -> dict[str, Any]:
-        inbound = InboundSms(**{k: v for k, v in sms.items() if k != "received_at"})
-        received_at = from_iso(sms["received_at"])
-        sender = self._sender_key(inbound.from_number)
+        """Store and answer ``sms``; a redelivery of the same MessageSid gets the first answer's kind again."""
+        sender = self._sender_key(sms.from_number)
         client = self._clients.by_phone(sender) if sender else None
         coach = self._coaches.by_phone(sender) if sender and client is None else None
         if coach is not None:
-            return asdict(self._coach_command(coach, inbound.body, received_at))
+            # Naturally idempotent: acknowledging an acknowledged alert changes nothing and answers the same.
+            return self._coach_command(coach, sms.body, received_at)
         if client is None:
-            return asdict(self._stranger(inbound))
+            return self._stranger(sms, received_at)
 
-        keyword = keyword_of(inbound.body)
-        if keyword is Keyword.START and is_yes(inbound.body) and client.status is ClientStatus.ACTIVE:
+        keyword = keyword_of(sms.body)
+        if keyword is Keyword.START and is_yes(sms.body) and client.status is ClientStatus.ACTIVE:
             keyword = None  # "yes" from someone already checking in answers the check-in: a reply
+        if keyword is not None:
+            # A keyword changes the client before its message is written: a retry must not change it again.
+            first = self._messages.inbound_answered(sms.message_sid)
+            if first is not None:
+                return self._again(first, client, sms)
         if keyword is Keyword.START and client.consented_at is None:
-            result = self._consent(client, inbound, received_at)
+            result = self._consent(client, sms, received_at)
         else:
-            result = self._answer(client, inbound.body, keyword, received_at)
-        key = message_key(received_at, inbound.message_sid)
+            result = self._answer(client, sms.body, keyword, received_at)  # a reply: pure, no write
+        key = message_key(received_at, sms.message_sid)
         # Keywords are kept as sent (not only answered): "HELP" during a crisis is read by a coach.
-        self._messages.record(
+        first = self._messages.record_inbound(
             Message(
                 client_id=client.client_id,
                 at=key,
-                sid=inbound.message_sid,
+                sid=sms.message_sid,
                 direction=Direction.INBOUND,
                 kind=MessageKind.KEYWORD if keyword else MessageKind.REPLY,
                 local_date=local_date_in(client.timezone, received_at).isoformat(),
-                body=inbound.body,
+                body=sms.body,
                 reply_sent=result.outcome.value,
             ),
             retention_days=self._retention_days,
+            sid_kept=INBOUND_SID_KEPT,
         )
+        if first is not None:
+            return self._again(first, client, sms)
         metrics.add_metric(name="InboundStored", unit="Count", value=1)
-        logger.info("inbound stored", client_id=client.client_id, message_sid=inbound.message_sid,
+        logger.info("inbound stored", client_id=client.client_id, message_sid=sms.message_sid,
                     kind=MessageKind.KEYWORD.value if keyword else MessageKind.REPLY.value)
         if keyword is not None:
-            self._keyword_in_an_episode(client, keyword, key, inbound.message_sid, received_at)
-        return asdict(result)
+            self._keyword_in_an_episode(client, keyword, key, sms.message_sid, received_at)
+        return result
+
+    def _again(self, first: str, client: Client, sms: InboundSms) -> InboundResult:
+        """The answer to a retry of a stored MessageSid: the first answer's kind, and none of its effects.
+
+        The message was stored once, so scoring pages once; crisis resources go back again (safe: the
+        first answer may never have arrived, which is why the provider retried).
+        """
+        metrics.add_metric(name="InboundDuplicate", unit="Count", value=1)
+        logger.info("inbound duplicate answered again", client_id=client.client_id, message_sid=sms.message_sid,
+                    first=first)
+        try:
+            outcome = InboundOutcome(first)
+        except ValueError:
+            return InboundResult(InboundOutcome.ACK, None)  # stored by another version: answer nothing twice
+        match outcome:
+            case InboundOutcome.CRISIS:
+                return InboundResult(outcome, self._crisis_text(client.locale, country_for(client)))
+            case InboundOutcome.ACK:
+                return self._thanks(client, self._assess(sms.body, ()))
+            case InboundOutcome.HELP:
+                return self._help(client)
+            case InboundOutcome.START:
+                return InboundResult(outcome, text_for("started", client.locale))
+            case InboundOutcome.CONSENT:
+                return InboundResult(outcome, text_for("consented", client.locale))
+            case _:
+                return InboundResult(outcome, None)  # STOP: the carrier confirms the opt-out, once
 
     def _consent(self, client: Client, inbound: InboundSms, at: datetime) -> InboundResult:
         """YES (or START) from a client who has not consented yet: consent by SMS, recorded, and check-ins start."""
@@ -170,22 +203,31 @@ class InboundSmsService:
             logger.exception("keyword during an alert not passed on", client_id=client.client_id, message_sid=sid)
             metrics.add_metric(name="KeywordNoticeFailed", unit="Count", value=1)
 
-    def _stranger(self, inbound: InboundSms) -> InboundResult:
-        """Nothing is stored for a number that is not enrolled; crisis language still reaches a human."""
+    def _stranger(self, inbound: InboundSms, at: datetime) -> InboundResult:
+        """Nothing is stored for a number that is not enrolled; crisis language still reaches a human, once."""
         metrics.add_metric(name="InboundUnknownSender", unit="Count", value=1)
         logger.info("inbound from an unknown number", message_sid=inbound.message_sid)
         country = country_of(inbound.from_number)
         if self._assess(inbound.body, ()).level is not Level.CRISIS:
             return InboundResult(InboundOutcome.UNKNOWN_SENDER,
                                  f"{text_for('unknown', 'en-US')} {self._crisis_text('en-US', country)}")
-        if self._pager is not None:
-            # The page names only the provider's SID: a coach finds the number in its console.
-            self._pager.publish(Page(
-                alert_id=f"unknown-{inbound.message_sid}", step="stranger", coach_id=TEAM,
-                severity=Level.CRISIS.value, subject="Moodline CRISIS: text from a number not enrolled",
-                body=f"Crisis language from a number that is not a Moodline client. Twilio MessageSid "
-                     f"{inbound.message_sid}: look it up in the Twilio console and reach out. Nothing was stored.",
-            ))
+        outcome = InboundOutcome.UNKNOWN_SENDER_CRISIS
+        key = inbound_sid_key(inbound.message_sid)
+        # The SID is claimed before the page (a retry finds it and pages nobody), and freed if the
+        # page fails, so the buffered retry of this very request pages after all.
+        if self._pager is not None and self._claims.claim(key, outcome.value, now=at, expires_at=at + INBOUND_SID_KEPT):
+            try:
+                # The page names only the provider's SID: a coach finds the number in its console.
+                self._pager.publish(Page(
+                    alert_id=f"unknown-{inbound.message_sid}", step="stranger", coach_id=TEAM,
+                    severity=Level.CRISIS.value, subject="Moodline CRISIS: text from a number not enrolled",
+                    body=f"Crisis language from a number that is not a Moodline client. Twilio MessageSid "
+                         f"{inbound.message_sid}: look it up in the Twilio console and reach out. "
+                         "Nothing was stored.",
+                ))
+            except Exception:
+                self._claims.release(key, outcome.value)
+                raise
             metrics.add_metric(name="PagesPublished", unit="Count", value=1)
         return InboundResult(InboundOutcome.UNKNOWN_SENDER_CRISIS, self._crisis_text("en-US", country))
 
@@ -209,8 +251,7 @@ class InboundSmsService:
                     self._clients.set_status(client, ClientStatus.ACTIVE, now=now, shards=self._shards)
                 return InboundResult(InboundOutcome.START, text_for("started", client.locale))
             case Keyword.HELP:
-                crisis = self._crisis_text(client.locale, country_for(client))
-                return InboundResult(InboundOutcome.HELP, f"{text_for('help', client.locale)} {crisis}")
+                return self._help(client)
             case None:
                 return self._reply(client, body)
             case _:
@@ -222,8 +263,15 @@ class InboundSmsService:
         assessment = self._assess(body, ())
         if assessment.level is Level.CRISIS:
             return InboundResult(InboundOutcome.CRISIS, self._crisis_text(client.locale, country_for(client)))
+        return self._thanks(client, assessment)
+
+    def _thanks(self, client: Client, assessment: Assessment) -> InboundResult:
         key = "thanks" if assessment.mood is not None else "thanks_no_mood"
         return InboundResult(InboundOutcome.ACK, text_for(key, client.locale, name=client.display_name))
+
+    def _help(self, client: Client) -> InboundResult:
+        crisis = self._crisis_text(client.locale, country_for(client))
+        return InboundResult(InboundOutcome.HELP, f"{text_for('help', client.locale)} {crisis}")
 
     def _coach_command(self, coach: Coach, body: str, at: datetime) -> InboundResult:
         """A coach texting the Moodline number: ``ACK 12345678`` acknowledges the alert whose page had that code."""

@@ -125,6 +125,18 @@ class Messages(Protocol):
         """Store new messages in as few calls as the store takes (25 a call), retrying what it left unwritten;
         returns the messages still unwritten. Unconditional: only for keys nobody else writes (a fresh SID)."""
         ...
+
+    def record_inbound(self, message: Message, *, retention_days: int, sid_kept: timedelta) -> str | None:
+        """Store an inbound message once per provider SID: the message and its SID's claim, in one write.
+
+        Returns None when stored now; else the ``reply_sent`` of the message already stored with
+        that SID (a provider's retry, or the buffered copy of a reply stored after all), which is
+        then not stored again. The SID is remembered for ``sid_kept``.
+        """
+        ...
+    def inbound_answered(self, sid: str) -> str | None:
+        """The ``reply_sent`` of the inbound message stored with ``sid`` (strongly consistent), if any."""
+        ...
     def get(self, client_id: str, at: str) -> Message | None: ...
     def between(self, client_id: str, start: datetime, end: datetime) -> list[Message]:
         """A client's messages with ``start <= at < end``, oldest first."""

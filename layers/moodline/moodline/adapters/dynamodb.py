@@ -40,6 +40,7 @@ from pynamodb.attributes import (
     VersionAttribute,
 )
 from pynamodb.connection import Connection
+from pynamodb.constants import ALL_OLD
 from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, TransactWriteError, UpdateError
 from pynamodb.expressions.update import Action
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
@@ -615,7 +616,7 @@ BATCH_WRITE = 25  # BatchWriteItem takes at most 25 requests
 
 
 class DynamoMessages:
-    """:class:`moodline.ports.Messages` on ``MessagesTable`` (patterns 3 and 7).
+    """:class:`moodline.ports.Messages` on ``MessagesTable`` (patterns 3, 7), inbound SIDs on ``ClaimsTable`` (12).
 
     ``record_many`` retries what BatchWriteItem leaves unprocessed up to ``attempts`` times in all, after
     a full-jitter exponential wait from ``base_delay`` seconds (AWS's advice for UnprocessedItems).
@@ -664,6 +665,37 @@ class DynamoMessages:
             if not _conditional_failure(exc):
                 raise
         return message_of(row)
+
+    def record_inbound(self, message: domain.Message, *, retention_days: int, sid_kept: timedelta) -> str | None:
+        # One TransactWriteItems: the message (keyed by time + SID, as pattern 3 reads it) and the
+        # SID's claim in ClaimsTable (pattern 12), which a retry with a later request time collides
+        # on. ALL_OLD hands back what the first delivery answered, without a read.
+        row = message_row(message)
+        row.expires_at = message.received_at + timedelta(days=retention_days)
+        sid = ClaimRow(claim=domain.inbound_sid_key(message.sid), owner=message.reply_sent,
+                       expires_at=message.received_at + sid_kept)
+        free = ClaimRow.claim.does_not_exist() | (ClaimRow.expires_at < message.received_at)
+        try:
+            with TransactWrite(connection=_connection()) as transaction:
+                transaction.save(row, condition=MessageRow.at.does_not_exist(), return_values=ALL_OLD)
+                transaction.save(sid, condition=free, return_values=ALL_OLD)
+        except TransactWriteError as exc:
+            reasons = [reason for reason in exc.cancellation_reasons if reason is not None]
+            if not reasons or any(reason.code != "ConditionalCheckFailed" for reason in reasons):
+                raise  # a fault (throttle, conflict, outage): the caller buffers the reply
+            # The claim's owner, else (a message stored before SIDs were claimed) the message's own.
+            for reason, name in zip(exc.cancellation_reasons[::-1], ("owner", "reply_sent"), strict=True):
+                first = ((reason.raw_item or {}).get(name) or {}).get("S") if reason is not None else None
+                if first:
+                    return str(first)
+            return self.inbound_answered(message.sid) or message.reply_sent or ""
+        return None
+
+    def inbound_answered(self, sid: str) -> str | None:
+        try:
+            return ClaimRow.get(domain.inbound_sid_key(sid), consistent_read=True).owner
+        except DoesNotExist:
+            return None
 
     def get(self, client_id: str, at: str) -> domain.Message | None:
         try:
