@@ -54,7 +54,8 @@ FIRST_USE = {
     "schedule_probes": "probe_scheduler,client:sqs",
     "score_reply": "scorer,client:secretsmanager,client:sns",
     "send_probe": "probe_sender,client:secretsmanager",
-    "weekly_summary": "weekly,client:sesv2",
+    "weekly_coach": "weekly,client:sesv2",
+    "weekly_summary": "weekly_tick,client:sqs",
 }
 DEFAULT_RUNS = 9
 TARGETS = {"ingest_sms": 1.2}  # every other handler: DEFAULT_TARGET
