@@ -54,7 +54,8 @@ FIRST_USE = {
     "schedule_probes": "probe_scheduler,client:sqs",
     "score_reply": "scorer,client:secretsmanager,client:sns",
     "send_probe": "probe_sender,client:secretsmanager",
-    "weekly_summary": "weekly,client:sesv2",
+    "weekly_coach": "weekly,client:sesv2",
+    "weekly_summary": "weekly_tick,client:sqs",
     # The workspace on its repositories, and PyJWT + cryptography, which every signed-in request verifies with.
     "coach_web": "app:workspace,import:jwt,import:jwt.algorithms",
 }

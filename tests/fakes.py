@@ -47,7 +47,7 @@ from moodline.settings import Settings
 from moodline.triage.engine import assess_reply
 from moodline.triage.model import Level
 from moodline.vocabulary import AlertStatus, ClientStatus, DeliveryStatus, MessageKind, Refusal, Rota
-from moodline.weekly import WeeklySummaries
+from moodline.weekly import WeeklySummaries, WeeklyTick
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -299,6 +299,9 @@ class FakeAlerts:
     def get(self, alert_id: str) -> Alert | None:
         return self.rows.get(alert_id)
 
+    def get_many(self, alert_ids: Sequence[str]) -> list[Alert]:
+        return [self.rows[a] for a in dict.fromkeys(alert_ids) if a in self.rows]
+
     def save(self, alert: Alert) -> Alert:
         """A conditional put, as PynamoDB's VersionAttribute makes it."""
         stored = self.rows.get(alert.alert_id)
@@ -530,6 +533,7 @@ class World:
     pager: FakePager = field(default_factory=FakePager)
     mailer: FakeMailer = field(default_factory=FakeMailer)
     queue: FakeQueue = field(default_factory=FakeQueue)
+    weekly_queue: FakeQueue = field(default_factory=FakeQueue)
     once: FakeOnce = field(default_factory=FakeOnce)
     reviews: FakeReviews = field(default_factory=FakeReviews)
     audit: FakeAudit = field(default_factory=FakeAudit)
@@ -558,6 +562,8 @@ class World:
                                   retention_days=400, shards=self.shards, clock=lambda: self.now)
         self.weekly = WeeklySummaries(clients=self.clients, messages=self.messages, alerts=self.alerts,
                                       coaches=self.coaches, mailer=self.mailer, once=self.once,
+                                      practice_timezone="America/New_York")
+        self.weekly_tick = WeeklyTick(coaches=self.coaches, alerts=self.alerts, queue=self.weekly_queue,
                                       practice_timezone="America/New_York")
         self.pager_check = PagerCheck(self.coaches, self.subscriptions)
         self.redrive = ScoringRedrive(self.dead_letters, self.scorer.rescore_unscored)

@@ -1,4 +1,4 @@
-"""Lambda: once a week, e-mail every coach the summary of their own clients' week."""
+"""Lambda: on Monday morning, queue one weekly e-mail job per coach (weekly_coach sends each)."""
 
 from __future__ import annotations
 
@@ -7,19 +7,17 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from moodline.adapters.idempotency import register_lambda_context
 from moodline.composition import Services
 from moodline.events import scheduled_time
 from moodline.observability import logger, metrics
-from moodline.settings import SENDER_EMAIL
+from moodline.settings import WEEKLY_QUEUE_URL
 
-SERVICES = Services.from_env(SENDER_EMAIL)
+SERVICES = Services.from_env(WEEKLY_QUEUE_URL)
 
 
 @logger.inject_lambda_context
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    register_lambda_context(context)
-    run = SERVICES.weekly.send_all(scheduled_time(event))
-    logger.info("weekly summaries sent", **asdict(run))
+    run = SERVICES.weekly_tick.queue_all(scheduled_time(event))
+    logger.info("weekly summaries queued", **asdict(run))
     return asdict(run)

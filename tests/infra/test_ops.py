@@ -222,7 +222,7 @@ def test_the_api_writes_access_logs_without_pii():
 
 
 def test_weekly_mail_goes_only_from_the_sender_through_the_tls_configuration_set():
-    weekly = FUNCTIONS["WeeklySummaryFunction"]["Properties"]
+    weekly = FUNCTIONS["WeeklyCoachFunction"]["Properties"]
     (send,) = [s for s in weekly["Policies"][0]["Statement"] if "ses:SendEmail" in s["Action"]]
     resources = [r["Fn::Sub"] for r in send["Resource"]]
     assert all("*" not in r for r in resources)
@@ -258,6 +258,7 @@ EVENTS = {
     "EscalateFunction": "escalate.json",
     "AlertActionsFunction": "alert_actions_link.json",
     "WeeklySummaryFunction": "weekly_summary.json",
+    "WeeklyCoachFunction": "weekly_coach_sqs.json",
     "CoachWebFunction": "coach_web.json",  # no session: answers the sign-in redirect
     "ReviewNudgesFunction": "review_nudges.json",
     "RescoreDlqFunction": "rescore_dlq.json",

@@ -124,7 +124,7 @@ def test_every_failure_path_ends_in_a_dlq_that_has_an_alarm():
                 assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
             if event["Type"] == "ScheduleV2":
                 dlqs.add(props["DeadLetterConfig"]["Arn"]["Fn::GetAtt"][0])
-    assert dlqs == {"ProbesDLQ", "ScoringDLQ", "SchedulesDLQ", "InboundBufferDLQ"}
+    assert dlqs == {"ProbesDLQ", "ScoringDLQ", "SchedulesDLQ", "InboundBufferDLQ", "WeeklyDLQ"}
     assert dlqs <= alarmed
 
 

@@ -183,6 +183,22 @@ def test_an_episode_is_claimed_once_and_a_stale_alert_write_is_refused(repos):
     assert [a.alert_id for a in repos.alerts.unresolved()] == ["al_1"]
 
 
+def test_alerts_are_read_by_id_in_one_batch_leaving_out_ids_not_found(repos):
+    # Given two clients with an alert each (what the weekly e-mail reads for a coach's clients)
+    policy = EscalationPolicy()
+    for n in (1, 2):
+        client = _client(f"cl_{n}", phone_hash=f"hash-{n}")
+        repos.clients.add(client)
+        repos.alerts.open_episode(alerting.raise_alert(
+            alert_id=f"al_{n}", client=client, level=Level.HIGH, rules=["r"], reply_key=f"k{n}",
+            ack_code=f"1234567{n}", at=NOW, policy=policy))
+
+    # Then both are read at once, an unknown id is left out, a repeated id read once, and none is no read
+    found = repos.alerts.get_many(["al_2", "al_1", "al_missing", "al_1"])
+    assert sorted((a.alert_id, a.client_id) for a in found) == [("al_1", "cl_1"), ("al_2", "cl_2")]
+    assert repos.alerts.get_many([]) == []
+
+
 def test_the_latest_shift_that_has_started_and_not_ended_is_on_call(repos):
     from moodline.domain import Shift
 

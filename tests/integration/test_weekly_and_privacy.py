@@ -38,11 +38,13 @@ def test_each_coach_gets_one_email_with_their_own_clients_and_no_one_elses(stack
         enrol(stack, name=name, phone=phone, coach=coach, now=MONDAY - timedelta(days=1))
     _run_week(stack, clock, {"Ana": "7", "Ben": "6", "Chloe": "8 good"})
 
-    # When the weekly schedule fires on the next Monday at 08:00 New York
+    # When the weekly schedule fires on the next Monday at 08:00 New York, and the weekly queue is delivered
     fired = dict(stack.fire_schedules(datetime(2026, 12, 7, 13, 0, tzinfo=UTC)))
+    assert not _sent_mail()  # the tick only queues, one job per coach
+    stack.settle()
 
     # Then each coach got exactly one e-mail for week 49
-    assert fired["WeeklySummaryFunction.Weekly"]["iso_week"] == "2026-W49"
+    assert fired["WeeklySummaryFunction.Weekly"] == {"iso_week": "2026-W49", "coaches": 2, "queued": 2}
     mail = {m.destinations["ToAddresses"][0]: m for m in _sent_mail()}
     assert set(mail) == {"casey@practice.example", "jordan@practice.example"}
     casey, jordan = mail["casey@practice.example"], mail["jordan@practice.example"]
@@ -52,8 +54,9 @@ def test_each_coach_gets_one_email_with_their_own_clients_and_no_one_elses(stack
     assert "Answered <b>7 of 7</b>" in casey.body
     assert "2026-W49" in casey.subject
 
-    # And a second firing (a retry) sends nothing new
+    # And a second firing (a retry) queues the jobs again, and sends nothing new
     stack.runtime.invoke("WeeklySummaryFunction", {"scheduled_time": "2026-12-07T13:00:00Z"})
+    stack.settle()
     assert len(_sent_mail()) == 2
 
 
@@ -61,11 +64,32 @@ def test_the_weekly_event_from_events_folder_runs_the_summary(stack):
     # Given one coach and no clients
     add_coach_with_pager(stack, "c1")
 
-    # When the weekly function gets the event from events/
+    # When the weekly function gets the event from events/, and the worker its job
     result = stack.runtime.invoke("WeeklySummaryFunction", load_event("weekly_summary.json"))
+    stack.settle()
 
     # Then the run covers that coach, and sends no empty e-mail (a new deployment's first Monday)
-    assert result == {"iso_week": "2026-W49", "coaches": 1, "emails_sent": 0, "clients": 0}
+    assert result == {"iso_week": "2026-W49", "coaches": 1, "queued": 1}
+    assert not _sent_mail()
+
+
+def test_the_weekly_coach_event_from_events_folder_sends_nothing_for_a_coach_without_clients(stack):
+    add_coach_with_pager(stack, "c1")
+    result = stack.runtime.invoke("WeeklyCoachFunction", load_event("weekly_coach_sqs.json"))
+    assert result == {"batchItemFailures": []} and not _sent_mail()
+
+
+def test_a_job_that_is_not_a_weekly_job_fails_alone_and_is_retried_toward_the_dlq(stack):
+    # Given a batch of a good job and a malformed one
+    add_coach_with_pager(stack, "c1")
+    good = load_event("weekly_coach_sqs.json")["Records"][0]
+    bad = {**good, "messageId": "m-bad", "body": '{"coach": "c1"}'}
+
+    # When weekly_coach takes the batch
+    result = stack.runtime.invoke("WeeklyCoachFunction", {"Records": [good, bad]})
+
+    # Then only the malformed job is reported failed (SQS retries it, then moves it to the alarmed DLQ)
+    assert result == {"batchItemFailures": [{"itemIdentifier": "m-bad"}]}
 
 
 def test_no_phone_number_or_message_text_reaches_the_logs(stack, clock, logs):
@@ -81,6 +105,8 @@ def test_no_phone_number_or_message_text_reaches_the_logs(stack, clock, logs):
     stack.twilio.post_inbound(stack.inbound_url, to=OUR_NUMBER, from_="+15550100003", body="HELP")
     stack.twilio.flush_status_callbacks("undelivered", error_code=30006)
     stack.fire_schedules(datetime(2026, 12, 7, 13, 0, tzinfo=UTC))
+    stack.settle()
+    assert len(_sent_mail()) == 2  # the weekly e-mails went out, through the logs below
 
     # When we read everything the functions logged
     output = logs.getvalue()

@@ -15,7 +15,8 @@ ENV = {"CLIENTS_TABLE": "c", "MESSAGES_TABLE": "m", "ALERTS_TABLE": "a", "COACHE
        "ALERTS_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:alerts", "AWS_DEFAULT_REGION": "us-east-1",
        "POWERTOOLS_SERVICE_NAME": "moodline", "TWILIO_FROM_NUMBER": "+15005550006",
        "SENDER_EMAIL": "moodline@practice.example", "PROBES_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/1/q",
-       "TWILIO_REST_SECRET_ID": "r", "INBOUND_BUFFER_URL": "https://sqs.us-east-1.amazonaws.com/1/buffer"}
+       "TWILIO_REST_SECRET_ID": "r", "INBOUND_BUFFER_URL": "https://sqs.us-east-1.amazonaws.com/1/buffer",
+       "WEEKLY_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/1/weekly"}
 
 PROBE = """
 import json, runpy, sys, types
@@ -50,14 +51,14 @@ def test_the_webhook_loads_the_twilio_validator_and_twiml_but_never_twilio_rest(
     assert not {m for m in loaded if m.startswith("twilio.rest")}
 
 
-@pytest.mark.parametrize("function", ["escalate", "alert_actions", "weekly_summary", "schedule_probes"])
+@pytest.mark.parametrize("function", ["escalate", "alert_actions", "weekly_summary", "weekly_coach", "schedule_probes"])
 def test_functions_that_do_not_triage_or_text_load_neither_triage_nor_twilio(function):
     loaded = _modules_after_import(function)
     assert not {m for m in loaded if m.startswith(("twilio", "moodline.triage.engine", "moto"))}
 
 
 ALL = ["alert_actions", "drain_inbound", "escalate", "ingest_sms", "schedule_probes", "score_reply", "send_probe",
-       "weekly_summary"]
+       "weekly_summary", "weekly_coach"]
 
 
 @pytest.mark.parametrize("function", ALL)

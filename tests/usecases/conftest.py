@@ -9,6 +9,7 @@ import pytest
 from moodline.admin import Enrolment
 from moodline.domain import Client
 from moodline.phones import phone_hash
+from moodline.weekly import WeeklyFanOut, WeeklyJob, WeeklySent
 from tests.fakes import PHONE_KEY, World
 
 MONDAY = datetime(2026, 11, 30, 13, 0, tzinfo=UTC)  # 08:00 in New York
@@ -37,3 +38,10 @@ def on_call(world: World, primary: str, backup: str | None = None) -> None:
 
 def key_of(phone: str) -> str:
     return phone_hash(PHONE_KEY, phone)
+
+
+def run_weekly(world: World, now: datetime) -> tuple[WeeklyFanOut, list[WeeklySent]]:
+    """The Monday tick, then every job it queued delivered to the worker, as SQS and weekly_coach do."""
+    fan_out = world.weekly_tick.queue_all(now)
+    bodies, world.weekly_queue.bodies = world.weekly_queue.bodies, []
+    return fan_out, [world.weekly.send(WeeklyJob.from_json(body)) for body in bodies]

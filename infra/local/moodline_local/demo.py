@@ -230,15 +230,15 @@ class WeekSimulation:
                 if name.startswith("WeeklySummary"):
                     self.iso_week = str(result["iso_week"])
                     self.timeline.line(self.now, PRACTICE_ZONE, "weekly",
-                                       f"weekly summary e-mails sent to {result['emails_sent']} coaches "
-                                       f"({result['iso_week']})")
+                                       f"weekly summary e-mails queued for {result['queued']} coaches "
+                                       f"({result['iso_week']}); weekly_coach sends each")
                 for escalation in result.get("escalated", []) if isinstance(result, dict) else []:
                     paged = True
                     self.timeline.line(self.now, PRACTICE_ZONE, "ESCALATE",
                                        f"no acknowledgement in time: the page goes on to "
                                        f"{self.coach_names.get(escalation['paged'], escalation['paged'])}")
             if queued or paged:
-                # Only a tick that queued probes or paged has anything to deliver; a reply settles
+                # Only a tick that queued probes or weekly jobs, or paged, has anything to deliver; a reply settles
                 # the stack itself (the simulation's shortcut, not the product's behaviour).
                 self.stack.settle()
             if paged:

@@ -48,15 +48,16 @@ if TYPE_CHECKING:
     from moodline.review_nudges import ReviewNudges
     from moodline.scoring import ReplyScorer
     from moodline.triage.model import Assessment, SemanticJudge
-    from moodline.weekly import WeeklySummaries
+    from moodline.weekly import WeeklySummaries, WeeklyTick
 
 # What Services.use() may replace; every use case is rebuilt on the replacement.
 ADAPTERS = ("clients", "messages", "alerts", "on_call", "coaches", "once", "sms", "pager", "mailer",
             "probe_queue", "assess", "semantic", "clock", "reviews", "audit", "coach_sends", "inbound_buffer",
-            "claims", "pager_subscriptions", "scoring_dead_letters")
+            "claims", "pager_subscriptions", "scoring_dead_letters",
+            "weekly_queue")
 USE_CASES = ("scoring_assess", "desk", "actions", "scorer", "inbound", "delivery_statuses", "probe_scheduler",
              "probe_sender", "weekly", "review_nudges", "inbound_webhook", "inbound_drain", "pager_check",
-             "scoring_redrive")
+             "scoring_redrive", "weekly_tick")
 
 
 def load_settings(*require: str) -> Settings:
@@ -280,6 +281,13 @@ class Services:
         return SqsQueue(self.settings.probes_queue_url, lambda: self.aws.client("sqs"))
 
     @cached_property
+    def weekly_queue(self) -> Queue:
+        """One job per coach, from the Monday tick to the weekly_coach worker."""
+        from moodline.adapters.sqs import SqsQueue
+
+        return SqsQueue(self.settings.weekly_queue_url, lambda: self.aws.client("sqs"))
+
+    @cached_property
     def inbound_buffer(self) -> Queue:
         """Where the webhook keeps a reply it could not store (SQS: shares nothing with the table)."""
         from moodline.adapters.sqs import SqsQueue
@@ -420,6 +428,13 @@ class Services:
                                coaches=self.coaches, mailer=self.mailer, once=self.once,
                                practice_timezone=self.settings.practice_timezone,
                                workspace_url=self.settings.public_base_url)
+
+    @cached_property
+    def weekly_tick(self) -> WeeklyTick:
+        from moodline.weekly import WeeklyTick
+
+        return WeeklyTick(coaches=self.coaches, alerts=self.alerts, queue=self.weekly_queue,
+                          practice_timezone=self.settings.practice_timezone)
 
     @cached_property
     def review_nudges(self) -> ReviewNudges:

@@ -158,6 +158,9 @@ class Messages(Protocol):
 
 class Alerts(Protocol):
     def get(self, alert_id: str) -> Alert | None: ...
+    def get_many(self, alert_ids: Sequence[str]) -> list[Alert]:
+        """The alerts with these ids, in batches (eventually consistent); ids not found are left out."""
+        ...
     def open_episode(self, alert: Alert, *, replacing: str | None = None) -> bool:
         """Create ``alert`` and point its client at it, atomically; False if another episode is open.
 

@@ -22,6 +22,7 @@ IDEMPOTENCY_TABLE = "IDEMPOTENCY_TABLE"
 CLAIMS_TABLE = "CLAIMS_TABLE"
 SCORING_DLQ_URL = "SCORING_DLQ_URL"
 PROBES_QUEUE_URL = "PROBES_QUEUE_URL"
+WEEKLY_QUEUE_URL = "WEEKLY_QUEUE_URL"  # one job per coach, from the Monday tick to the weekly_coach worker
 ALERTS_TOPIC_ARN = "ALERTS_TOPIC_ARN"
 TWILIO_SECRET_ID = "TWILIO_SECRET_ID"  # noqa: S105 - the name of a variable holding a secret's id
 APP_SECRET_ID = "APP_SECRET_ID"  # noqa: S105
@@ -75,6 +76,7 @@ class Settings:
     oncall_table: str
     idempotency_table: str
     probes_queue_url: str = ""
+    weekly_queue_url: str = ""
     claims_table: str = ""
     scoring_dlq_url: str = ""
     alerts_topic_arn: str = ""
@@ -123,6 +125,7 @@ class Settings:
             oncall_table=env[ONCALL_TABLE],
             idempotency_table=env[IDEMPOTENCY_TABLE],
             probes_queue_url=env.get(PROBES_QUEUE_URL, ""),
+            weekly_queue_url=env.get(WEEKLY_QUEUE_URL, ""),
             claims_table=env.get(CLAIMS_TABLE, ""),
             scoring_dlq_url=env.get(SCORING_DLQ_URL, ""),
             alerts_topic_arn=env.get(ALERTS_TOPIC_ARN, ""),

@@ -766,6 +766,12 @@ class DynamoAlerts:
         except DoesNotExist:
             return None
 
+    def get_many(self, alert_ids: Sequence[str]) -> list[domain.Alert]:
+        """One BatchGetItem per 100 ids (PynamoDB asks again for any the table left unprocessed)."""
+        if not alert_ids:
+            return []
+        return [alert_of(row) for row in AlertRow.batch_get(list(dict.fromkeys(alert_ids)))]
+
     def open_episode(self, alert: domain.Alert, *, replacing: str | None = None) -> bool:
         free = ClientRow.open_alert_id.does_not_exist()
         if replacing is not None:
