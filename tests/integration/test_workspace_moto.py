@@ -22,10 +22,9 @@ import pytest
 from cryptography.hazmat.primitives.hashes import SHA1
 from cryptography.hazmat.primitives.twofactor.totp import TOTP
 
-from moodline.adapters.cognito import CognitoSignIn as CognitoCoachSignIn
 from moodline.domain import SHOULD_HAVE_PAGED
 from moodline.vocabulary import AlertStatus, MessageKind
-from tests.e2e.harness import Seeded, create_coach_user, workspace_server
+from tests.e2e.harness import Seeded, create_coach_user, invite_coach, workspace_server
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -218,15 +217,6 @@ def cognito_client() -> Any:
     return boto3.client("cognito-idp", region_name="us-east-1")
 
 
-def invite(seeded: Seeded, coach_id: str, name: str, email: str) -> str:
-    """What `moodline coach add` does: the roster entry and a Cognito user with a temporary password."""
-    pool = seeded.stack.resource("CoachUserPool").name
-    _, password = seeded.stack.roster.onboard_coach(coach_id, name, email,
-                                                    sign_in=CognitoCoachSignIn(pool, send_invitation=False))
-    assert password is not None
-    return password
-
-
 def authenticator(secret: str) -> Callable[[], str]:
     """A TOTP app holding ``secret`` (RFC 6238, 6 digits, 30 s, SHA-1: what Cognito uses)."""
     totp = TOTP(base64.b32decode(secret + "=" * (-len(secret) % 8), casefold=True), 6, SHA1(), 30,
@@ -237,7 +227,7 @@ def authenticator(secret: str) -> Callable[[], str]:
 def test_an_invited_coach_sets_a_new_password_with_cognito_and_is_signed_in(seeded):
     # Given a coach added as `moodline coach add` adds one: a temporary password, first sign-in pending
     email = "riley@practice.example"
-    temporary = invite(seeded, "c4", "Riley", email)
+    temporary = invite_coach(seeded.stack, "c4", "Riley", email)
     browser = Browser(seeded)
     # When Riley signs in with it, Cognito asks for a new password
     status, headers, _ = browser.sign_in(email, temporary, "/Prod/coach/clients")
