@@ -58,6 +58,17 @@ def create_coach_user(stack: LocalStack, coach_id: str, email: str, *, admin_gro
         cognito.admin_add_user_to_group(UserPoolId=pool, Username=email, GroupName="admins")
 
 
+def invite_coach(stack: LocalStack, coach_id: str, name: str, email: str) -> str:
+    """What `moodline coach add` does: the roster entry and a Cognito user with a temporary password (returned),
+    so the coach's first sign-in is Cognito's new-password step."""
+    from moodline.adapters.cognito import CognitoSignIn
+
+    pool = stack.resource("CoachUserPool").name
+    _, password = stack.roster.onboard_coach(coach_id, name, email, sign_in=CognitoSignIn(pool, send_invitation=False))
+    assert password is not None
+    return password
+
+
 def _history(stack: LocalStack, client: Client, now: datetime, days: int, retention: int) -> None:
     """Probes and rated replies for ``days`` days (some missed), written as the webhook and scorer would."""
     messages = stack.ops.messages

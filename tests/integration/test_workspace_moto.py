@@ -3,23 +3,28 @@ the JWKS fetched over HTTP, and every action landing in the same tables the rest
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import re
+import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from html import unescape
 from typing import Any
 from urllib.parse import urlencode
 
+import boto3
 import botocore.endpoint
 import pytest
+from cryptography.hazmat.primitives.hashes import SHA1
+from cryptography.hazmat.primitives.twofactor.totp import TOTP
 
 from moodline.domain import SHOULD_HAVE_PAGED
 from moodline.vocabulary import AlertStatus, MessageKind
-from tests.e2e.harness import Seeded, workspace_server
+from tests.e2e.harness import Seeded, create_coach_user, invite_coach, workspace_server
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -65,6 +70,12 @@ class Browser:
 
     def post(self, path: str, page_html: str, form: dict[str, str]) -> tuple[int, dict[str, str], str]:
         return self.request("POST", path, {**form, "csrf": self.csrf(page_html)})
+
+    def answer(self, form: dict[str, str]) -> tuple[int, dict[str, str], str]:
+        """Fill in the sign-in step the workspace shows (a new password, a TOTP code)."""
+        status, _, page = self.request("GET", "/sign-in/step")
+        assert status == 200, page
+        return self.post("/sign-in/step", page, form)
 
 
 @pytest.fixture(scope="module")
@@ -197,3 +208,77 @@ def test_aws_calls_per_alert_page_view(seeded, monkeypatch):
     browser.request("GET", f"/alerts/{seeded.alert_id}")
     # alert, client, 28 days of messages, the coach, the audit write (Secrets Manager is cached)
     assert len(calls) <= 6, calls
+
+
+# --- sign-in steps on moto's Cognito ----------------------------------------------------------------
+
+
+def cognito_client() -> Any:
+    return boto3.client("cognito-idp", region_name="us-east-1")
+
+
+def authenticator(secret: str) -> Callable[[], str]:
+    """A TOTP app holding ``secret`` (RFC 6238, 6 digits, 30 s, SHA-1: what Cognito uses)."""
+    totp = TOTP(base64.b32decode(secret + "=" * (-len(secret) % 8), casefold=True), 6, SHA1(), 30,
+                enforce_key_length=False)
+    return lambda: totp.generate(time.time()).decode()
+
+
+def test_an_invited_coach_sets_a_new_password_with_cognito_and_is_signed_in(seeded):
+    # Given a coach added as `moodline coach add` adds one: a temporary password, first sign-in pending
+    email = "riley@practice.example"
+    temporary = invite_coach(seeded.stack, "c4", "Riley", email)
+    browser = Browser(seeded)
+    # When Riley signs in with it, Cognito asks for a new password
+    status, headers, _ = browser.sign_in(email, temporary, "/Prod/coach/clients")
+    assert status == 303 and headers["Location"] == "/Prod/coach/sign-in/step" and "ml_step" in browser.cookies
+    # And a password the pool's policy refuses is explained, the step staying open
+    status, _, html = browser.answer({"new_password": "alllowercase-no-digits", "confirm_password":
+                                      "alllowercase-no-digits"})
+    assert status == 400 and "Use at least 12 characters, with an upper-case letter" in text(html)
+    # When Riley sets a good one
+    new = "Riley-Chose-This-2026"
+    status, headers, _ = browser.answer({"new_password": new, "confirm_password": new})
+    # Then Riley is signed in where the link pointed, and Cognito holds the new password
+    assert status == 303 and headers["Location"] == "/Prod/coach/clients" and "ml_session" in browser.cookies
+    assert "ml_step" not in browser.cookies
+    assert browser.request("GET", "/clients")[0] == 200
+    user = cognito_client().admin_get_user(UserPoolId=seeded.stack.resource("CoachUserPool").name, Username=email)
+    assert user["UserStatus"] == "CONFIRMED"
+    assert Browser(seeded).sign_in(email, new)[1]["Location"] == "/Prod/coach/alerts"
+
+
+def test_a_coach_with_totp_preferred_enters_the_code_cognito_checks(seeded):
+    # Given a coach who turned on TOTP in an authenticator app
+    email = "morgan@practice.example"
+    create_coach_user(seeded.stack, "c5", email)
+    cognito = cognito_client()
+    client_id = seeded.stack.runtime.functions["CoachWebFunction"].environment["USER_POOL_CLIENT_ID"]
+    access = cognito.initiate_auth(ClientId=client_id, AuthFlow="USER_PASSWORD_AUTH", AuthParameters={
+        "USERNAME": email, "PASSWORD": seeded.password})["AuthenticationResult"]["AccessToken"]
+    app = authenticator(cognito.associate_software_token(AccessToken=access)["SecretCode"])
+    cognito.verify_software_token(AccessToken=access, UserCode=app())
+    cognito.set_user_mfa_preference(AccessToken=access,
+                                    SoftwareTokenMfaSettings={"Enabled": True, "PreferredMfa": True})
+    browser = Browser(seeded)
+    # When Morgan signs in, the code step follows the password
+    status, headers, _ = browser.sign_in(email, seeded.password)
+    assert status == 303 and headers["Location"] == "/Prod/coach/sign-in/step"
+    # Then a wrong code is refused by Cognito in plain words, and the step stays open
+    status, _, html = browser.answer({"code": f"{(int(app()) + 1) % 10**6:06d}"})
+    assert status == 400 and "That code is not right" in text(html)
+    # And the code the app shows signs Morgan in
+    status, headers, _ = browser.answer({"code": app()})
+    assert status == 303 and headers["Location"] == "/Prod/coach/alerts" and "ml_session" in browser.cookies
+
+
+def test_a_cognito_session_that_is_gone_sends_the_coach_back_to_sign_in(seeded):
+    # Given a step whose Cognito session no longer exists (expired, used, or a restarted pool)
+    from moodline.workspace.auth import Challenge, ChallengeExpired, CognitoSignIn
+    from moodline.workspace.wiring import WorkspaceSettings
+
+    env = seeded.stack.runtime.functions["CoachWebFunction"].environment
+    signin = CognitoSignIn(WorkspaceSettings.from_env({**env, "AWS_REGION": "us-east-1",
+                                                       "AWS_ENDPOINT_URL": seeded.stack.moto_url}).cognito)
+    with pytest.raises(ChallengeExpired):
+        signin.respond(Challenge("NEW_PASSWORD_REQUIRED", "f" * 40, "nobody"), {"NEW_PASSWORD": "Whatever-2026x"})

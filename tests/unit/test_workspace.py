@@ -4,19 +4,34 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from html import unescape
 from urllib.parse import parse_qs, urlsplit
 
+import boto3
 import jwt
 import pytest
+from botocore.stub import Stubber
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from moodline.workspace import present
 from moodline.workspace.app import Workspace
-from moodline.workspace.auth import CognitoConfig, Jwks, SignInFailed, TokenVerifier, jwks_url
-from moodline.workspace.fakes import MemoryActions, MemoryData
+from moodline.workspace.auth import (
+    MIN_PASSWORD_LENGTH,
+    PASSWORD_RULES,
+    AnswerRefused,
+    Challenge,
+    ChallengeExpired,
+    CognitoConfig,
+    CognitoSignIn,
+    Jwks,
+    SignInFailed,
+    TokenVerifier,
+    jwks_url,
+)
+from moodline.workspace.fakes import Account, MemoryActions, MemoryData, MemorySignIn
 from moodline.workspace.http import Request, Response
 from moodline.workspace.ports import AlertView, ClientView, CoachView, MessageView, TimelineView
 from moodline.workspace.session import csrf_token, safe_return_path
@@ -46,11 +61,9 @@ def jwks_document() -> dict[str, object]:
     return {"keys": [{**jwk, "kid": "k1", "alg": "RS256", "use": "sig"}]}
 
 
-def fake_sign_in(email: str, password: str) -> str:
-    known = PASSWORDS.get(email)
-    if known is None or known[0] != password:
-        raise SignInFailed("That e-mail and password do not match.")
-    return token(known[1], groups=known[2])
+def accounts() -> dict[str, Account]:
+    return {email: Account(password, lambda c=coach_id, g=groups: token(c, groups=g))
+            for email, (password, coach_id, groups) in PASSWORDS.items()}
 
 
 def at(days_ago: float, hour: int = 13) -> datetime:
@@ -101,10 +114,15 @@ def actions(data: MemoryData) -> MemoryActions:
 
 
 @pytest.fixture
-def workspace(data: MemoryData, actions: MemoryActions) -> Workspace:
+def cognito() -> MemorySignIn:
+    return MemorySignIn(accounts())
+
+
+@pytest.fixture
+def workspace(data: MemoryData, actions: MemoryActions, cognito: MemorySignIn) -> Workspace:
     verifier = TokenVerifier(CONFIG, Jwks("https://example.test/jwks.json", lambda url: jwks_document()),
                              clock=NOW.timestamp)
-    return Workspace(data=data, actions=actions, verifier=verifier, sign_in=fake_sign_in, csrf_key=lambda: CSRF_KEY)
+    return Workspace(data=data, actions=actions, verifier=verifier, sign_in=cognito, csrf_key=lambda: CSRF_KEY)
 
 
 def get(ws: Workspace, path: str, session: str | None = None, **query: str) -> Response:
@@ -216,6 +234,227 @@ def test_sign_out_clears_the_session(workspace):
     response = post(workspace, "/sign-out", session, {})
     assert response.status == 303 and response.headers["Location"] == f"{ROOT}/sign-in"
     assert any(c.startswith("ml_session=;") and "Max-Age=0" in c for c in response.cookies)
+
+
+# --- sign-in steps: Cognito's challenges ------------------------------------------------------------
+
+TEMPORARY = "Temp0rary-Pass1"
+NEW_PASSWORD = "Riley-chose-this-2026"
+
+
+class Jar:
+    """What a browser does between requests: keep the cookies it is given (by name) and send them back."""
+
+    def __init__(self, ws: Workspace, now: datetime = NOW) -> None:
+        self.ws, self.now = ws, now
+        self.cookies: dict[str, str] = {}
+        self.set_cookies: list[str] = []
+
+    def send(self, method: str, path: str, form: dict[str, str] | None = None, **query: str) -> Response:
+        cookie = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        response = self.ws.handle(Request(method, path, ROOT, self.now, query=query, form=form or {}, cookie=cookie))
+        self.set_cookies = response.cookies
+        for header in response.cookies:
+            name, value = header.split(";", 1)[0].split("=", 1)
+            if "Max-Age=0" in header:
+                self.cookies.pop(name, None)
+            else:
+                self.cookies[name] = value
+        return response
+
+    def sign_in(self, email: str, password: str, next_path: str = "") -> Response:
+        page = self.send("GET", "/sign-in", **({"next": next_path} if next_path else {}))
+        return self.send("POST", "/sign-in", {"email": email, "password": password, "csrf": csrf_of(page.body),
+                                              "next": next_path})
+
+    def answer(self, **form: str) -> Response:
+        page = self.send("GET", "/sign-in/step")
+        assert page.status == 200, page.body
+        return self.send("POST", "/sign-in/step", {**form, "csrf": csrf_of(page.body)})
+
+
+def csrf_of(html: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert found is not None
+    return found.group(1)
+
+
+def invite(cognito: MemorySignIn, email: str = "riley@practice.example", *, totp: str | None = None) -> None:
+    """A coach as `moodline coach add` leaves them: a temporary password, maybe TOTP turned on later."""
+    cognito.accounts[email] = Account(TEMPORARY, lambda: token("c3"), temporary=True, totp_code=totp)
+
+
+def test_an_invited_coach_chooses_a_password_on_first_sign_in_and_lands_where_the_link_pointed(workspace, cognito):
+    # Given Riley, just invited with a temporary password, opening an alert link
+    invite(cognito)
+    jar = Jar(workspace)
+    # When Riley signs in with the temporary password
+    asked = jar.sign_in("riley@practice.example", TEMPORARY, f"{ROOT}/alerts/al_1")
+    # Then Riley is sent to the new-password step, which rides in a short-lived strict cookie, not in the URL
+    assert asked.status == 303 and asked.headers["Location"] == f"{ROOT}/sign-in/step"
+    step = next(c for c in asked.cookies if c.startswith("ml_step="))
+    for attribute in ("HttpOnly", "Secure", "SameSite=Strict", f"Path={ROOT}/sign-in", "Max-Age=180"):
+        assert attribute in step
+    assert "ml_session" not in jar.cookies and "session-1" not in asked.headers["Location"]
+    # And the step is a real form: labelled, new-password autocomplete, the rules before typing
+    page = jar.send("GET", "/sign-in/step")
+    assert page.status == 200 and "Choose your password" in page.body
+    assert '<label for="new-password">' in page.body and '<label for="confirm-password">' in page.body
+    assert page.body.count('autocomplete="new-password"') == 2 and 'minlength="12"' in page.body
+    assert "at least 12 characters" in text_of(page.body)
+    assert "session-1" not in page.body and "riley@" not in page.body
+    # When Riley chooses a password
+    done = jar.answer(new_password=NEW_PASSWORD, confirm_password=NEW_PASSWORD)
+    # Then Cognito got it for the pool's user name, and Riley is signed in on the alert; the step cookie is gone
+    assert cognito.answered == [("NEW_PASSWORD_REQUIRED", {"NEW_PASSWORD": NEW_PASSWORD})]
+    assert done.status == 303 and done.headers["Location"] == f"{ROOT}/alerts/al_1"
+    assert "ml_session" in jar.cookies and "ml_step" not in jar.cookies
+    assert any(c.startswith("ml_step=;") and f"Path={ROOT}/sign-in" in c for c in done.cookies)
+    assert jar.send("GET", "/alerts").status == 200  # signed in (al_1 itself is not Riley's to see)
+    # And the new password is the one that works from now on
+    assert Jar(workspace).sign_in("riley@practice.example", NEW_PASSWORD).headers["Location"] == f"{ROOT}/alerts"
+
+
+def test_a_password_the_policy_refuses_is_explained_in_plain_words_and_the_step_stays_open(workspace, cognito):
+    invite(cognito)
+    jar = Jar(workspace)
+    jar.sign_in("riley@practice.example", TEMPORARY)
+    # When Riley picks a short password
+    refused = jar.answer(new_password="short1A", confirm_password="short1A")
+    # Then one plain line says why and what the rules are, announced to screen readers
+    assert refused.status == 400
+    alert = re.search(r'<p class="error" role="alert" id="step-error">([^<]+)</p>', refused.body)
+    assert alert is not None
+    assert unescape(alert.group(1)) == ("That password is too short. Use at least 12 characters, with an upper-case "
+                                        "letter, a lower-case letter and a number.")
+    assert 'aria-invalid="true"' in refused.body
+    # And the same step takes a better one
+    assert jar.answer(new_password=NEW_PASSWORD, confirm_password=NEW_PASSWORD).headers["Location"] == f"{ROOT}/alerts"
+
+
+def test_two_different_new_passwords_are_caught_before_cognito_sees_them(workspace, cognito):
+    invite(cognito)
+    jar = Jar(workspace)
+    jar.sign_in("riley@practice.example", TEMPORARY)
+    response = jar.answer(new_password=NEW_PASSWORD, confirm_password=NEW_PASSWORD + "x")
+    assert response.status == 400 and "The two passwords differ" in text_of(response.body)
+    assert jar.answer(new_password="", confirm_password="").status == 400
+    assert cognito.answered == []
+
+
+def test_a_coach_with_totp_enters_the_code_after_choosing_a_password(workspace, cognito):
+    # Given an invited coach whose account asks for a TOTP code too
+    invite(cognito, totp="123456")
+    jar = Jar(workspace)
+    jar.sign_in("riley@practice.example", TEMPORARY)
+    # When the new password is set, the next step is the code, in a fresh step cookie
+    before = jar.cookies["ml_step"]
+    asked = jar.answer(new_password=NEW_PASSWORD, confirm_password=NEW_PASSWORD)
+    assert asked.status == 303 and asked.headers["Location"] == f"{ROOT}/sign-in/step"
+    assert jar.cookies["ml_step"] != before and "ml_session" not in jar.cookies
+    page = jar.send("GET", "/sign-in/step")
+    assert "Enter your code" in page.body and '<label for="code">' in page.body
+    assert 'inputmode="numeric"' in page.body and 'autocomplete="one-time-code"' in page.body
+    # Then a code that is not six digits is caught here, a wrong one is refused by Cognito, both plainly
+    assert "Enter the 6-digit code" in text_of(jar.answer(code="12a456").body)
+    wrong = jar.answer(code="654321")
+    assert wrong.status == 400 and "That code is not right" in text_of(wrong.body)
+    # And the right code, typed with a space as apps show it, signs the coach in
+    done = jar.answer(code="123 456")
+    assert done.status == 303 and done.headers["Location"] == f"{ROOT}/alerts" and "ml_session" in jar.cookies
+    assert [name for name, _ in cognito.answered] == ["NEW_PASSWORD_REQUIRED", "SOFTWARE_TOKEN_MFA",
+                                                     "SOFTWARE_TOKEN_MFA"]
+
+
+def test_a_coach_who_turned_on_totp_is_asked_for_the_code_at_every_sign_in(workspace, cognito):
+    cognito.accounts["casey@practice.example"].totp_code = "000111"
+    jar = Jar(workspace)
+    assert jar.sign_in("casey@practice.example", "pw-casey").headers["Location"] == f"{ROOT}/sign-in/step"
+    assert jar.answer(code="000111").headers["Location"] == f"{ROOT}/alerts"
+
+
+def timed_out(response: Response) -> bool:
+    return (response.status == 401 and "That step timed out: sign in again." in text_of(response.body)
+            and 'action="/Prod/coach/sign-in"' in response.body
+            and any(c.startswith("ml_step=;") and "Max-Age=0" in c for c in response.cookies))
+
+
+def test_when_cognitos_session_has_expired_the_coach_is_sent_back_to_sign_in(workspace, cognito):
+    invite(cognito)
+    jar = Jar(workspace)
+    jar.sign_in("riley@practice.example", TEMPORARY, f"{ROOT}/clients")
+    cognito.expire_sessions = True
+    response = jar.answer(new_password=NEW_PASSWORD, confirm_password=NEW_PASSWORD)
+    # Then the sign-in page says so in one line, and still returns to where the coach was going
+    assert timed_out(response) and 'name="next" value="/Prod/coach/clients"' in response.body
+    assert "ml_step" not in jar.cookies and "ml_session" not in jar.cookies
+
+
+def test_a_step_older_than_three_minutes_is_refused_without_asking_cognito(workspace, cognito):
+    invite(cognito)
+    jar = Jar(workspace)
+    jar.sign_in("riley@practice.example", TEMPORARY)
+    page = jar.send("GET", "/sign-in/step")
+    # When the coach comes back after Cognito's 3 minutes (a browser that kept the cookie past its Max-Age)
+    jar.now = NOW + timedelta(seconds=181)
+    late = jar.send("POST", "/sign-in/step", {"new_password": NEW_PASSWORD, "confirm_password": NEW_PASSWORD,
+                                              "csrf": csrf_of(page.body)})
+    assert timed_out(late) and cognito.answered == []
+    # And a step page with no step at all says the same
+    assert timed_out(Jar(workspace).send("GET", "/sign-in/step"))
+
+
+@pytest.mark.parametrize("tamper", [
+    pytest.param(lambda v: v.replace(v[5], "A" if v[5] != "A" else "B", 1), id="payload-changed"),
+    pytest.param(lambda v: v.split(".")[0] + "." + "x" * 43, id="signature-forged"),
+    pytest.param(lambda v: v.split(".")[0], id="unsigned"),
+    pytest.param(lambda v: "garbage", id="garbage"),
+])
+def test_a_changed_or_forged_step_cookie_is_refused_without_asking_cognito(workspace, cognito, tamper):
+    invite(cognito)
+    jar = Jar(workspace)
+    jar.sign_in("riley@practice.example", TEMPORARY)
+    page = jar.send("GET", "/sign-in/step")
+    jar.cookies["ml_step"] = tamper(jar.cookies["ml_step"])
+    response = jar.send("POST", "/sign-in/step", {"new_password": NEW_PASSWORD, "confirm_password": NEW_PASSWORD,
+                                                  "csrf": csrf_of(page.body)})
+    assert timed_out(response) and cognito.answered == []
+
+
+def test_a_step_post_without_its_own_csrf_token_is_refused(workspace, cognito):
+    invite(cognito)
+    jar = Jar(workspace)
+    sign_in_page = jar.send("GET", "/sign-in")
+    jar.sign_in("riley@practice.example", TEMPORARY)
+    form = {"new_password": NEW_PASSWORD, "confirm_password": NEW_PASSWORD}
+    assert jar.send("POST", "/sign-in/step", form).status == 403
+    assert jar.send("POST", "/sign-in/step", {**form, "csrf": csrf_of(sign_in_page.body)}).status == 403
+    assert cognito.answered == []
+
+
+def test_a_step_the_workspace_cannot_do_asks_for_an_administrator(workspace, cognito):
+    cognito.extra_challenge = "MFA_SETUP"
+    response = Jar(workspace).sign_in("casey@practice.example", "pw-casey")
+    assert response.status == 401
+    assert "This account needs a step this page cannot do (MFA_SETUP): ask an administrator." in text_of(response.body)
+
+
+def test_sign_in_steps_log_the_step_and_outcome_and_never_the_answers(workspace, cognito, capsys, caplog):
+    invite(cognito, totp="123456")
+    jar = Jar(workspace)
+    jar.sign_in("riley@practice.example", TEMPORARY)
+    jar.answer(new_password="short1A", confirm_password="short1A")
+    jar.answer(new_password=NEW_PASSWORD, confirm_password=NEW_PASSWORD)
+    jar.answer(code="654321")
+    jar.answer(code="123456")
+    steps = [(r.challenge, r.outcome) for r in caplog.records  # type: ignore[attr-defined]
+             if r.getMessage() == "sign-in step"]
+    assert steps == [("NEW_PASSWORD_REQUIRED", "asked"), ("NEW_PASSWORD_REQUIRED", "password_policy"),
+                     ("NEW_PASSWORD_REQUIRED", "answered"), ("SOFTWARE_TOKEN_MFA", "asked"),
+                     ("SOFTWARE_TOKEN_MFA", "code_mismatch"), ("SOFTWARE_TOKEN_MFA", "answered")]
+    out = capsys.readouterr().out + caplog.text
+    for secret in (TEMPORARY, NEW_PASSWORD, "short1A", "654321", "123456", "session-", "riley"):
+        assert secret not in out
 
 
 # --- who sees what ----------------------------------------------------------------------------------
@@ -428,3 +667,118 @@ def test_the_mood_chart_leaves_gaps_for_unrated_days_and_rings_alert_days():
     assert svg.count("<polyline") == 2 and 'stroke="#b00020"' in svg
 
 
+
+
+# --- CognitoSignIn: what it sends Cognito and how it reads the answers (botocore's Stubber) -------------
+
+
+S1, S2 = "S1" * 10, "S2" * 10  # Cognito's sessions are opaque, 20 to 2048 characters
+
+
+@pytest.fixture
+def stubbed() -> Iterator[tuple[CognitoSignIn, Stubber]]:
+    client = boto3.client("cognito-idp", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    signin = CognitoSignIn(CONFIG)
+    signin._client = client
+    with Stubber(client) as stubber:
+        yield signin, stubber
+        stubber.assert_no_pending_responses()
+
+
+def test_cognito_sign_in_returns_the_new_password_step_for_the_pools_own_user_name(stubbed):
+    signin, stub = stubbed
+    stub.add_response("initiate_auth", {
+        "ChallengeName": "NEW_PASSWORD_REQUIRED", "Session": S1,
+        "ChallengeParameters": {"USER_ID_FOR_SRP": "0f7c-sub", "requiredAttributes": "[]",
+                                "userAttributes": '{"email":"riley@practice.example"}'}},
+        {"ClientId": "app-client", "AuthFlow": "USER_PASSWORD_AUTH",
+         "AuthParameters": {"USERNAME": "riley@practice.example", "PASSWORD": TEMPORARY}})
+    assert signin.sign_in("riley@practice.example", TEMPORARY) == Challenge("NEW_PASSWORD_REQUIRED", S1,
+                                                                            "0f7c-sub")
+
+
+def test_cognito_respond_sends_the_answer_and_returns_the_next_step_then_the_token(stubbed):
+    signin, stub = stubbed
+    first = Challenge("NEW_PASSWORD_REQUIRED", S1, "0f7c-sub")
+    stub.add_response("respond_to_auth_challenge", {
+        "ChallengeName": "SOFTWARE_TOKEN_MFA", "Session": S2, "ChallengeParameters": {}},
+        {"ClientId": "app-client", "ChallengeName": "NEW_PASSWORD_REQUIRED", "Session": S1,
+         "ChallengeResponses": {"USERNAME": "0f7c-sub", "NEW_PASSWORD": NEW_PASSWORD}})
+    stub.add_response("respond_to_auth_challenge", {"AuthenticationResult": {"IdToken": "id.token.here"}},
+                      {"ClientId": "app-client", "ChallengeName": "SOFTWARE_TOKEN_MFA", "Session": S2,
+                       "ChallengeResponses": {"USERNAME": "0f7c-sub", "SOFTWARE_TOKEN_MFA_CODE": "123456"}})
+    second = signin.respond(first, {"NEW_PASSWORD": NEW_PASSWORD})
+    assert second == Challenge("SOFTWARE_TOKEN_MFA", S2, "0f7c-sub")
+    assert signin.respond(second, {"SOFTWARE_TOKEN_MFA_CODE": "123456"}) == "id.token.here"
+
+
+@pytest.mark.parametrize(("code", "message", "expected", "reason"), [
+    ("InvalidPasswordException", "Password did not conform with policy: Password not long enough",
+     "That password is too short.", "password_policy"),
+    ("InvalidPasswordException", "Password did not conform with policy: Password must have numeric characters",
+     "That password has no number.", "password_policy"),
+    ("InvalidPasswordException", "Password did not conform with policy: Password must have uppercase characters",
+     "That password has no upper-case letter.", "password_policy"),
+    ("InvalidPasswordException", "The provided password does not confirm to the configured password policy",
+     "That password does not meet the policy.", "password_policy"),
+    ("CodeMismatchException", "Invalid code received for user", "That code is not right", "code_mismatch"),
+    ("ExpiredCodeException", "Invalid code provided, please request a code again.", "That code has expired",
+     "expired_code"),
+])
+def test_cognito_refusals_of_an_answer_become_one_plain_line_and_keep_the_step(stubbed, code, message, expected,
+                                                                                 reason):
+    signin, stub = stubbed
+    stub.add_client_error("respond_to_auth_challenge", code, message)
+    with pytest.raises(AnswerRefused) as refused:
+        signin.respond(Challenge("NEW_PASSWORD_REQUIRED", S1, "sub"), {"NEW_PASSWORD": "x"})
+    assert str(refused.value).startswith(expected) and refused.value.reason == reason
+    assert message not in str(refused.value)  # plain words, not Cognito's
+
+
+@pytest.mark.parametrize("code", ["NotAuthorizedException", "ResourceNotFoundException"])
+def test_an_expired_or_unknown_cognito_session_means_sign_in_again(stubbed, code):
+    signin, stub = stubbed
+    stub.add_client_error("respond_to_auth_challenge", code, "Invalid session for the user, session is expired.")
+    with pytest.raises(ChallengeExpired, match="timed out: sign in again"):
+        signin.respond(Challenge("SOFTWARE_TOKEN_MFA", S1, "sub"), {"SOFTWARE_TOKEN_MFA_CODE": "123456"})
+
+
+@pytest.mark.parametrize("result", [
+    pytest.param({"ChallengeName": "MFA_SETUP", "Session": S1, "ChallengeParameters": {}}, id="mfa-setup"),
+    pytest.param({"ChallengeName": "SMS_MFA", "Session": S1, "ChallengeParameters": {}}, id="sms"),
+    pytest.param({"ChallengeName": "NEW_PASSWORD_REQUIRED", "Session": S1,
+                  "ChallengeParameters": {"requiredAttributes": '["userAttributes.name"]'}}, id="required-attributes"),
+])
+def test_a_step_the_workspace_cannot_complete_is_refused_with_ask_an_administrator(stubbed, result):
+    signin, stub = stubbed
+    stub.add_response("initiate_auth", result)
+    with pytest.raises(SignInFailed, match="ask an administrator"):
+        signin.sign_in("casey@practice.example", "pw")
+
+
+def test_the_password_rules_shown_are_the_pools_policy_in_the_template():
+    from samtranslator.yaml_helper import yaml_parse
+
+    from tests.conftest import ROOT as REPO
+
+    template = yaml_parse((REPO / "template.yaml").read_text())
+    policy = template["Resources"]["CoachUserPool"]["Properties"]["Policies"]["PasswordPolicy"]
+    assert policy["MinimumLength"] == MIN_PASSWORD_LENGTH
+    assert f"at least {MIN_PASSWORD_LENGTH} characters" in PASSWORD_RULES
+    for rule, words in (("RequireUppercase", "upper-case"), ("RequireLowercase", "lower-case"),
+                        ("RequireNumbers", "number"), ("RequireSymbols", "symbol")):
+        assert (words in PASSWORD_RULES) == bool(policy.get(rule)), rule
+
+
+def test_the_sign_in_steps_have_a_strict_csp_and_no_inline_script_style_or_handler(workspace, cognito):
+    invite(cognito, totp="123456")
+    jar = Jar(workspace)
+    jar.sign_in("riley@practice.example", TEMPORARY)
+    pages = [jar.send("GET", "/sign-in/step")]
+    jar.answer(new_password=NEW_PASSWORD, confirm_password=NEW_PASSWORD)
+    pages.append(jar.send("GET", "/sign-in/step"))
+    for page in pages:
+        assert "script-src 'self'" in page.all_headers()["Content-Security-Policy"]
+        assert page.all_headers()["Cache-Control"] == "no-store"
+        assert re.findall(r"<script(?![^>]*\bsrc=)[^>]*>", page.body) == []
+        assert not re.search(r"\sstyle=|\son[a-z]+=", page.body)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import os
 import runpy
 import signal
 import sys
@@ -19,6 +20,8 @@ PR_SET_PDEATHSIG = 1
 def main() -> None:
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL("libc.so.6").prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    # Cognito checks TOTP codes as AWS does (moto accepts any code otherwise): the workspace's code step is real.
+    os.environ.setdefault("MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP", "true")
     sys.argv = ["moto_server", *sys.argv[1:]]
     runpy.run_module("moto.server", run_name="__main__")
 

@@ -18,7 +18,19 @@ from moodline.observability import logger
 from moodline.triage.model import Level
 from moodline.workspace import present
 from moodline.workspace.access import may_see_alert, may_see_client
-from moodline.workspace.auth import CognitoSignIn, InvalidToken, SignInFailed, TokenVerifier
+from moodline.workspace.auth import (
+    MIN_PASSWORD_LENGTH,
+    NEW_PASSWORD_REQUIRED,
+    PASSWORD_RULES,
+    SOFTWARE_TOKEN_MFA,
+    AnswerRefused,
+    Challenge,
+    ChallengeExpired,
+    InvalidToken,
+    SignInFailed,
+    SignInService,
+    TokenVerifier,
+)
 from moodline.workspace.http import Request, Response, redirect
 from moodline.workspace.ports import (
     OUTCOMES,
@@ -33,12 +45,20 @@ from moodline.workspace.ports import (
 )
 from moodline.workspace.session import (
     CSRF_FIELD,
+    STEP_COOKIE,
+    STEP_SECONDS,
+    PendingStep,
     clear_session_cookie,
+    clear_step_cookie,
+    cookie_value,
     csrf_token,
     csrf_valid,
+    open_step,
     safe_return_path,
+    seal_step,
     session_cookie,
     session_from_cookies,
+    step_cookie,
 )
 
 HERE = Path(__file__).parent
@@ -54,6 +74,8 @@ _TEMPLATES = Environment(loader=FileSystemLoader(HERE / "templates"),
                          autoescape=select_autoescape(default=True, default_for_string=True),
                          trim_blocks=True, lstrip_blocks=True)
 _ID = re.compile(r"[A-Za-z0-9_\-]{1,80}")
+_TOTP_CODE = re.compile(r"[0-9]{6}")
+TIMED_OUT = "That step timed out: sign in again."
 
 
 def _level_rank(level: str | None) -> int:
@@ -78,11 +100,11 @@ class Workspace:
     """Everything behind ``/coach``; built once per cold start with its ports and Cognito."""
 
     def __init__(self, *, data: WorkspaceData, actions: WorkspaceActions, verifier: TokenVerifier,
-                 sign_in: CognitoSignIn | Callable[[str, str], str], csrf_key: Callable[[], bytes]) -> None:
+                 sign_in: SignInService, csrf_key: Callable[[], bytes]) -> None:
         self.data = data
         self.actions = actions
         self.verifier = verifier
-        self._sign_in = sign_in.sign_in if isinstance(sign_in, CognitoSignIn) else sign_in
+        self._auth = sign_in
         self._csrf_key = csrf_key
 
     # --- dispatch --------------------------------------------------------------------------------
@@ -100,6 +122,8 @@ class Workspace:
                             headers={"Cache-Control": "public, max-age=300"})
         if parts == ["sign-in"]:
             return self._sign_in_page(request) if method == "GET" else self._sign_in_post(request)
+        if parts == ["sign-in", "step"]:
+            return self._step_page(request) if method == "GET" else self._step_post(request)
         if any(not _ID.fullmatch(p) for p in parts):
             return self._message(request, "Not found", "There is no such page.", 404)
         page = self._authenticate(request)
@@ -141,40 +165,114 @@ class Workspace:
                             cookies=[clear_session_cookie()] if token else [])
         return Page(request, who, token, csrf_token(self._csrf_key(), token))
 
-    def _sign_in_page(self, request: Request, error: str = "", status: int = 200) -> Response:
+    def _sign_in_page(self, request: Request, error: str = "", status: int = 200, next_path: str = "",
+                      cookies: tuple[str, ...] = ()) -> Response:
         nonce = secrets.token_urlsafe(24)
-        next_path = safe_return_path(request.query.get("next", "") or request.form.get("next", ""), request.root)
-        body = self._render("sign_in.html.j2", request, None, error=error, next=next_path or "",
+        next_path = next_path or safe_return_path(request.query.get("next", "") or request.form.get("next", ""),
+                                                  request.root) or ""
+        body = self._render("sign_in.html.j2", request, None, error=error, next=next_path,
                             csrf=csrf_token(self._csrf_key(), "pre|" + nonce))
         cookie = f"{PRE_SESSION_COOKIE}={nonce}; Path=/; Max-Age=1800; HttpOnly; Secure; SameSite=Strict"
-        return Response(status, body, cookies=[cookie])
+        return Response(status, body, cookies=[*cookies, cookie])
 
     def _sign_in_post(self, request: Request) -> Response:
-        from http.cookies import SimpleCookie  # noqa: PLC0415
-
-        jar: SimpleCookie = SimpleCookie()
-        try:
-            jar.load(request.cookie)
-        except Exception:  # a malformed cookie header is just "no cookie"
-            jar = SimpleCookie()
-        nonce = jar[PRE_SESSION_COOKIE].value if PRE_SESSION_COOKIE in jar else ""
+        nonce = cookie_value(request.cookie, PRE_SESSION_COOKIE)
         if not nonce or not csrf_valid(self._csrf_key(), "pre|" + nonce, request.form.get(CSRF_FIELD, "")):
             return self._message(request, "Refused", "This form is out of date. Reload the page and try again.", 403)
         email, password = request.form.get("email", "").strip(), request.form.get("password", "")
         if not email or not password:
             return self._sign_in_page(request, "Enter your e-mail and password.", 400)
+        next_path = safe_return_path(request.form.get("next", ""), request.root) or ""
         try:
-            token = self._sign_in(email, password)
-            who = self.verifier.verify(token)
+            result = self._auth.sign_in(email, password)
         except SignInFailed as exc:
             return self._sign_in_page(request, str(exc), 401)
-        except InvalidToken:
-            return self._sign_in_page(request, "Sign-in did not produce a valid session.", 401)
-        logger.info("coach signed in", coach_id=who.coach_id)
-        target = safe_return_path(request.form.get("next", ""), request.root) or request.root + "/alerts"
-        max_age = int(who.expires_at - request.now.timestamp())
         spent = f"{PRE_SESSION_COOKIE}=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Strict"
-        return redirect(target, cookies=[session_cookie(token, max_age), spent])
+        if isinstance(result, Challenge):
+            return self._next_step(request, result, next_path, [spent])
+        return self._signed_in(request, result, next_path, [spent])
+
+    def _signed_in(self, request: Request, token: str, next_path: str, cookies: list[str]) -> Response:
+        try:
+            who = self.verifier.verify(token)
+        except InvalidToken:
+            return self._sign_in_page(request, "Sign-in did not produce a valid session.", 401, next_path)
+        logger.info("coach signed in", coach_id=who.coach_id)
+        max_age = int(who.expires_at - request.now.timestamp())
+        return redirect(next_path or request.root + "/alerts", cookies=[session_cookie(token, max_age), *cookies])
+
+    # --- sign-in steps (Cognito challenges) ---------------------------------------------------------
+    # The step rides in a signed cookie (``ml_step``) and is shown at ``/sign-in/step`` after a redirect, so a
+    # reload never re-sends a password. Logs name the step and its outcome only: never the answer, the
+    # Cognito session or the e-mail.
+
+    def _next_step(self, request: Request, challenge: Challenge, next_path: str, cookies: list[str]) -> Response:
+        logger.info("sign-in step", challenge=challenge.name, outcome="asked")
+        step = PendingStep(challenge.name, challenge.session, challenge.username, next_path,
+                           int(request.now.timestamp()) + STEP_SECONDS)
+        return redirect(request.root + "/sign-in/step",
+                        cookies=[*cookies, step_cookie(seal_step(self._csrf_key(), step), request.root)])
+
+    def _pending_step(self, request: Request) -> tuple[PendingStep, str] | None:
+        value = cookie_value(request.cookie, STEP_COOKIE)
+        step = open_step(self._csrf_key(), value, request.now.timestamp()) if value else None
+        return (step, value) if step is not None else None
+
+    def _timed_out(self, request: Request, challenge: str, next_path: str = "") -> Response:
+        logger.info("sign-in step", challenge=challenge, outcome="timed_out")
+        return self._sign_in_page(request, TIMED_OUT, 401, next_path, (clear_step_cookie(request.root),))
+
+    def _step_form(self, request: Request, step: PendingStep, value: str, error: str = "",
+                   status: int = 200) -> Response:
+        body = self._render("sign_in_step.html.j2", request, None, step=step.name, error=error,
+                            csrf=csrf_token(self._csrf_key(), "step|" + value),
+                            min_length=MIN_PASSWORD_LENGTH, rules=PASSWORD_RULES)
+        return Response(status, body)
+
+    def _step_page(self, request: Request) -> Response:
+        pending = self._pending_step(request)
+        if pending is None:
+            return self._timed_out(request, "unknown")
+        return self._step_form(request, *pending)
+
+    def _step_post(self, request: Request) -> Response:
+        pending = self._pending_step(request)
+        if pending is None:
+            return self._timed_out(request, "unknown")
+        step, value = pending
+        if not csrf_valid(self._csrf_key(), "step|" + value, request.form.get(CSRF_FIELD, "")):
+            return self._message(request, "Refused", "This form is out of date. Reload the page and try again.", 403)
+        answers: dict[str, str]
+        if step.name == NEW_PASSWORD_REQUIRED:
+            new, again = request.form.get("new_password", ""), request.form.get("confirm_password", "")
+            if not new:
+                return self._step_form(request, step, value, "Enter a new password.", 400)
+            if new != again:
+                return self._step_form(request, step, value, "The two passwords differ: type the same one twice.",
+                                       400)
+            answers = {"NEW_PASSWORD": new}
+        elif step.name == SOFTWARE_TOKEN_MFA:
+            code = re.sub(r"[\s-]", "", request.form.get("code", ""))
+            if not _TOTP_CODE.fullmatch(code):
+                return self._step_form(request, step, value, "Enter the 6-digit code from your authenticator app.",
+                                       400)
+            answers = {"SOFTWARE_TOKEN_MFA_CODE": code}
+        else:  # sealed by us, so only a step we ask for; kept total all the same
+            return self._timed_out(request, step.name, step.next_path)
+        try:
+            result = self._auth.respond(Challenge(step.name, step.session, step.username), answers)
+        except AnswerRefused as exc:
+            logger.info("sign-in step", challenge=step.name, outcome=exc.reason)
+            return self._step_form(request, step, value, str(exc), 400)
+        except ChallengeExpired:
+            return self._timed_out(request, step.name, step.next_path)
+        except SignInFailed as exc:
+            logger.info("sign-in step", challenge=step.name, outcome="refused")
+            return self._sign_in_page(request, str(exc), 401, step.next_path, (clear_step_cookie(request.root),))
+        logger.info("sign-in step", challenge=step.name, outcome="answered")
+        if isinstance(result, Challenge):
+            return self._next_step(request, result, step.next_path, [])
+        return self._signed_in(request, result, step.next_path, [clear_step_cookie(request.root)])
 
     def sign_out(self, page: Page, parts: list[str]) -> Response:
         logger.info("coach signed out", coach_id=page.who.coach_id)

@@ -1,6 +1,9 @@
 """Cognito sign-in and ID-token verification: one code path in AWS and on a local moto server.
 
-Sign-in is ``InitiateAuth`` with ``USER_PASSWORD_AUTH``; the ID token it returns is verified on every
+Sign-in is ``InitiateAuth`` with ``USER_PASSWORD_AUTH``. Cognito answers with the tokens or with a
+challenge: ``NEW_PASSWORD_REQUIRED`` on an invited coach's first sign-in (``moodline coach add`` sets a
+temporary password), ``SOFTWARE_TOKEN_MFA`` for a coach who turned on TOTP; each is answered with
+``RespondToAuthChallenge``, which again returns the tokens or the next challenge. The ID token is verified on every
 request against the pool's JWKS (fetched from the issuer, cached), checking signature, ``iss``,
 ``aud``, ``exp``, ``token_use`` and ``custom:coach_id``. Locally the JWKS comes from moto's server
 (``<endpoint>/<pool-id>/.well-known/jwks.json``); :func:`jwks_url` derives it from the settings.
@@ -12,10 +15,11 @@ import json
 import threading
 import time
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
+from moodline.observability import logger
 from moodline.workspace.ports import Identity
 
 ADMINS_GROUP = "admins"
@@ -23,8 +27,74 @@ JWKS_CACHE_SECONDS = 3600
 LEEWAY_SECONDS = 30
 
 
+NEW_PASSWORD_REQUIRED = "NEW_PASSWORD_REQUIRED"  # noqa: S105 - a challenge name, not a password
+SOFTWARE_TOKEN_MFA = "SOFTWARE_TOKEN_MFA"  # noqa: S105 - a challenge name
+CHALLENGES = (NEW_PASSWORD_REQUIRED, SOFTWARE_TOKEN_MFA)  # the steps the workspace can complete
+# The pool's password policy (template.yaml CoachUserPool; a unit test holds the two together).
+MIN_PASSWORD_LENGTH = 12
+PASSWORD_RULES = (f"Use at least {MIN_PASSWORD_LENGTH} characters, with an upper-case letter, a lower-case "
+                  "letter and a number.")
+# What InvalidPasswordException's message says (Cognito: "Password did not conform with policy: Password
+# not long enough"), in plain words; anything else gets the rules alone.
+_POLICY_FAILURES = (
+    ("not long enough", "That password is too short."),
+    ("uppercase", "That password has no upper-case letter."),
+    ("lowercase", "That password has no lower-case letter."),
+    ("numeric", "That password has no number."),
+    ("symbol", "That password has no symbol."),
+    ("previously been used", "That password was used before: choose a new one."),
+)
+
+
 class SignInFailed(Exception):
     """Wrong e-mail or password, or a challenge this page cannot complete; the message is safe to show."""
+
+
+class AnswerRefused(SignInFailed):
+    """A challenge answer Cognito refused (password policy, wrong or expired code): the step stays open for
+    another try. ``reason`` is for the log (never the answer itself)."""
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+class ChallengeExpired(SignInFailed):
+    """Cognito's session for the step is gone (3 minutes, used, or too many tries): sign in again."""
+
+    def __init__(self) -> None:
+        super().__init__("That step timed out: sign in again.")
+
+
+@dataclass(frozen=True)
+class Challenge:
+    """A step Cognito asks for before it issues tokens. ``session`` is Cognito's opaque ``Session`` (valid
+    3 minutes); ``username`` is the pool's user name for the answer (``USER_ID_FOR_SRP``: with e-mail user
+    names, not the e-mail). Neither is ever logged."""
+
+    name: str
+    session: str
+    username: str
+
+
+class SignInService(Protocol):
+    """What the workspace needs from Cognito to sign a coach in; ``str`` is an ID token."""
+
+    def sign_in(self, username: str, password: str) -> str | Challenge: ...
+    def respond(self, challenge: Challenge, answers: Mapping[str, str]) -> str | Challenge: ...
+
+
+def unsupported(name: str) -> SignInFailed:
+    logger.info("sign-in step", challenge=name, outcome="unsupported")
+    return SignInFailed(f"This account needs a step this page cannot do ({name}): ask an administrator.")
+
+
+def password_refused(cognito_message: str) -> AnswerRefused:
+    """Cognito's policy message in plain words, with the rules, on one line."""
+    lowered = cognito_message.lower()
+    what = next((words for fragment, words in _POLICY_FAILURES if fragment in lowered),
+                "That password does not meet the policy.")
+    return AnswerRefused(f"{what} {PASSWORD_RULES}", "password_policy")
 
 
 class InvalidToken(Exception):
@@ -136,7 +206,8 @@ class TokenVerifier:
 
 
 class CognitoSignIn:
-    """``InitiateAuth`` with ``USER_PASSWORD_AUTH``; the boto3 client is built on first use (cold start stays light)."""
+    """``InitiateAuth`` with ``USER_PASSWORD_AUTH`` and ``RespondToAuthChallenge``; the boto3 client is built on
+    first use (cold start stays light)."""
 
     def __init__(self, config: CognitoConfig) -> None:
         self._config = config
@@ -151,8 +222,9 @@ class CognitoSignIn:
                                         endpoint_url=self._config.endpoint_url or None)
         return self._client
 
-    def sign_in(self, username: str, password: str) -> str:
-        """The ID token for a correct e-mail and password; :class:`SignInFailed` otherwise."""
+    def sign_in(self, username: str, password: str) -> str | Challenge:
+        """The ID token, or the step Cognito asks for, for a correct e-mail and password; :class:`SignInFailed`
+        otherwise (a step the workspace cannot complete included)."""
         cognito = self._cognito()
         self.calls += 1
         try:
@@ -164,7 +236,46 @@ class CognitoSignIn:
             raise SignInFailed("That e-mail and password do not match.") from None
         except cognito.exceptions.PasswordResetRequiredException:
             raise SignInFailed("Your password must be reset: ask an administrator.") from None
-        if "ChallengeName" in result:
-            raise SignInFailed("This account needs a step this page cannot do yet "
-                               f"({result['ChallengeName']}): ask an administrator.")
+        return _outcome(result, username)
+
+    def respond(self, challenge: Challenge, answers: Mapping[str, str]) -> str | Challenge:
+        """Answer ``challenge`` (``NEW_PASSWORD`` or ``SOFTWARE_TOKEN_MFA_CODE``): the ID token or the next step.
+        :class:`AnswerRefused` leaves the step open; :class:`ChallengeExpired` means sign in again."""
+        if challenge.name not in CHALLENGES:
+            raise unsupported(challenge.name)
+        cognito = self._cognito()
+        self.calls += 1
+        try:
+            result = cognito.respond_to_auth_challenge(
+                ClientId=self._config.client_id, ChallengeName=challenge.name, Session=challenge.session,
+                ChallengeResponses={"USERNAME": challenge.username, **answers},
+            )
+        except cognito.exceptions.InvalidPasswordException as exc:
+            raise password_refused(str(exc.response.get("Error", {}).get("Message", ""))) from None
+        except cognito.exceptions.CodeMismatchException:
+            raise AnswerRefused("That code is not right: enter the code your authenticator app shows now.",
+                                "code_mismatch") from None
+        except cognito.exceptions.ExpiredCodeException:
+            raise AnswerRefused("That code has expired: enter the new code your authenticator app shows.",
+                                "expired_code") from None
+        # Cognito: NotAuthorizedException for an expired, used-up or over-tried session. moto answers an
+        # unknown session with ResourceNotFoundException; the client id cannot be the unknown resource here,
+        # since InitiateAuth just accepted it.
+        except (cognito.exceptions.NotAuthorizedException, cognito.exceptions.ResourceNotFoundException):
+            raise ChallengeExpired from None
+        return _outcome(result, challenge.username)
+
+
+def _outcome(result: Mapping[str, Any], username: str) -> str | Challenge:
+    """An ``InitiateAuth`` / ``RespondToAuthChallenge`` result: the ID token, a step we can do, or refusal."""
+    name = result.get("ChallengeName")
+    if not name:
         return str(result["AuthenticationResult"]["IdToken"])
+    parameters = result.get("ChallengeParameters") or {}
+    if name not in CHALLENGES or not result.get("Session"):
+        raise unsupported(str(name))
+    # A pool that requires attributes the coach has not got would need fields this page does not ask for.
+    if name == NEW_PASSWORD_REQUIRED and parameters.get("requiredAttributes", "[]") not in ("", "[]"):
+        raise unsupported(str(name))
+    actual = parameters.get("USER_ID_FOR_SRP") or parameters.get("USERNAME") or username
+    return Challenge(str(name), str(result["Session"]), str(actual))

@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from moodline.domain import AuditEntry, ReviewMark
+from moodline.workspace.auth import (
+    MIN_PASSWORD_LENGTH,
+    NEW_PASSWORD_REQUIRED,
+    SOFTWARE_TOKEN_MFA,
+    AnswerRefused,
+    Challenge,
+    ChallengeExpired,
+    SignInFailed,
+    password_refused,
+    unsupported,
+)
 from moodline.workspace.ports import (
     ActionError,
     AlertView,
@@ -129,3 +141,67 @@ class MemoryActions:
                           (TimelineView(at, "raised", "high: coach.should_have_paged"),), ("team",))
         self.data.alerts[alert.alert_id] = alert
         return alert
+
+
+@dataclass
+class Account:
+    """One user of :class:`MemorySignIn`: ``temporary`` until a new password is set; ``totp_code`` when the
+    coach turned on TOTP (the one code the fake accepts)."""
+
+    password: str
+    token: Callable[[], str]  # the ID token a completed sign-in returns
+    temporary: bool = False
+    totp_code: str | None = None
+
+
+@dataclass
+class MemorySignIn:
+    """Cognito's sign-in as the workspace sees it (``SignInService``): the challenges and refusals Cognito gives,
+    sessions that expire when ``expire_sessions`` is set, and the answers it received, for tests."""
+
+    accounts: dict[str, Account] = field(default_factory=dict)
+    sessions: dict[str, str] = field(default_factory=dict)  # session → username
+    answered: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+    extra_challenge: str | None = None  # a challenge this fake asks for on every sign-in (e.g. an unknown one)
+    expire_sessions: bool = False
+
+    def _challenge(self, name: str, username: str) -> Challenge:
+        session = f"session-{len(self.sessions) + 1}-{name}"
+        self.sessions[session] = username
+        return Challenge(name, session, f"sub-{username}")
+
+    def _next(self, username: str, account: Account) -> str | Challenge:
+        if account.temporary:
+            return self._challenge(NEW_PASSWORD_REQUIRED, username)
+        if account.totp_code is not None:
+            return self._challenge(SOFTWARE_TOKEN_MFA, username)
+        return account.token()
+
+    def sign_in(self, username: str, password: str) -> str | Challenge:
+        account = self.accounts.get(username)
+        if account is None or account.password != password:
+            raise SignInFailed("That e-mail and password do not match.")
+        if self.extra_challenge:
+            raise unsupported(self.extra_challenge)
+        return self._next(username, account)
+
+    def respond(self, challenge: Challenge, answers: Mapping[str, str]) -> str | Challenge:
+        self.answered.append((challenge.name, dict(answers)))
+        username = self.sessions.pop(challenge.session, None)
+        if username is None or self.expire_sessions or challenge.username != f"sub-{username}":
+            raise ChallengeExpired
+        account = self.accounts[username]
+        if challenge.name == NEW_PASSWORD_REQUIRED:
+            new = answers.get("NEW_PASSWORD", "")
+            if len(new) < MIN_PASSWORD_LENGTH:
+                self.sessions[challenge.session] = username  # Cognito keeps the step open for another try
+                raise password_refused("Password did not conform with policy: Password not long enough")
+            account.password, account.temporary = new, False
+            return self._next(username, account)
+        if challenge.name == SOFTWARE_TOKEN_MFA:
+            if answers.get("SOFTWARE_TOKEN_MFA_CODE") != account.totp_code:
+                self.sessions[challenge.session] = username
+                raise AnswerRefused("That code is not right: enter the code your authenticator app shows now.",
+                                    "code_mismatch")
+            return account.token()
+        raise unsupported(challenge.name)

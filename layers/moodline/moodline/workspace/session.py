@@ -3,16 +3,25 @@
 The session *is* the Cognito ID token, in an HttpOnly, Secure, SameSite=Strict cookie: verified on
 every request, so expiry, sign-out and tampering need no server-side state. The CSRF token is an
 HMAC of the token under a key of our own: a form from another site cannot know it.
+
+Between sign-in steps (a new password, a TOTP code) the step Cognito asked for rides in ``ml_step``:
+HttpOnly, Secure, SameSite=Strict, scoped to the sign-in paths, as long as Cognito's session (3 minutes),
+and signed with its own expiry, so a changed, swapped or stale step is refused here, not sent to Cognito.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
+import json
+from dataclasses import dataclass
 from http.cookies import CookieError, SimpleCookie
 from urllib.parse import urlsplit
 
 SESSION_COOKIE = "ml_session"
+STEP_COOKIE = "ml_step"
+STEP_SECONDS = 180  # Cognito's challenge session lives 3 minutes
 CSRF_FIELD = "csrf"
 
 
@@ -35,8 +44,8 @@ def clear_session_cookie() -> str:
     return f"{SESSION_COOKIE}=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Strict"
 
 
-def session_from_cookies(header: str) -> str:
-    """The session token from a ``Cookie`` header, or ``""``."""
+def cookie_value(header: str, name: str) -> str:
+    """One cookie's value from a ``Cookie`` header, or ``""`` (a malformed header is no cookie)."""
     if not header:
         return ""
     jar: SimpleCookie = SimpleCookie()
@@ -44,8 +53,61 @@ def session_from_cookies(header: str) -> str:
         jar.load(header)
     except CookieError:
         return ""
-    morsel = jar.get(SESSION_COOKIE)
+    morsel = jar.get(name)
     return morsel.value if morsel is not None else ""
+
+
+def session_from_cookies(header: str) -> str:
+    """The session token from a ``Cookie`` header, or ``""``."""
+    return cookie_value(header, SESSION_COOKIE)
+
+
+@dataclass(frozen=True)
+class PendingStep:
+    """A sign-in step in progress: Cognito's challenge, where to go after it, and when it lapses."""
+
+    name: str
+    session: str
+    username: str
+    next_path: str
+    expires_at: int
+
+
+def _step_mac(key: bytes, payload: bytes) -> str:
+    digest = hmac.new(key, b"moodline/sign-in-step/v1|" + payload, hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def seal_step(key: bytes, step: PendingStep) -> str:
+    """The cookie value of ``step``: base64url JSON, a dot, its HMAC (cookie-safe characters only)."""
+    payload = json.dumps([step.name, step.session, step.username, step.next_path, step.expires_at],
+                         separators=(",", ":")).encode()
+    body = base64.urlsafe_b64encode(payload).rstrip(b"=").decode()
+    return f"{body}.{_step_mac(key, body.encode())}"
+
+
+def open_step(key: bytes, value: str, now: float) -> PendingStep | None:
+    """The step sealed in ``value`` if the signature holds and it has not lapsed; None otherwise."""
+    body, _, mac = value.partition(".")
+    if not body or not mac or len(value) > 4000 or not hmac.compare_digest(_step_mac(key, body.encode()), mac):
+        return None
+    try:
+        fields = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+        name, session, username, next_path, expires_at = fields
+        step = PendingStep(str(name), str(session), str(username), str(next_path), int(expires_at))
+    except (ValueError, TypeError, IndexError):
+        return None
+    return step if step.expires_at > now else None
+
+
+def step_cookie(value: str, root: str, max_age: int = STEP_SECONDS) -> str:
+    """``Set-Cookie`` for a sign-in step: only the sign-in paths ever see it."""
+    return (f"{STEP_COOKIE}={value}; Path={root}/sign-in; Max-Age={max(max_age, 0)}; HttpOnly; Secure; "
+            "SameSite=Strict")
+
+
+def clear_step_cookie(root: str) -> str:
+    return step_cookie("", root, 0)
 
 
 def safe_return_path(candidate: str, root: str) -> str | None:
