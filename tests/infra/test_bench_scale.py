@@ -85,6 +85,7 @@ def test_check_in_times_put_exactly_the_due_ones_in_the_tick_slot_and_the_rest_l
     assert all("09:15" <= t <= "20:45" for t in times[20:])
 
 
+@pytest.mark.slow  # the local stack on moto, ~3 s
 def test_bulk_enrolled_rows_are_the_rows_the_roster_writes(stack):
     # Given one client enrolled by the roster, as ops do, and two bulk-loaded
     stack.roster.add_coach("c1", "Casey", "casey@practice.example")
@@ -112,6 +113,7 @@ def test_bulk_enrolled_rows_are_the_rows_the_roster_writes(stack):
     assert real.client_id in {i["client_id"] for i in due["Items"]}
 
 
+@pytest.mark.slow  # two local stacks on moto, ~5 s
 def test_a_tiny_slot_costs_the_same_with_twenty_times_the_clients_enrolled():
     # Given 2,000 enrolled with 100 due, against 100 enrolled all due
     printed: list[str] = []
