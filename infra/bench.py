@@ -153,6 +153,18 @@ def fan_out() -> list[tuple[int, int, int, float]]:
     return rows
 
 
+def scale_slot() -> int:
+    """One slot with 100,000 enrolled against 1,000, 1,000 due in both (``infra/bench_scale.py``).
+
+    Its own process: 100,000 clients in moto hold half a gigabyte, given back when it exits. Its
+    ``scale <phase> ...`` lines go straight to stdout; it exits 1 when a ratio is over target.
+    """
+    result = subprocess.run([sys.executable, str(ROOT / "infra/bench_scale.py")], cwd=ROOT, check=False)
+    if result.returncode not in (0, 1):
+        print(f"scale status=failed returncode={result.returncode}")
+    return result.returncode
+
+
 def triage_throughput() -> tuple[int, float]:
     """Replies per second through moodline.triage.assess_reply, in-process, over the labelled corpus."""
     from moodline.triage.engine import assess_reply
@@ -274,6 +286,10 @@ def main() -> int:
     print(f"  {'enrolled':>8} {'due':>5} {'AWS calls':>10} {'ms':>8}")
     for enrolled, due, calls, ms in fan_out():
         print(f"  {enrolled:8d} {due:5d} {calls:10d} {ms:8.1f}")
+
+    print("\nScale: one probe slot, 100,000 enrolled against 1,000, 1,000 due in both (the function's own calls)",
+          flush=True)
+    scale_slot()
 
     total, rate = triage_throughput()
     print(f"\nTriage throughput: {rate:,.0f} replies/s in-process ({total} assessments)")
