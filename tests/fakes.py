@@ -61,15 +61,17 @@ class FakeSms:
 
     sent: list[tuple[str, str]] = field(default_factory=list)
     refusals: list[SmsSendError] = field(default_factory=list)
+    valid_for: list[timedelta | None] = field(default_factory=list)  # per sent SMS, in order
     _sids: Iterable[int] = field(default_factory=itertools.count)
 
     def refuse(self, refusal: Refusal, code: int | None = None, times: int = 1) -> None:
         self.refusals += [SmsSendError(f"refused: {refusal}", refusal=refusal, code=code) for _ in range(times)]
 
-    def send(self, to: str, body: str) -> SentSms:
+    def send(self, to: str, body: str, *, valid_for: timedelta | None = None) -> SentSms:
         if self.refusals:
             raise self.refusals.pop(0)
         self.sent.append((to, body))
+        self.valid_for.append(valid_for)
         return SentSms(sid=f"SM{next(iter(self._sids)):032x}", status=DeliveryStatus.QUEUED, rank=1)
 
     def to(self, number: str) -> list[str]:

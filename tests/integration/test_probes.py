@@ -31,6 +31,7 @@ def test_probe_goes_out_in_the_clients_own_local_slot_and_not_outside_it(stack, 
     sent_by_tick = {}
     for hhmm in ("09:45", "10:00", "13:45", "14:00"):
         tick = MONDAY.replace(hour=int(hhmm[:2]), minute=int(hhmm[3:]))
+        clock.now = tick  # send_probe reads the clock: a probe is never handed to Twilio past its last moment
         stack.fire_schedules(tick)
         stack.settle()
         sent_by_tick[hhmm] = (len(_probes_to(stack, "+15550100001")), len(_probes_to(stack, "+445550100004")))
@@ -170,3 +171,15 @@ def test_a_probe_delayed_into_the_clients_night_is_not_sent(stack, clock):
 
     # Then nothing is sent: a check-in at 23:40 is worse than none
     assert _probes_to(stack, "+15550100001") == []
+
+
+def test_twilio_is_told_to_drop_a_probe_still_queued_at_its_last_moment(stack, clock):
+    # Given a New York client due at 09:00 (14:00 UTC), the probe taken at 14:01 UTC
+    add_coach_with_pager(stack, "c1")
+    enrol(stack, name="Ana", phone="+15550100001", coach="c1", now=MONDAY)
+    clock.now = MONDAY.replace(hour=14, minute=1)
+    stack.fire_schedules(MONDAY.replace(hour=14))
+    stack.settle()
+    # Then the message Twilio received carries ValidityPeriod up to 12:00 local (the 3-hour lateness limit)
+    [probe] = _probes_to(stack, "+15550100001")
+    assert probe.validity_period == 3 * 3600 - 60

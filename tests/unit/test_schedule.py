@@ -8,7 +8,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from moodline.schedule import CheckinTime, InvalidSchedule, from_iso, slot_end, slot_start, to_iso
+from moodline.schedule import (
+    MAX_LATENESS,
+    CheckinTime,
+    InvalidSchedule,
+    from_iso,
+    latest_delivery,
+    slot_end,
+    slot_start,
+    to_iso,
+    within_sending_hours,
+)
 
 ZONES = ["America/New_York", "America/Los_Angeles", "Europe/London", "Asia/Kolkata", "Australia/Lord_Howe",
          "America/Phoenix", "Pacific/Chatham"]
@@ -73,3 +83,28 @@ def test_iso_strings_sort_like_time_and_round_trip():
     assert to_iso(a) < to_iso(b) and from_iso(to_iso(a)) == a.replace(microsecond=5000)
     with pytest.raises(ValueError, match="timezone"):
         from_iso("2026-11-30T09:00:00")
+
+
+@pytest.mark.parametrize(("zone", "due_local", "latest_local"), [
+    ("America/New_York", datetime(2026, 11, 30, 9, 0), datetime(2026, 11, 30, 12, 0)),  # the lateness limit
+    ("America/New_York", datetime(2026, 11, 30, 19, 30), datetime(2026, 11, 30, 21, 0)),  # the quiet hours
+    ("America/New_York", datetime(2026, 3, 8, 18, 30), datetime(2026, 3, 8, 21, 0)),  # the spring-forward day
+    ("Pacific/Auckland", datetime(2026, 4, 5, 20, 45), datetime(2026, 4, 5, 21, 0)),  # NZ's autumn change
+    ("Europe/London", datetime(2026, 10, 25, 8, 0), datetime(2026, 10, 25, 11, 0)),
+])
+def test_the_last_moment_a_probe_may_arrive_is_the_lateness_limit_or_quiet_hours(zone, due_local, latest_local):
+    from zoneinfo import ZoneInfo
+
+    due = due_local.replace(tzinfo=ZoneInfo(zone)).astimezone(UTC)
+    assert latest_delivery(zone, due) == latest_local.replace(tzinfo=ZoneInfo(zone)).astimezone(UTC)
+
+
+@given(st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2027, 12, 31), timezones=st.just(UTC)),
+       st.sampled_from(["America/New_York", "America/Los_Angeles", "Europe/Madrid", "Australia/Sydney",
+                        "Pacific/Auckland", "America/Mexico_City"]))
+def test_a_probe_never_arrives_late_or_at_night(due, zone):
+    latest = latest_delivery(zone, due)
+    assert due < latest <= due + MAX_LATENESS
+    if within_sending_hours(zone, due):
+        # Every instant from the due time to the last moment is within the client's sending hours.
+        assert within_sending_hours(zone, latest - timedelta(seconds=1))

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -42,11 +43,11 @@ class ThrottledAt:
     nth: int
     calls: int = 0
 
-    def send(self, to: str, body: str) -> SentSms:
+    def send(self, to: str, body: str, *, valid_for: timedelta | None = None) -> SentSms:
         self.calls += 1
         if self.calls == self.nth:
             raise SmsSendError("refused: throttled", refusal=Refusal.RETRYABLE, code=20429)
-        return self.sms.send(to, body)
+        return self.sms.send(to, body, valid_for=valid_for)
 
 
 class RefusingQueue:
@@ -211,3 +212,36 @@ def test_a_sent_probe_survives_the_queue_as_the_same_record():
 def test_a_body_that_is_neither_a_request_nor_a_record_is_refused_clearly(body):
     with pytest.raises(probes.InvalidProbeRequest, match="not a probe"):
         probe_work(body)
+
+
+# --------------------------------------------------------------------------------- how long Twilio may hold it
+
+
+def test_a_probe_may_wait_in_twilios_queue_until_the_lateness_limit_and_no_longer(world, batch):
+    # Given the 09:00 probes taken at 09:01 New York time
+    world.sender.send_all(batch)
+    # Then each tells Twilio to drop it if still queued at 12:00 (the 3-hour lateness limit)
+    assert world.sms.valid_for == [timedelta(hours=3) - timedelta(minutes=1)] * 10
+
+
+def test_an_evening_probe_may_not_wait_past_the_clients_quiet_hours(world):
+    # Given a client checking in at 19:30 New York, sent at 19:31
+    coach(world, "c1")
+    client = enrol(world, "Eve", PHONES[0], checkin="19:30")
+    due = datetime(2026, 11, 30, 19, 30, tzinfo=ZoneInfo("America/New_York")).astimezone(UTC)
+    world.now = due + timedelta(minutes=1)
+    request = ProbeRequest(client.client_id, "2026-11-30", due.isoformat().replace("+00:00", "Z"))
+    # When it is sent
+    assert world.sender.send_all({"m0": request}).outcomes["m0"]["outcome"] == "sent"
+    # Then Twilio may hold it until 21:00 local at the latest, not for the 3-hour limit
+    assert world.sms.valid_for == [timedelta(hours=1, minutes=29)]
+
+
+def test_a_request_delivered_after_its_last_moment_is_skipped_and_nothing_is_sent(world, batch, metrics):
+    # Given the 09:00 requests redelivered at 12:05, past the 3-hour limit (within sending hours)
+    world.now = DUE + timedelta(hours=3, minutes=5)
+    # When they are taken
+    result = world.sender.send_all(batch)
+    # Then none is sent, each is counted as stale, and the day is not retried
+    assert world.sms.sent == [] and {o["outcome"] for o in result.outcomes.values()} == {"stale"}
+    assert metrics.values("ProbesSkippedStale") == [1] * 10 and result.failed == []

@@ -175,6 +175,7 @@ class SentMessage:
     messaging_service_sid: str | None
     media_urls: tuple[str, ...] = ()
     error_code: int | None = None
+    validity_period: int | None = None
 
 
 @dataclass(frozen=True)
@@ -259,6 +260,7 @@ class _Record:
             messaging_service_sid=self.messaging_service_sid,
             media_urls=self.media_urls,
             error_code=self.error_code,
+            validity_period=self.validity_period,
         )
 
     def resource(self) -> dict[str, Any]:

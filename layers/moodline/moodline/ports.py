@@ -40,8 +40,11 @@ class AlertConflict(RuntimeError):
 
 
 class SmsSender(Protocol):
-    def send(self, to: str, body: str) -> SentSms:
-        """Send one SMS; raises :class:`moodline.domain.SmsSendError` with what to do about a refusal."""
+    def send(self, to: str, body: str, *, valid_for: timedelta | None = None) -> SentSms:
+        """Send one SMS; raises :class:`moodline.domain.SmsSendError` with what to do about a refusal.
+
+        ``valid_for``: how long the provider may hold it in its queue before dropping it unsent.
+        """
         ...
 
 

@@ -18,6 +18,7 @@ from moodline.schedule import (
     InvalidSchedule,
     from_iso,
     is_stale,
+    latest_delivery,
     slot_end,
     to_iso,
     within_sending_hours,
@@ -235,8 +236,16 @@ class ProbeSender:
             logger.info("probe skipped: outside sending hours", client_id=client.client_id)
             metrics.add_metric(name="ProbesSkippedQuietHours", unit="Count", value=1)
             return {"outcome": "quiet_hours"}, None
+        # Twilio queues what exceeds the sender's rate; past the lateness limit or into the client's
+        # evening the probe must be dropped there, not delivered (a backlog must not text at 23:40).
+        valid_for = latest_delivery(client.timezone, from_iso(request.due_at)) - self._now()
+        if valid_for <= timedelta(0):
+            logger.info("probe skipped: too late to deliver", client_id=client.client_id)
+            metrics.add_metric(name="ProbesSkippedStale", unit="Count", value=1)
+            return {"outcome": "stale"}, None
         try:
-            sent = self._sms.send(client.phone_e164, text_for("probe", client.locale, name=client.display_name))
+            sent = self._sms.send(client.phone_e164, text_for("probe", client.locale, name=client.display_name),
+                                  valid_for=valid_for)
         except SmsSendError as exc:
             status = exc.refusal.client_status
             if status is None:

@@ -83,6 +83,19 @@ def within_sending_hours(timezone: str, instant: datetime) -> bool:
     return QUIET_HOURS_END <= local < QUIET_HOURS_START
 
 
+def latest_delivery(timezone: str, due_at: datetime) -> datetime:
+    """The last moment a check-in due at ``due_at`` may still reach the client's phone.
+
+    The earlier of the lateness limit and the start of the client's quiet hours that evening: a
+    probe held in the provider's queue past either is worse than none.
+    """
+    local_due = due_at.astimezone(ZoneInfo(timezone))
+    quiet = datetime.combine(local_due.date(), QUIET_HOURS_START, tzinfo=ZoneInfo(timezone))
+    if quiet <= local_due:  # due in the evening's quiet hours (never queued so): the next evening's
+        quiet = datetime.combine(local_due.date() + timedelta(days=1), QUIET_HOURS_START, tzinfo=ZoneInfo(timezone))
+    return min(due_at + MAX_LATENESS, quiet.astimezone(due_at.tzinfo or UTC))
+
+
 def slot_start(instant: datetime) -> datetime:
     """The start of the 15-minute UTC slot containing ``instant``."""
     instant = instant.astimezone(UTC)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
 
 from moodline.adapters.twilio.codes import DESCRIPTIONS, rank_of, refusal_of, status_of
 from moodline.credentials import TwilioRestCredentials
@@ -16,6 +17,7 @@ if TYPE_CHECKING:  # twilio.rest costs ~120 ms to import: only functions that se
 # Twilio error codes that say this *recipient* cannot take our SMS: retrying will not help, and
 # the client's status should change. Any other refusal (bad credentials 20003, bad sender 21606,
 # region not enabled 21408) is our configuration: it must alarm, never unenrol clients.
+MAX_VALIDITY_SECONDS = 36_000  # Twilio's ceiling for ValidityPeriod (error 90007 above it)
 HTTP_TIMEOUT_SECONDS = 10  # the twilio client has no timeout of its own; a hung send would hold the batch
 
 
@@ -64,7 +66,7 @@ class TwilioSms:
             self._client_credentials = credentials
         return self._client
 
-    def send(self, to: str, body: str) -> SentSms:
+    def send(self, to: str, body: str, *, valid_for: timedelta | None = None) -> SentSms:
         """Send one SMS; raises :class:`SmsSendError` with ``retryable`` set from Twilio's answer."""
         from twilio.base.exceptions import TwilioRestException  # noqa: PLC0415 - loaded with twilio.rest
 
@@ -73,7 +75,10 @@ class TwilioSms:
             if self._messaging_service_sid
             else {"from_": self._from_number}
         )
-        extra = {"status_callback": self._status_callback_url} if self._status_callback_url else {}
+        extra: dict[str, Any] = {"status_callback": self._status_callback_url} if self._status_callback_url else {}
+        if valid_for is not None:
+            # Twilio drops a message still queued after ValidityPeriod (error 30036), 1-36,000 s.
+            extra["validity_period"] = min(MAX_VALIDITY_SECONDS, max(1, int(valid_for.total_seconds())))
         try:
             message = self._twilio().messages.create(to=to, body=body, **sender, **extra)
         except TwilioRestException as exc:
