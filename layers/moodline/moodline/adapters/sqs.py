@@ -32,12 +32,12 @@ class SqsQueue:
             return
         if self._sqs is None:
             self._sqs = self._client()
-        # Per message, so one queue carries work due now and work due later.
-        delay = {"DelaySeconds": delay_seconds} if delay_seconds else {}
         for batch in _batches(bodies, SQS_BATCH):
+            # Per message, so one queue carries work due now and work due later.
             response = self._sqs.send_message_batch(
                 QueueUrl=self._queue_url,
-                Entries=[{"Id": str(i), "MessageBody": body, **delay} for i, body in enumerate(batch)],
+                Entries=[{"Id": str(i), "MessageBody": body, "DelaySeconds": delay_seconds}
+                         for i, body in enumerate(batch)],
             )
             if response.get("Failed"):
                 raise RuntimeError(f"SQS refused {len(response['Failed'])} messages")
