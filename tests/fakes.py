@@ -114,13 +114,22 @@ class FakeMailer:
 @dataclass
 class FakeQueue:
     bodies: list[str] = field(default_factory=list)
+    delay_of: dict[str, int] = field(default_factory=dict)  # the SQS delay each body was sent with, in s
 
-    def send_all(self, bodies: Sequence[str]) -> None:
+    def send_all(self, bodies: Sequence[str], *, delay_seconds: int = 0) -> None:
+        if not 0 <= delay_seconds <= 900:
+            raise ValueError(f"an SQS delay is 0-900 s, not {delay_seconds}")
         self.bodies.extend(bodies)
+        self.delay_of.update(dict.fromkeys(bodies, delay_seconds))
 
     def drain(self) -> list[dict[str, Any]]:
         drained, self.bodies = self.bodies, []
         return [json.loads(body) for body in drained]
+
+    def take(self) -> list[tuple[str, int]]:
+        """Every body with its delay, as the consumer receives them once their delays have passed."""
+        taken, self.bodies = self.bodies, []
+        return [(body, self.delay_of.get(body, 0)) for body in taken]
 
 
 class FakeOnce:

@@ -1,20 +1,21 @@
-"""SQS consumer: stores the inbound replies the webhook buffered while storage was failing (issue 8 §3)."""
+"""SQS consumer: stores the inbound replies the webhook buffered while storage was failing (issue 8 §3),
+and applies the delivery statuses that arrived before their message was recorded."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from moodline.adapters.idempotency import register_lambda_context
 from moodline.composition import Services
 from moodline.handling import partial_batch, sqs_message_id
 from moodline.observability import logger, metrics
-from moodline.settings import ALERTS_TOPIC_ARN, APP_SECRET_ID, TWILIO_SECRET_ID
+from moodline.settings import ALERTS_TOPIC_ARN, APP_SECRET_ID, INBOUND_BUFFER_URL, TWILIO_SECRET_ID
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
-SERVICES = Services.from_env(TWILIO_SECRET_ID, APP_SECRET_ID, ALERTS_TOPIC_ARN)
+# The buffer too: a status whose message is still unknown goes back on it, delayed.
+SERVICES = Services.from_env(TWILIO_SECRET_ID, APP_SECRET_ID, ALERTS_TOPIC_ARN, INBOUND_BUFFER_URL)
 
 
 def drain(record: Mapping[str, Any]) -> None:
@@ -25,5 +26,4 @@ def drain(record: Mapping[str, Any]) -> None:
 @logger.inject_lambda_context
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    register_lambda_context(context)
     return partial_batch(event["Records"], drain, sqs_message_id)

@@ -43,7 +43,8 @@ def inbound_sms(event: dict[str, Any]) -> HttpResponse:
 
 def delivery_status(event: dict[str, Any]) -> HttpResponse:
     report = parse_status(SERVICES.verified_form(event))
-    outcome = SERVICES.delivery_statuses.record(report, now=request_time(event))
+    # A callback for a message not recorded yet is buffered and applied later: still a 200.
+    outcome = SERVICES.delivery_status_callbacks.handle(report, request_time(event))
     logger.info("delivery status", message_sid=report.message_sid, status=report.status, outcome=outcome)
     return answer(InboundAnswer(None))
 

@@ -61,3 +61,50 @@ def test_a_placeholder_webhook_secret_fails_closed_with_503(stack):
 
     # Then the webhook refuses to trust anything: 503
     assert status == 503
+
+
+def test_an_opt_out_callback_that_outruns_the_probe_record_stops_the_client_once_the_record_lands(stack,
+                                                                                                  monkeypatch):
+    import boto3
+    import moto.sqs.models
+
+    from moodline.adapters.dynamodb import DynamoClients
+    from moodline.vocabulary import ClientStatus
+    from moodline_local.template import REGION
+
+    # Given a probe sent to Ana whose batched record has not been written yet
+    add_coach_with_pager(stack, "c1")
+    ana = enrol(stack, name="Ana", phone="+15550100001", coach="c1", now=MONDAY)
+    messages = stack.runtime.functions["SendProbeFunction"].module.SERVICES.messages
+    write, held = messages.record_many, []
+    monkeypatch.setattr(messages, "record_many", lambda *args, **kwargs: held.append((args, kwargs)) or [])
+    stack.fire_schedules(MONDAY.replace(hour=14))
+    stack.settle()
+    assert held and list(MessageRow.query(ana.client_id)) == []
+
+    # When the carrier reports it undelivered because the number opted out (21610), before the record
+    stack.twilio.flush_status_callbacks("undelivered", error_code=21610)
+
+    # Then both callbacks ("sent", then "undelivered") were answered and buffered, delayed: not drained yet
+    sqs = boto3.client("sqs", region_name=REGION)
+    buffer_url = stack.runtime.functions["IngestSmsFunction"].module.SERVICES.settings.inbound_buffer_url
+    delayed = sqs.get_queue_attributes(QueueUrl=buffer_url, AttributeNames=["ApproximateNumberOfMessagesDelayed"])
+    assert delayed["Attributes"]["ApproximateNumberOfMessagesDelayed"] == "2"
+    stack.settle()
+    assert DynamoClients().get(ana.client_id).status == ClientStatus.ACTIVE
+
+    # When the batch's record is written, and the delay has passed
+    for args, kwargs in held:
+        assert write(*args, **kwargs) == []
+    real_now = moto.sqs.models.unix_time_millis
+    monkeypatch.setattr(moto.sqs.models, "unix_time_millis", lambda *a: real_now(*a) + 31_000)
+    stack.settle()
+
+    # Then DrainInboundFunction applied it: Ana is stopped, her probe undelivered, and nothing went to the DLQ
+    refreshed = DynamoClients().get(ana.client_id)
+    assert refreshed.status == ClientStatus.STOPPED and refreshed.next_probe_at is None
+    [probe] = list(MessageRow.query(ana.client_id))
+    assert probe.status == "undelivered"
+    dlq_url = sqs.get_queue_url(QueueName="InboundBufferDLQ")["QueueUrl"]  # local queues take their logical ids
+    attributes = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["ApproximateNumberOfMessages"])
+    assert attributes["Attributes"]["ApproximateNumberOfMessages"] == "0"

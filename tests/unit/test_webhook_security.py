@@ -341,16 +341,35 @@ def test_full_width_digits_in_from_are_a_400_never_a_5xx(ingest):
     assert response["statusCode"] == 400
 
 
-def test_a_concurrent_duplicate_delivery_is_a_200_not_a_502(ingest, monkeypatch):
-    from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
+def test_a_concurrent_duplicate_delivery_is_a_200_buffered_then_stored_once(ingest, monkeypatch):
+    from types import SimpleNamespace
 
-    def in_progress(*args: Any, **kwargs: Any) -> Any:
-        raise IdempotencyAlreadyInProgressError("Execution already in progress with idempotency key")
+    from pynamodb.exceptions import CancellationReason, TransactWriteError
 
-    monkeypatch.setattr(ingest.module.SERVICES.inbound, "receive", in_progress)
-    ingest.module.SERVICES.__dict__.pop("inbound_webhook", None)  # rebuilt on the patched receive
-    response = ingest.post(event_for(BASE, form()))
-    assert response["statusCode"] == 200 and "<Message>" not in response["body"]
+    # Given a reply stored by its first delivery
+    sid = "SM" + "d" * 32
+    first = ingest.post(event_for(BASE, form(sid=sid)))
+    assert first["statusCode"] == 200 and "<Message>" in first["body"]
+
+    # ...and Twilio's retry of it arriving while that write is in flight: DynamoDB cancels the retry's
+    # TransactWriteItems with TransactionConflict on the SID's claim, which the store raises as a fault
+    def in_flight(*args: Any, **kwargs: Any) -> Any:
+        conflict = CancellationReason(code="TransactionConflict", message="Transaction is ongoing for the item")
+        raise TransactWriteError("Failed to write transaction items",
+                                 cause=SimpleNamespace(cancellation_reasons=[None, conflict]))  # type: ignore[arg-type]
+
+    with monkeypatch.context() as patch:
+        patch.setattr(ingest.world.messages, "record_inbound", in_flight)
+        again = ingest.post(event_for(BASE, form(sid=sid)))
+
+    # Then the retry gets a 200 (never a 502), and is buffered like any fault
+    assert again["statusCode"] == 200 and "<Message>" not in again["body"]
+    [buffered] = ingest.buffer.bodies
+
+    # When the drain stores it: the SID is found stored, so it is stored once and nobody is paged
+    assert ingest.module.SERVICES.inbound_drain.drain_one(buffered) == "stored"
+    assert [m.sid for m in ingest.world.messages.rows.values()] == [sid]
+    assert ingest.world.pager.pages == []
 
 
 def test_a_messages_write_fault_still_answers_crisis_resources_and_pages_the_team(ingest, monkeypatch):

@@ -17,7 +17,7 @@ import pytest
 from moodline.domain import InboundSms
 from moodline.events import form_of
 from moodline.inbound import InboundSmsService
-from moodline.inbound_buffer import InboundDrain, InboundWebhook
+from moodline.inbound_buffer import DeliveryStatusCallbacks, InboundDrain, InboundWebhook
 from moodline.triage.engine import assess_reply
 from moodline.vocabulary import TEAM, InboundOutcome
 from tests.fakes import PHONE_KEY, FakeQueue, World, crisis_text
@@ -28,10 +28,6 @@ _SIDS = itertools.count(1)
 
 class Rejected(ValueError):
     """Stands for the adapter's InvalidSignature / BadWebhook."""
-
-
-class InProgress(RuntimeError):
-    """Stands for Powertools' IdempotencyAlreadyInProgressError."""
 
 
 class Faults:
@@ -75,9 +71,10 @@ class Rig:
             retention_days=400, shards=world.shards, pager=world.pager)
         self.webhook = InboundWebhook(verify=self.verify, parse=self.parse, receive=inbound.receive,
                                       buffer=self.buffer, pager=world.pager, assess=assess_reply,
-                                      crisis_text=crisis_text, rejections=(Rejected,), duplicates=(InProgress,))
+                                      crisis_text=crisis_text, rejections=(Rejected,))
+        statuses = DeliveryStatusCallbacks(record=world.delivery.record, buffer=self.buffer)
         self.drain = InboundDrain(verify=self.verify, parse=self.parse, receive=inbound.receive,
-                                  rejections=(Rejected,))
+                                  rejections=(Rejected,), statuses=statuses)
 
     def verify(self, event: Mapping[str, Any]) -> dict[str, str]:
         self.faults.check("webhook secret read")
@@ -89,8 +86,8 @@ class Rig:
     def parse(form: Mapping[str, str]) -> InboundSms:
         return InboundSms(form["MessageSid"], "AC1", form["From"], "+15005550006", form["Body"])
 
-    def post(self, sender: str, body: str, *, signature: str = "good") -> tuple[str, Any]:
-        sid = f"SM{next(_SIDS):032x}"
+    def post(self, sender: str, body: str, *, signature: str = "good", sid: str | None = None) -> tuple[str, Any]:
+        sid = sid or f"SM{next(_SIDS):032x}"
         event = {"headers": {"x-twilio-signature": signature},
                  "body": urlencode({"MessageSid": sid, "From": sender, "Body": body})}
         return sid, self.webhook.handle(event, MONDAY + timedelta(minutes=5))
@@ -192,23 +189,33 @@ def test_a_rejection_is_never_buffered(rig):
     assert rig.buffer.bodies == []
 
 
-def test_a_concurrent_duplicate_delivery_answers_nothing_and_buffers_nothing(rig):
-    # Given the inbound service is already handling this MessageSid in another invocation
-    def in_progress(sms: InboundSms, received_at: Any) -> Any:
-        raise InProgress("already in progress")
+def test_a_concurrent_duplicate_whose_claim_collides_in_flight_is_buffered_and_stored_once(rig):
+    # Given Ana's reply being stored by one delivery while Twilio's retry of it arrives: the retry's
+    # TransactWriteItems is cancelled with TransactionConflict, which the store raises as a fault
+    ana = enrol(rig.world, "Ana", "+15550100001")
+    sid, first = rig.post("+15550100001", "7 good day")
+    rig.faults.on.add("messages write")
 
-    rig.webhook._receive = in_progress
+    # When the retry is answered
+    _, again = rig.post("+15550100001", "7 good day", sid=sid)
 
-    # Then this delivery answers 200 with no text (the other one answers), and nothing is buffered
-    _, answer = rig.post("+15550100001", "7")
-    assert answer.text is None and rig.buffer.bodies == []
+    # Then it gets a 200 like any fault (no thanks: only crisis resources are answered from the buffer path)
+    assert first.text is not None and again.text is None and len(rig.buffer.bodies) == 1
+
+    # When the drain stores it, once the conflict is over
+    rig.faults.on.clear()
+    assert rig.drain_all() == ["stored"]
+
+    # Then the SID was already stored: one message, and nobody paged for it
+    assert [m.sid for m in rig.stored(ana.client_id)] == [sid]
+    assert rig.world.pager.pages == []
 
 
 def test_when_the_buffer_fails_too_the_fault_propagates_for_twilio_to_retry(rig):
     enrol(rig.world, "Ben", "+15550100002")
     rig.faults.on.add("messages write")
 
-    def sqs_down(bodies: Any) -> None:
+    def sqs_down(bodies: Any, **kwargs: Any) -> None:
         raise ConnectionError("sqs unavailable")
 
     rig.buffer.send_all = sqs_down  # type: ignore[method-assign]

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from moodline.credentials import TwilioWebhookCredentials
     from moodline.domain import Message
     from moodline.inbound import DeliveryStatuses, InboundSmsService
-    from moodline.inbound_buffer import InboundDrain, InboundWebhook
+    from moodline.inbound_buffer import DeliveryStatusCallbacks, InboundDrain, InboundWebhook
     from moodline.paging import AlertActions, AlertDesk, PagerCheck
     from moodline.ports import (
         Alerts,
@@ -57,7 +57,7 @@ ADAPTERS = ("clients", "messages", "alerts", "on_call", "coaches", "once", "sms"
             "weekly_queue")
 USE_CASES = ("scoring_assess", "desk", "actions", "scorer", "inbound", "delivery_statuses", "probe_scheduler",
              "probe_sender", "weekly", "review_nudges", "inbound_webhook", "inbound_drain", "pager_check",
-             "scoring_redrive", "weekly_tick")
+             "scoring_redrive", "weekly_tick", "delivery_status_callbacks")
 
 
 def load_settings(*require: str) -> Settings:
@@ -397,13 +397,20 @@ class Services:
         from moodline.inbound_buffer import InboundDrain
 
         return InboundDrain(verify=self.verified_form, parse=parse_inbound, receive=self.inbound.receive,
-                            rejections=(BadEvent,))
+                            rejections=(BadEvent,), statuses=self.delivery_status_callbacks)
 
     @cached_property
     def delivery_statuses(self) -> DeliveryStatuses:
         from moodline.inbound import DeliveryStatuses
 
         return DeliveryStatuses(clients=self.clients, messages=self.messages, shards=self.settings.due_shards)
+
+    @cached_property
+    def delivery_status_callbacks(self) -> DeliveryStatusCallbacks:
+        """Statuses applied at once, or from the inbound buffer when they outran their message's record."""
+        from moodline.inbound_buffer import DeliveryStatusCallbacks
+
+        return DeliveryStatusCallbacks(record=self.delivery_statuses.record, buffer=self.inbound_buffer)
 
     @cached_property
     def probe_scheduler(self) -> ProbeScheduler:

@@ -36,6 +36,8 @@ from moodline.vocabulary import TEAM, ClientStatus, Direction, InboundOutcome, K
 INBOUND_SID_KEPT = timedelta(days=15)
 # A keyword texted this soon after a high or crisis reply may be distress, not admin: the coach hears of it.
 KEYWORD_WATCH = timedelta(hours=72)
+# What DeliveryStatuses.record answers for a MessageSid with no message (yet): the webhook tries it later.
+UNKNOWN_MESSAGE = "unknown_message"
 
 AssessText = Callable[[str, Sequence[float | None]], Assessment]
 CrisisText = Callable[[str, str | None], str]  # (locale, country) -> the crisis SMS
@@ -303,7 +305,9 @@ class DeliveryStatuses:
         """Apply one callback; returns what was done (for the log)."""
         message = self._messages.by_sid(report.message_sid)
         if message is None:
-            return "unknown_message"  # not ours, or erased: nothing to do, and no reason for a retry
+            # Not recorded yet (a callback can outrun its batch's write), not ours, or erased: the
+            # caller decides whether to try again later (moodline.inbound_buffer.DeliveryStatusCallbacks).
+            return UNKNOWN_MESSAGE
         current_rank = message.status_rank if message.status_rank is not None else -1
         if report.status is None or report.rank <= current_rank:
             return "stale"

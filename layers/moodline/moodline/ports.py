@@ -67,8 +67,11 @@ class Mailer(Protocol):
 
 
 class Queue(Protocol):
-    def send_all(self, bodies: Sequence[str]) -> None:
-        """Put every body on the queue (at least once); raises if any was refused."""
+    def send_all(self, bodies: Sequence[str], *, delay_seconds: int = 0) -> None:
+        """Put every body on the queue (at least once); raises if any was refused.
+
+        ``delay_seconds`` (0-900, SQS's bound) keeps them out of a consumer's sight that long.
+        """
         ...
 
 

@@ -9,6 +9,7 @@ if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
 
 SQS_BATCH = 10  # SendMessageBatch takes at most ten entries
+SQS_MAX_DELAY = 900  # DelaySeconds: at most 15 minutes
 
 
 def _batches(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
@@ -24,15 +25,19 @@ class SqsQueue:
         self._client = sqs or _default_client  # the container's shared client, made on the first send
         self._sqs: SQSClient | None = None
 
-    def send_all(self, bodies: Sequence[str]) -> None:
+    def send_all(self, bodies: Sequence[str], *, delay_seconds: int = 0) -> None:
+        if not 0 <= delay_seconds <= SQS_MAX_DELAY:
+            raise ValueError(f"an SQS delay is 0-{SQS_MAX_DELAY} s, not {delay_seconds}")
         if not bodies:
             return
         if self._sqs is None:
             self._sqs = self._client()
         for batch in _batches(bodies, SQS_BATCH):
+            # Per message, so one queue carries work due now and work due later.
             response = self._sqs.send_message_batch(
                 QueueUrl=self._queue_url,
-                Entries=[{"Id": str(i), "MessageBody": body} for i, body in enumerate(batch)],
+                Entries=[{"Id": str(i), "MessageBody": body, "DelaySeconds": delay_seconds}
+                         for i, body in enumerate(batch)],
             )
             if response.get("Failed"):
                 raise RuntimeError(f"SQS refused {len(response['Failed'])} messages")
