@@ -562,7 +562,7 @@ class World:
                               once=self.once, claims=self.claims, coaches=self.coaches, policy=self.policy, public_base_url="https://moodline.example",
                               link_key=lambda: LINK_KEY)
         self.scorer = ReplyScorer(assess=assess_reply, clients=self.clients, messages=self.messages, desk=self.desk,
-                                  sms=self.sms, once=self.once, crisis_text=crisis_text)
+                                  sms=self.sms, once=self.once, crisis_text=crisis_text, retention_days=400)
         self.inbound = InboundSmsService(
             clients=self.clients, messages=self.messages, coaches=self.coaches, actions=self.actions,
             claims=self.claims, assess=assess_reply, phone_key=lambda: PHONE_KEY, crisis_text=crisis_text,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from moodline.adapters.idempotency import register_lambda_context
@@ -22,12 +22,18 @@ def parse(record: Mapping[str, Any]) -> ProbeRequest | SentProbe:
     return probe_work(record["body"])
 
 
-def send_all(work: dict[str, ProbeRequest | SentProbe]) -> list[str]:
-    return SERVICES.probe_sender.send_all(work).failed
+def sender_for(context: LambdaContext) -> Callable[[dict[str, ProbeRequest | SentProbe]], list[str]]:
+    """The batch's sender, stopping short of the invocation's timeout so the records are always written."""
+
+    def send_all(work: dict[str, ProbeRequest | SentProbe]) -> list[str]:
+        return SERVICES.probe_sender.send_all(
+            work, seconds_left=lambda: context.get_remaining_time_in_millis() / 1000).failed
+
+    return send_all
 
 
 @logger.inject_lambda_context
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     register_lambda_context(context)
-    return partial_batch_together(event["Records"], parse, send_all, sqs_message_id)
+    return partial_batch_together(event["Records"], parse, sender_for(context), sqs_message_id)

@@ -245,3 +245,31 @@ def test_a_request_delivered_after_its_last_moment_is_skipped_and_nothing_is_sen
     # Then none is sent, each is counted as stale, and the day is not retried
     assert world.sms.sent == [] and {o["outcome"] for o in result.outcomes.values()} == {"stale"}
     assert metrics.values("ProbesSkippedStale") == [1] * 10 and result.failed == []
+
+
+def test_a_slow_provider_stops_the_batch_before_the_timeout_and_the_sent_ones_are_recorded(world, batch):
+    # Given Twilio so slow that after four sends less than one more send and the record write is left
+    clock = iter([60.0, 50.0, 40.0, 30.0] + [14.0] * 10)
+    # When the batch is sent with the invocation's remaining time
+    result = world.sender.send_all(batch, seconds_left=lambda: next(clock))
+    # Then four went out and are recorded now; the other six were never claimed and go back to SQS
+    assert len(world.sms.sent) == 4 and len(probes_recorded(world)) == 4
+    assert result.failed == ["m4", "m5", "m6", "m7", "m8", "m9"]
+    assert all(world.clients.get(batch[m].client_id).last_probe_date is None for m in result.failed)
+    # When SQS redelivers them with time to spare, each client has had exactly one probe
+    world.sender.send_all({m: batch[m] for m in result.failed})
+    assert sorted(to for to, _ in world.sms.sent) == sorted(PHONES)
+
+
+def test_a_welcome_may_not_wait_in_twilios_queue_past_the_last_moment_either(world):
+    # Given a client enrolled without consent on file, due at 20:30 New York and taken at 20:31
+    coach(world, "c1")
+    client = enrol(world, "Wes", PHONES[0], checkin="20:30", consent=False)
+    due = datetime(2026, 11, 30, 20, 30, tzinfo=ZoneInfo("America/New_York")).astimezone(UTC)
+    world.now = due + timedelta(minutes=1)
+    request = ProbeRequest(client.client_id, "2026-11-30", due.isoformat().replace("+00:00", "Z"))
+    sms_before = len(world.sms.sent)
+    # When the welcome goes
+    world.sender.send_all({"m0": request})
+    # Then Twilio may hold it until 21:00 local at the latest
+    assert len(world.sms.sent) == sms_before + 1 and world.sms.valid_for[-1] == timedelta(minutes=29)

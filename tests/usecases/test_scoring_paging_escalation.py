@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 
 from moodline.alerting import AlertError
-from moodline.domain import InboundSms
-from moodline.vocabulary import AlertEvent, AlertStatus, Refusal, Via
+from moodline.domain import DeliveryReport, InboundSms
+from moodline.vocabulary import AlertEvent, AlertStatus, DeliveryStatus, Direction, MessageKind, Refusal, Via
 from tests.fakes import World
 from tests.usecases.conftest import MONDAY, coach, enrol, on_call
 
@@ -68,6 +68,39 @@ def test_crisis_found_only_by_scoring_still_gets_resources_once(world, ben):
     world.scorer.score(world.messages.rows[key])
 
     # Then the resources go out by SMS exactly once
+    assert len(world.sms.to("+15550100002")) == 1
+
+
+def test_resources_sent_by_scoring_are_on_the_timeline_and_their_delivery_callbacks_find_them(world, ben):
+    # Given a crisis reply whose immediate answer was something else, scored (twice: a stream redelivery)
+    reply(world, "+15550100002", "i want to die")
+    [stored] = world.messages.rows.values()
+    from dataclasses import replace
+    world.messages.rows[(stored.client_id, stored.at)] = replace(stored, reply_sent="ack", level=None)
+    world.scorer.score(world.messages.rows[(stored.client_id, stored.at)])
+    world.scorer.score(world.messages.rows[(stored.client_id, stored.at)])
+
+    # Then the resources SMS is recorded once, as an outbound "resources" message on Ben's timeline
+    [resources] = [m for m in world.messages.rows.values() if m.kind is MessageKind.RESOURCES]
+    assert resources.direction is Direction.OUTBOUND and resources.client_id == ben.client_id
+    # and Twilio's "delivered" callback is applied to it rather than deferred as an unknown message
+    report = DeliveryReport(resources.sid, DeliveryStatus.DELIVERED, rank=4)
+    assert world.delivery.record(report, now=MONDAY + timedelta(minutes=2)) == "updated"
+
+
+def test_a_resources_record_the_store_refuses_neither_fails_scoring_nor_sends_twice(world, ben, monkeypatch):
+    reply(world, "+15550100002", "i want to die")
+    [stored] = world.messages.rows.values()
+    from dataclasses import replace
+    again = replace(stored, reply_sent="ack", level=None)
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise ConnectionError("DynamoDB unavailable")
+
+    monkeypatch.setattr(world.messages, "record", refuse)
+    outcome = world.scorer.score(again)
+    outcome_again = world.scorer.score(again)
+    assert outcome.resources_sent is True and outcome_again.alert_id == outcome.alert_id
     assert len(world.sms.to("+15550100002")) == 1
 
 

@@ -47,7 +47,7 @@ def test_scoring_stores_triage_review_flag_and_the_workspace_reads_it(world, ben
     # Given triage that is unsure of a bare rating (the semantic model's review band, say)
     unsure = ReplyScorer(assess=lambda text, history: Assessment(Level.LOW, 3.0, (), review=True),
                          clients=world.clients, messages=world.messages, desk=world.desk, sms=world.sms,
-                         once=world.once, crisis_text=crisis_text)
+                         once=world.once, crisis_text=crisis_text, retention_days=400)
     stored = reply(world, ben.client_id, "3")
     # When the reply is scored
     unsure.score(stored)
@@ -98,6 +98,20 @@ def test_should_have_paged_opens_an_alert_through_the_desk_and_pages_on_call(wor
     alert = actions_of(world).should_have_paged(client_view(ben), view, by="c1", at=MONDAY)
     assert alert.status == "open" and "coach.should_have_paged" in alert.reasons and alert.replies == (stored.at,)
     assert world.pager.targets() == ["c2"] and alert.paged_to == ("c2",)
+
+
+def test_the_reply_a_coach_says_should_have_paged_names_its_alert_and_keeps_triages_verdict(world, ben):
+    # Given a reply triage scored low, with no alert
+    stored = reply(world, ben.client_id, "tired of all of it")
+    world.messages.save_assessment(stored, mood=None, level=Level.LOW, reasons=["mood.words"], alert_id=None)
+    scored = world.messages.get(stored.client_id, stored.at)
+    # When a coach says it should have paged
+    alert = actions_of(world).should_have_paged(client_view(ben), message_view(scored), by="c1", at=MONDAY)
+    # Then the reply names the new alert (the weekly e-mail finds a week's alerts through its replies)...
+    after = world.messages.get(stored.client_id, stored.at)
+    assert after.alert_id == alert.alert_id
+    # ...and triage's own verdict is kept as it was, for the replay to count the miss against
+    assert (after.level, after.reasons, after.review) == (Level.LOW, ("mood.words",), scored.review)
 
 
 def test_acknowledge_and_resolve_go_through_the_alert_machine(world, ben):

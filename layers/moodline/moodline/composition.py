@@ -364,7 +364,8 @@ class Services:
         from moodline.scoring import ReplyScorer
 
         return ReplyScorer(assess=self.scoring_assess, clients=self.clients, messages=self.messages, desk=self.desk,
-                           sms=self.sms, once=self.once, crisis_text=self.crisis_text)
+                           sms=self.sms, once=self.once, crisis_text=self.crisis_text,
+                           retention_days=self.settings.retention_days)
 
     @cached_property
     def inbound(self) -> InboundSmsService:

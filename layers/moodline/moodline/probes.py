@@ -90,6 +90,8 @@ QUEUE_BATCH = 10  # SendMessageBatch's limit: one batch and the advances of its 
 # (TLS handshake) and drop a connection on every call. 10 workers × (1 SendMessageBatch + 10 UpdateItems)
 # per round: a slot with 30k due is 300 rounds, ~20 s at in-region latencies, in a 60 s timeout.
 TICK_WORKERS = 10
+# What one more send may take (the provider's HTTP timeout, 10 s) plus the batch's record write and retries.
+SEND_RESERVE_SECONDS = 15.0
 
 
 @dataclass(frozen=True)
@@ -192,16 +194,24 @@ class ProbeSender:
         self._record([sent] if sent else [])
         return outcome
 
-    def send_all(self, work: Mapping[str, ProbeRequest | SentProbe]) -> ProbeBatch:
+    def send_all(self, work: Mapping[str, ProbeRequest | SentProbe],
+                 seconds_left: Callable[[], float] | None = None) -> ProbeBatch:
         """Send every request of a batch (keyed by queue item), then record the probes sent, 25 a write.
 
         A request that raised is returned as failed, for SQS to redeliver; a retryable refusal gave its claim
         back first, so the redelivery sends. The others of the batch go on and are recorded.
+
+        ``seconds_left`` (the invocation's remaining time): when a slow provider leaves too little for one
+        more send and the records, the rest of the batch is not claimed and is returned as failed, so SQS
+        redelivers it - a timeout must never kill the batch before its records are written.
         """
         outcomes: dict[str, dict[str, Any]] = {}
         failed: list[str] = []
         sent: list[SentProbe] = []
         for item, request in work.items():
+            if seconds_left is not None and seconds_left() < SEND_RESERVE_SECONDS:
+                failed.append(item)  # not claimed: the redelivery sends it
+                continue
             try:
                 if isinstance(request, SentProbe):
                     outcomes[item] = self._record_again(request)
@@ -315,8 +325,13 @@ class ProbeSender:
             return {"outcome": "no_consent"}
         if not within_sending_hours(client.timezone, now):
             return {"outcome": "quiet_hours"}
+        # The welcome obeys the same last moment as a check-in: never left in the provider's queue into the night.
+        valid_for = latest_delivery(client.timezone, from_iso(request.due_at)) - now
+        if valid_for <= timedelta(0):
+            return {"outcome": "stale"}
         try:
-            sent = self._sms.send(client.phone_e164, welcome_text(self._practice_name, client.locale))
+            sent = self._sms.send(client.phone_e164, welcome_text(self._practice_name, client.locale),
+                                  valid_for=valid_for)
         except SmsSendError as exc:
             status = exc.refusal.client_status
             if status is None:

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from moodline.domain import Message, SmsSendError, country_for
+from moodline.domain import Client, Message, SentSms, SmsSendError, country_for, message_key
 from moodline.observability import logger, metrics
 from moodline.paging import AlertDesk
 from moodline.ports import Clients, Messages, OncePerKey, SmsSender
+from moodline.schedule import from_iso, local_date_in, to_iso
 from moodline.triage.model import Assessment, Level
-from moodline.vocabulary import Direction, InboundOutcome
+from moodline.vocabulary import Direction, InboundOutcome, MessageKind
 
 RESOURCES_KEY_SECONDS = 7 * 24 * 3600
 BASELINE_DAYS = 14
@@ -50,8 +51,10 @@ class ReplyScorer:
     """Scores each reply once; every side effect it has is keyed, so stream retries are harmless."""
 
     def __init__(self, *, assess: AssessReply, clients: Clients, messages: Messages, desk: AlertDesk,
-                 sms: SmsSender, once: OncePerKey, crisis_text: Callable[[str, str | None], str]) -> None:
+                 sms: SmsSender, once: OncePerKey, crisis_text: Callable[[str, str | None], str],
+                 retention_days: int) -> None:
         self._assess = assess
+        self._retention_days = retention_days
         self._clients = clients
         self._messages = messages
         self._desk = desk
@@ -87,7 +90,8 @@ class ReplyScorer:
             # The webhook answers crisis language with resources itself; this covers a reply whose
             # answer was something else, so the client always gets them. After the page: a human
             # first, whatever the SMS provider does.
-            resources_sent = self._send_resources(reply={"sid": reply.sid, "client_id": client.client_id})["sent"]
+            resources_sent = self._send_resources(
+                reply={"sid": reply.sid, "client_id": client.client_id, "at": to_iso(at)})["sent"]
 
         reasons = [r.rule for r in assessment.reasons]
         if client.review_all:
@@ -114,7 +118,7 @@ class ReplyScorer:
         if client is None:
             return {"sent": False}
         try:
-            self._sms.send(client.phone_e164, self._crisis_text(client.locale, country_for(client)))
+            sent = self._sms.send(client.phone_e164, self._crisis_text(client.locale, country_for(client)))
         except SmsSendError as exc:
             if not exc.recipient:
                 raise  # an outage or our configuration: retry, and the DLQ alarms if it persists
@@ -122,4 +126,19 @@ class ReplyScorer:
             logger.warning("crisis resources refused", client_id=client.client_id, sms_error_code=exc.code)
             return {"sent": False}
         metrics.add_metric(name="CrisisResourcesSent", unit="Count", value=1)
+        self._record_resources(client, sent, from_iso(str(reply["at"])) if reply.get("at") else datetime.now(UTC))
         return {"sent": True}
+
+    def _record_resources(self, client: Client, sent: SentSms, at: datetime) -> None:
+        """Keep the resources SMS on the client's timeline, so the coach sees it went and its delivery
+        callbacks find it. Never raises: the SMS has left, and a retry of the once-guard would send it again."""
+        message = Message(client_id=client.client_id, at=message_key(at, sent.sid), sid=sent.sid,
+                          direction=Direction.OUTBOUND, kind=MessageKind.RESOURCES,
+                          local_date=local_date_in(client.timezone, at).isoformat(),
+                          status=sent.status, status_rank=sent.rank)
+        try:
+            self._messages.record(message, retention_days=self._retention_days)
+        except Exception as exc:
+            logger.warning("crisis resources sent, record failed", client_id=client.client_id,
+                           message_sid=sent.sid, error=type(exc).__name__)
+            metrics.add_metric(name="ResourcesRecordFailed", unit="Count", value=1)

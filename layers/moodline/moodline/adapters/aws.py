@@ -7,6 +7,7 @@ again. So PynamoDB, Powertools idempotency and parameters, SNS, SES and SQS all 
 
 from __future__ import annotations
 
+import threading
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -21,28 +22,37 @@ class AwsClients:
         self._session: botocore.session.Session | None = None
         self._boto3: boto3.Session | None = None
         self._clients: dict[str, Any] = {}
+        # The scheduler's worker threads may ask for a client at once on a cold start: a botocore session
+        # is not safe to create clients from concurrently, and a second client would cost its model again.
+        self._lock = threading.RLock()
 
     @property
     def session(self) -> botocore.session.Session:
-        if self._session is None:
-            from botocore.session import get_session  # noqa: PLC0415 - on first use, not at import
+        with self._lock:
+            if self._session is None:
+                from botocore.session import get_session  # noqa: PLC0415 - on first use, not at import
 
-            self._session = get_session()
-        return self._session
+                self._session = get_session()
+            return self._session
 
     @property
     def boto3(self) -> boto3.Session:
-        if self._boto3 is None:
-            import boto3  # noqa: PLC0415
+        with self._lock:
+            if self._boto3 is None:
+                import boto3  # noqa: PLC0415
 
-            self._boto3 = boto3.Session(botocore_session=self.session)
-        return self._boto3
+                self._boto3 = boto3.Session(botocore_session=self.session)
+            return self._boto3
 
     def client(self, service: str) -> Any:
         """The one client of ``service`` (``adopt`` may have supplied it: PynamoDB's DynamoDB client)."""
-        if service not in self._clients:
-            self._clients[service] = self.boto3.client(service)  # type: ignore[call-overload]
-        return self._clients[service]
+        client = self._clients.get(service)
+        if client is None:
+            with self._lock:
+                if service not in self._clients:
+                    self._clients[service] = self.boto3.client(service)  # type: ignore[call-overload]
+                client = self._clients[service]
+        return client
 
     def adopt(self, service: str, client: Any) -> None:
         """Use ``client`` for ``service`` from now on (one DynamoDB client for PynamoDB and idempotency)."""

@@ -181,4 +181,10 @@ class PortsActions:
         assessment = Assessment(Level.HIGH, message.mood, (Reason(SHOULD_HAVE_PAGED_RULE, by),))
         alert, _, step = self._desk.record_risk(stored, message.key, assessment, at)
         self._desk.page(alert, stored, at, step=step)
+        # The reply now names its alert, as a scored risky reply does: the weekly e-mail finds a week's alerts
+        # through its replies (one query per client), and the thread links the two. Triage's verdict stays.
+        reply = self._messages.get(client.client_id, message.key)
+        if reply is not None and reply.alert_id is None and reply.level is not None:
+            self._messages.save_assessment(reply, mood=reply.mood, level=reply.level, reasons=list(reply.reasons),
+                                           alert_id=alert.alert_id, review=reply.review)
         return alert_view(self._actions.get(alert.alert_id))
