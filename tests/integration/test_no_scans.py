@@ -214,3 +214,34 @@ def test_the_weekly_tick_reads_the_weeks_handled_alerts_from_the_index_whatever_
     assert calls_after == calls_before and calls_after["dynamodb:Scan"] == 1, calls_after
     assert read_after == read_before and {k for k in read_after if k.startswith("Scan")} == {
         "Scan:noscan-CoachRow"}, read_after
+
+
+def test_the_backfill_gives_items_stored_before_the_indexes_their_keys_once(tables):
+    # Given an open alert, a resolved one and a waiting reply stored as the code before the indexes did
+    dynamodb = tables.dynamodb
+    open_alert = tables.alert(tables.client(1), MONDAY - timedelta(days=2))
+    closed = tables.alert(tables.client(2), MONDAY - timedelta(days=3))
+    dynamodb.DynamoAlerts().update(closed.alert_id, lambda a: alerting.resolve(
+        a, by="c1", outcome=Outcome.FALSE_ALARM, at=MONDAY - timedelta(days=1)))
+    reply = tables.reply("cl_0001", "SMa", "cannot sleep", MONDAY - timedelta(hours=30))
+    marked = tables.reply("cl_0002", "SMb", "fine now", MONDAY - timedelta(hours=30))
+    dynamodb.ReviewRow(client_id="cl_0002", message_key=marked.at, mark="seen_fine", coach_id="c1",
+                       at="2026-11-30T00:00:00.000Z").save()  # marked by code that did not clear the index
+    for row in dynamodb.AlertRow.scan():
+        row.update(actions=[dynamodb.AlertRow.listed.remove(), dynamodb.AlertRow.listed_at.remove()])
+    for row in dynamodb.MessageRow.scan():
+        row.update(actions=[dynamodb.MessageRow.unreviewed.remove()])
+    assert dynamodb.DynamoAlerts().unresolved() == []
+    assert dynamodb.DynamoReviews().waiting(MONDAY - timedelta(days=14)) == []
+
+    # When the backfill runs, twice
+    first = dynamodb.backfill_indexes(MONDAY, inbox_days=14)
+    second = dynamodb.backfill_indexes(MONDAY, inbox_days=14)
+
+    # Then the open alert is listed again, the resolved one by its resolve time, the unmarked reply waits;
+    # the second run finds nothing left to do
+    assert first == {"alerts": 2, "replies": 1} and second == {"alerts": 0, "replies": 0}
+    assert [a.alert_id for a in dynamodb.DynamoAlerts().unresolved()] == [open_alert.alert_id]
+    assert [a.alert_id for a in dynamodb.DynamoAlerts().resolved_between(MONDAY - timedelta(days=2), MONDAY)] == [
+        closed.alert_id]
+    assert dynamodb.DynamoReviews().waiting(MONDAY - timedelta(days=14)) == [("cl_0001", reply.at)]
