@@ -33,6 +33,7 @@ from moodline.domain import (
     SentSms,
     Shift,
     SmsSendError,
+    awaits_review,
     in_due_index,
     shard_of,
 )
@@ -41,7 +42,7 @@ from moodline.paging import AlertActions, AlertDesk, PagerCheck
 from moodline.ports import AlertConflict
 from moodline.probes import ProbeScheduler, ProbeSender
 from moodline.redrive import ScoringRedrive
-from moodline.schedule import to_iso
+from moodline.schedule import from_iso, to_iso
 from moodline.scoring import ReplyScorer
 from moodline.settings import Settings
 from moodline.triage.engine import assess_reply
@@ -366,6 +367,10 @@ class FakeAlerts:
     def resolved(self) -> list[Alert]:
         return [a for a in self.rows.values() if a.status is AlertStatus.RESOLVED]
 
+    def resolved_between(self, start: datetime, end: datetime) -> list[Alert]:
+        return sorted((a for a in self.resolved() if a.resolved_at and start <= from_iso(a.resolved_at) < end),
+                      key=lambda a: a.resolved_at or "")
+
     def of_client(self, client_id: str, start: datetime, end: datetime) -> list[Alert]:
         return sorted((a for a in self.rows.values()
                        if a.client_id == client_id and to_iso(start) <= a.opened_at <= to_iso(end)),
@@ -415,10 +420,17 @@ class FakeCoaches:
 
 
 class FakeReviews:
-    """First mark of a reply wins, as the conditional put on ``ReviewTable`` makes it."""
+    """First mark of a reply wins, as the conditional put on ``ReviewTable`` makes it; ``waiting`` reads the
+    replies of ``messages`` as the sparse index holds them (awaiting a review, not marked)."""
 
-    def __init__(self) -> None:
+    def __init__(self, messages: FakeMessages | None = None) -> None:
         self.rows: dict[tuple[str, str], ReviewMark] = {}
+        self.messages = messages if messages is not None else FakeMessages()
+
+    def waiting(self, since: datetime) -> list[tuple[str, str]]:
+        return sorted(((cid, at) for (cid, at), m in self.messages.rows.items()
+                       if at >= to_iso(since) and awaits_review(m) and (cid, at) not in self.rows),
+                      key=lambda ref: (ref[1], ref[0]))
 
     def mark(self, mark: ReviewMark) -> bool:
         if (mark.client_id, mark.message_key) in self.rows:
@@ -555,6 +567,7 @@ class World:
 
     def __post_init__(self) -> None:
         self.alerts = FakeAlerts(self.clients)
+        self.reviews.messages = self.messages  # the review index lives on the messages table
         self.roster = Roster(clients=self.clients, coaches=self.coaches, on_call=self.on_call,
                              messages=self.messages, alerts=self.alerts, claims=self.claims)
         self.actions = AlertActions(self.alerts, self.claims)

@@ -14,11 +14,11 @@ import pytest
 
 from moodline import alerting
 from moodline.alerting import EscalationPolicy
-from moodline.domain import Client, Message, message_key
+from moodline.domain import Client, Message, ReviewMark, message_key
 from moodline.ports import AlertConflict
 from moodline.triage.model import Level
-from moodline.vocabulary import ClientStatus, DeliveryStatus, Direction, MessageKind, Rota, Via
-from tests.fakes import FakeAlerts, FakeClaims, FakeClients, FakeMessages, FakeOnCall
+from moodline.vocabulary import ClientStatus, DeliveryStatus, Direction, MessageKind, Outcome, Rota, Via
+from tests.fakes import FakeAlerts, FakeClaims, FakeClients, FakeMessages, FakeOnCall, FakeReviews
 
 NOW = datetime(2026, 11, 30, 13, 0, tzinfo=UTC)
 
@@ -30,20 +30,21 @@ class Repositories:
     alerts: Any
     on_call: Any
     claims: Any
+    reviews: Any = None
 
 
 @pytest.fixture(params=["fakes", "dynamodb"])
 def repos(request: pytest.FixtureRequest) -> Iterator[Repositories]:
     if request.param == "fakes":
-        clients = FakeClients()
-        yield Repositories(clients, FakeMessages(), FakeAlerts(clients), FakeOnCall(), FakeClaims())
+        clients, messages = FakeClients(), FakeMessages()
+        yield Repositories(clients, messages, FakeAlerts(clients), FakeOnCall(), FakeClaims(), FakeReviews(messages))
         return
     from moto import mock_aws
 
     from moodline.adapters import dynamodb
 
     rows = (dynamodb.ClientRow, dynamodb.MessageRow, dynamodb.AlertRow, dynamodb.ShiftRow, dynamodb.CoachRow,
-            dynamodb.ClaimRow)
+            dynamodb.ClaimRow, dynamodb.ReviewRow)
     names = {row: row.Meta.table_name for row in rows}
     with mock_aws():
         for row in rows:
@@ -52,7 +53,7 @@ def repos(request: pytest.FixtureRequest) -> Iterator[Repositories]:
             row.create_table(billing_mode="PAY_PER_REQUEST", wait=True)
         try:
             yield Repositories(dynamodb.DynamoClients(), dynamodb.DynamoMessages(), dynamodb.DynamoAlerts(),
-                               dynamodb.DynamoOnCall(), dynamodb.DynamoClaims())
+                               dynamodb.DynamoOnCall(), dynamodb.DynamoClaims(), dynamodb.DynamoReviews())
         finally:
             for row in rows:  # leave the models as the next test expects them
                 row.Meta.table_name = names[row]
@@ -233,3 +234,62 @@ def test_a_tally_counts_within_its_window_then_starts_again(repos):
     assert repos.claims.count("ackfail#c1", now=NOW + timedelta(minutes=14)) == 5
     assert repos.claims.count("ackfail#c1", now=NOW + timedelta(minutes=16)) == 0
     assert repos.claims.tally("ackfail#c1", now=NOW + timedelta(minutes=16), window=window) == 1
+
+
+def _raised(repos: Repositories, n: int, at: datetime) -> str:
+    client = _client(f"cl_{n}", phone_hash=f"hash-{n}")
+    repos.clients.add(client)
+    alert = alerting.raise_alert(alert_id=f"al_{n}", client=client, level=Level.HIGH, rules=["r"],
+                                 reply_key=f"k{n}", ack_code=f"1234{n:04d}", at=at, policy=EscalationPolicy())
+    assert repos.alerts.open_episode(alert)
+    return alert.alert_id
+
+
+def test_unresolved_alerts_are_listed_until_resolved_then_found_by_when_they_were_resolved(repos):
+    # Given three alerts: one open, one acknowledged, one resolved a week later (in the next UTC ISO week)
+    for n in (1, 2, 3):
+        _raised(repos, n, NOW - timedelta(days=10))
+    repos.alerts.update("al_2", lambda a: alerting.acknowledge(a, by="c1", via=Via.SMS, at=NOW - timedelta(days=9)))
+    resolved_at = NOW - timedelta(days=2)
+    repos.alerts.update("al_3", lambda a: alerting.resolve(a, by="c2", outcome=Outcome.FALSE_ALARM, at=resolved_at))
+
+    # Then the open list holds the open and the acknowledged one, whatever the state
+    assert sorted(a.alert_id for a in repos.alerts.unresolved()) == ["al_1", "al_2"]
+    assert {a.alert_id: a.status.value for a in repos.alerts.unresolved()} == {"al_1": "open", "al_2": "acknowledged"}
+
+    # And the resolved one is found by a span holding its resolve time (across weeks), and only then
+    assert [a.alert_id for a in repos.alerts.resolved_between(NOW - timedelta(days=12), NOW)] == ["al_3"]
+    assert [a.alert_id for a in repos.alerts.resolved_between(resolved_at, resolved_at + timedelta(seconds=1))
+            ] == ["al_3"]
+    assert repos.alerts.resolved_between(NOW - timedelta(days=12), resolved_at) == []  # the end is excluded
+    assert repos.alerts.resolved_between(resolved_at + timedelta(seconds=1), NOW) == []
+
+
+def _reply(client_id: str, sid: str, body: str, at: datetime = NOW) -> Message:
+    return Message(client_id, message_key(at, sid), sid, Direction.INBOUND, MessageKind.REPLY, "2026-11-30",
+                   body=body, reply_sent="ack")
+
+
+def test_replies_with_words_wait_for_review_until_marked_and_a_flagged_bare_rating_joins_them(repos):
+    # Given a reply with words, a bare rating, an outbound probe, and an old reply with words
+    worded = repos.messages.record(_reply("cl_1", "SMa", "rough day at work"), retention_days=400)
+    bare = repos.messages.record(_reply("cl_2", "SMb", "4"), retention_days=400)
+    repos.messages.record(_outbound("cl_1", "SMc"), retention_days=400)
+    repos.messages.record(_reply("cl_3", "SMd", "so tired", NOW - timedelta(days=20)), retention_days=400)
+    since = NOW - timedelta(days=14)
+
+    # Then only the recent reply with words waits
+    assert repos.reviews.waiting(since) == [("cl_1", worded.at)]
+
+    # When triage flags the bare rating for review, it waits too
+    repos.messages.save_assessment(bare, mood=4.0, level=Level.LOW, reasons=[], alert_id=None, review=True)
+    assert sorted(repos.reviews.waiting(since)) == [("cl_1", worded.at), ("cl_2", bare.at)]
+
+    # When a coach marks the reply with words (twice: the second is refused), it waits no more
+    assert repos.reviews.mark(ReviewMark("cl_1", worded.at, "seen_fine", "c1", NOW))
+    assert not repos.reviews.mark(ReviewMark("cl_1", worded.at, "follow_up", "c2", NOW))
+    assert repos.reviews.waiting(since) == [("cl_2", bare.at)]
+
+    # And a reply scored again after its mark (a redrive) is still left out by the mark
+    repos.messages.save_assessment(worded, mood=2.0, level=Level.HIGH, reasons=["r"], alert_id=None, review=True)
+    assert repos.reviews.waiting(since) == [("cl_2", bare.at)]

@@ -644,6 +644,17 @@ def _twilio(args: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
+def _backfill_indexes(args: argparse.Namespace) -> int:
+    """One Scan of the alerts and of the messages: items written before the open-alert and review indexes."""
+    from moodline.adapters.dynamodb import backfill_indexes
+    from moodline.review_nudges import INBOX_DAYS
+
+    _services()  # binds the stack's tables
+    done = backfill_indexes(_now(), inbox_days=INBOX_DAYS)
+    print(f"backfilled index keys: {done['alerts']} alerts, {done['replies']} replies awaiting review")
+    return 0
+
+
 def _leaf(commands: Any, name: str, help_text: str, *, json_flag: bool = False) -> argparse.ArgumentParser:
     leaf: argparse.ArgumentParser = commands.add_parser(name, help=help_text, description=help_text)
     _target(leaf)
@@ -674,6 +685,8 @@ def build_parser() -> argparse.ArgumentParser:
     twilio.add_argument("twilio_command", choices=["configure", "check"])
     _target(twilio)
     twilio.set_defaults(run=_twilio)
+    _leaf(commands, "backfill-indexes", "give alerts and replies stored before an upgrade their index keys "
+          "(once after deploying; idempotent; docs/runbook.md)").set_defaults(run=_backfill_indexes)
     return parser
 
 

@@ -8,6 +8,7 @@ UTC strings, as stored: they sort and compare as text, which the key schemas rel
 
 from __future__ import annotations
 
+import re
 import secrets
 import zlib
 from dataclasses import dataclass, field
@@ -292,3 +293,28 @@ def shard_of(client_id: str, shards: int) -> int:
     if not 1 <= shards <= DUE_SHARDS_MAX:
         raise ValueError(f"shards must be 1..{DUE_SHARDS_MAX}, got {shards}")
     return zlib.crc32(client_id.encode()) % shards
+
+
+# --- the review inbox ------------------------------------------------------------------------------
+
+_BARE_RATING = re.compile(r"\s*(?:mood\s*)?(?:10|\d)(?:[.,]\d)?\s*(?:/\s*10|/\s*5)?\s*[.!]*\s*", re.IGNORECASE)
+
+
+def has_words(body: str | None) -> bool:
+    """Whether a reply carries anything beyond a bare rating ("4", " 3.5 ", "2/5")."""
+    return bool(body and body.strip()) and not _BARE_RATING.fullmatch(body or "")
+
+
+def awaits_review(message: Message) -> bool:
+    """What the review inbox holds until a coach marks it: a reply with words, or one triage flagged."""
+    return (message.direction is Direction.INBOUND and message.kind is MessageKind.REPLY
+            and (message.review or has_words(message.body)))
+
+
+# Replies awaiting review are indexed under REVIEW_SHARDS keys (by client), so the replies of a check-in
+# slot spread over several index partitions; a reader reads them all. Fixed: changing it strands replies.
+REVIEW_SHARDS = 8
+
+
+def review_shard(client_id: str) -> int:
+    return zlib.crc32(client_id.encode()) % REVIEW_SHARDS

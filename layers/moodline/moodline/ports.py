@@ -191,7 +191,10 @@ class Alerts(Protocol):
         """Every alert waiting for an acknowledgement (the sparse escalation index, whole alerts)."""
         ...
     def unresolved(self) -> list[Alert]:
-        """Every open or acknowledged alert."""
+        """Every open or acknowledged alert (an index of them: cost ∝ unresolved alerts, not the history)."""
+        ...
+    def resolved_between(self, start: datetime, end: datetime) -> list[Alert]:
+        """Alerts resolved in ``[start, end)``, by resolve time (an index: cost ∝ those alerts)."""
         ...
     def resolved(self) -> Iterable[Alert]:
         """Every resolved alert (ops: replay; may scan)."""
@@ -221,7 +224,13 @@ class Reviews(Protocol):
     """Coaches' marks on replies in the review inbox (the human net behind triage)."""
 
     def mark(self, mark: ReviewMark) -> bool:
-        """Record a mark; the first mark of a reply wins (False: it was already marked)."""
+        """Record a mark; the first mark of a reply wins (False: it was already marked).
+
+        Either way the reply leaves :meth:`waiting`."""
+        ...
+    def waiting(self, since: datetime) -> list[tuple[str, str]]:
+        """(client id, message key) of every reply received since ``since`` that awaits a review
+        (:func:`moodline.domain.awaits_review`) and has no mark, oldest first; cost ∝ those replies."""
         ...
     def of_client(self, client_id: str, since: datetime) -> list[ReviewMark]:
         """Marks of replies of one client received since ``since``."""

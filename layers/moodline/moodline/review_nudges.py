@@ -20,8 +20,6 @@ from moodline.domain import Client, Message
 from moodline.observability import logger, metrics
 from moodline.ports import Clients, Coaches, Mailer, Messages, OncePerKey, Reviews
 from moodline.schedule import to_iso
-from moodline.vocabulary import Direction, MessageKind
-from moodline.workspace.present import has_words
 
 NUDGE_KEY_SECONDS = 30 * 24 * 3600  # longer than a reply can stay in the inbox
 INBOX_DAYS = 14  # what the workspace inbox shows (moodline.workspace.app.INBOX_DAYS)
@@ -30,12 +28,6 @@ INBOX_DAYS = 14  # what the workspace inbox shows (moodline.workspace.app.INBOX_
 class Stage(StrEnum):
     COACH = "coach"
     TEAM = "team"
-
-
-def waiting_for_review(message: Message) -> bool:
-    """What the review inbox holds: a reply with words, or one triage flagged (before any mark)."""
-    return (message.direction is Direction.INBOUND and message.kind is MessageKind.REPLY
-            and (message.review or has_words(message.body)))
 
 
 @dataclass(frozen=True)
@@ -74,15 +66,18 @@ class ReviewNudges:
     def waiting(self, now: datetime) -> list[Waiting]:
         """Every reply in the inbox window no coach has marked, oldest first.
 
-        A scan of the clients and a query per client: run hourly, never on a request path.
+        From the index of replies awaiting review (``Reviews.waiting``), then one read of each reply and
+        of each client found: cost ∝ replies waiting, not clients enrolled (it was a scan of the clients).
         """
         since = now - timedelta(days=INBOX_DAYS)
         found: list[Waiting] = []
-        for client in self._clients.all():
-            marked = {m.message_key for m in self._reviews.of_client(client.client_id, since)}
-            for reply in self._messages.between(client.client_id, since, now):
-                if reply.at not in marked and waiting_for_review(reply):
-                    found.append(Waiting(client, reply, now - reply.received_at))
+        clients: dict[str, Client | None] = {}
+        for client_id, key in self._reviews.waiting(since):
+            if client_id not in clients:
+                clients[client_id] = self._clients.get(client_id)
+            client, reply = clients[client_id], self._messages.get(client_id, key)
+            if client is not None and reply is not None and reply.received_at <= now:
+                found.append(Waiting(client, reply, now - reply.received_at))
         return sorted(found, key=lambda w: w.reply.at)
 
     def run(self, now: datetime) -> NudgeRun:

@@ -194,19 +194,22 @@ class WeeklyTick:
         """Queue one job per coach for the ISO week before ``now`` (SQS batches of ten)."""
         iso_week = previous_iso_week(now, self._timezone)
         coaches = self._coaches.all()
-        handled = self._handled_by(iso_week)
+        handled = self._handled_by(iso_week, now)
         jobs = [WeeklyJob(coach.coach_id, iso_week, tuple(handled.get(coach.coach_id, ()))) for coach in coaches]
         self._queue.send_all([job.to_json() for job in jobs])
         metrics.add_metric(name="WeeklySummariesQueued", unit="Count", value=len(jobs))
         return WeeklyFanOut(iso_week, len(coaches), len(jobs))
 
-    def _handled_by(self, iso_week: str) -> dict[str, list[str]]:
+    def _handled_by(self, iso_week: str, now: datetime) -> dict[str, list[str]]:
         """The alerts each coach acknowledged or resolved in the week, by coach: the on-call coach's e-mail
-        lists them even for other coaches' clients. One read of the alerts per run, here in the tick (they
-        are a practice's few risky episodes), not one per coach."""
+        lists them even for other coaches' clients. Read once per run, here in the tick, not once per coach.
+
+        An alert acted on in the week is either unresolved now or was resolved after that act, so between the
+        week's start and ``now``: the unresolved ones and those resolved since the week began, both from an
+        index, so the read does not grow with the practice's history of resolved alerts."""
         start, end = _practice_week(iso_week, self._timezone)
         by_coach: dict[str, list[str]] = {}
-        for alert in [*self._alerts.unresolved(), *self._alerts.resolved()]:
+        for alert in [*self._alerts.unresolved(), *self._alerts.resolved_between(start, max(now, end))]:
             for coach_id, at in _acted(alert).items():
                 if coach_id and at and start <= _aware(at) < end and alert.alert_id not in by_coach.get(coach_id, []):
                     by_coach.setdefault(coach_id, []).append(alert.alert_id)

@@ -16,6 +16,9 @@ nowhere else. Access patterns (docs/architecture.md) and what serves each:
 10. a coach texting ACK, by phone ........... ``Coach.by_phone`` GSI (keyed hash)
 11. unique keys: ACK codes, used links,
     one role per phone, bad-code counters .... ``ClaimRow`` key (``claim``), TTL ``expires_at``
+14. unresolved alerts; alerts resolved
+    between two instants ...................... ``Alert.listed`` sparse GSI (listed, listed_at), overloaded
+15. replies waiting for a coach's review ..... ``Message.unreviewed`` sparse GSI (shard, at)
 
 Key schemas here must match ``template.yaml``; ``tests/infra`` checks that they do.
 """
@@ -27,7 +30,8 @@ import secrets
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import suppress
-from datetime import datetime, timedelta
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from pynamodb.attributes import (
@@ -68,6 +72,7 @@ if TYPE_CHECKING:
     import botocore.session
 
 PENDING = "PENDING"  # the hash key of the sparse escalation index
+LISTED_OPEN = "open"  # the ``listed`` key of every unresolved alert; resolved ones move to "resolved#<UTC week>"
 
 
 class ByPhone(GlobalSecondaryIndex["ClientRow"]):
@@ -140,6 +145,17 @@ class BySid(GlobalSecondaryIndex["MessageRow"]):
     sid = UnicodeAttribute(hash_key=True)
 
 
+class Unreviewed(GlobalSecondaryIndex["MessageRow"]):
+    """Sparse: only replies awaiting a coach's mark carry ``unreviewed`` (their review shard)."""
+
+    class Meta:
+        index_name = "unreviewed"
+        projection = KeysOnlyProjection()
+
+    unreviewed = NumberAttribute(hash_key=True)
+    at = UnicodeAttribute(range_key=True)
+
+
 class MessageRow(Model):
     """One SMS in or out. Inbound replies keep their text (needed to re-score); outbound keep a kind only."""
 
@@ -164,8 +180,11 @@ class MessageRow(Model):
     expires_at = TTLAttribute(null=True)
     coach_id = UnicodeAttribute(null=True)  # who sent a coach's text (kind "coach")
     review = BooleanAttribute(null=True)  # triage: a coach should read this reply today
+    # The review shard while the reply awaits a coach's mark (domain.awaits_review), removed by the mark.
+    unreviewed = NumberAttribute(null=True)
 
     by_sid = BySid()
+    unreviewed_replies = Unreviewed()
 
 
 class TimelineEntryMap(MapAttribute[str, Any]):
@@ -195,6 +214,19 @@ class PendingEscalation(GlobalSecondaryIndex["AlertRow"]):
 
     pending = UnicodeAttribute(hash_key=True)
     escalate_at = UnicodeAttribute(range_key=True)
+
+
+class Listed(GlobalSecondaryIndex["AlertRow"]):
+    """Sparse and overloaded, one index for two reads (CloudFormation adds one GSI per table per update):
+    ``listed`` = "open" while unresolved (``listed_at`` = opened_at), "resolved#<UTC ISO week>" once resolved
+    (``listed_at`` = resolved_at). Written by the same versioned save that changes the alert's status."""
+
+    class Meta:
+        index_name = "listed"
+        projection = AllProjection()
+
+    listed = UnicodeAttribute(hash_key=True)
+    listed_at = UnicodeAttribute(range_key=True)
 
 
 class AlertRow(Model):
@@ -228,9 +260,12 @@ class AlertRow(Model):
     # Optimistic locking: every save is conditional on the version read, so an acknowledgement
     # and an escalation running at the same moment cannot overwrite each other.
     version = VersionAttribute()
+    listed = UnicodeAttribute(null=True)  # see Listed; absent only on alerts saved before it (backfill_indexes)
+    listed_at = UnicodeAttribute(null=True)
 
     by_client = AlertsByClient()
     pending_escalation = PendingEscalation()
+    listed_index = Listed()
 
 
 class ShiftRow(Model):
@@ -443,6 +478,7 @@ def message_row(message: domain.Message) -> MessageRow:
         level=message.level.value if message.level else None,
         reasons=list(message.reasons) if message.reasons else None, alert_id=message.alert_id,
         expires_at=message.expires_at, coach_id=message.coach_id, review=message.review or None,
+        unreviewed=domain.review_shard(message.client_id) if domain.awaits_review(message) else None,
     )
 
 
@@ -480,9 +516,23 @@ def alert_row(alert: domain.Alert) -> AlertRow:
         acknowledged_at=alert.acknowledged_at, resolved_by=alert.resolved_by, resolved_at=alert.resolved_at,
         outcome=alert.outcome.value if alert.outcome else None,
     )
+    row.listed, row.listed_at = listed_keys(alert.status.value, alert.opened_at, alert.resolved_at)
     if alert.version is not None:  # a new alert has none: its first save writes version 1
         row.version = alert.version
     return row
+
+
+def listed_keys(status: str, opened_at: str, resolved_at: str | None) -> tuple[str, str]:
+    """The ``Listed`` index keys of an alert in ``status``."""
+    if status != AlertStatus.RESOLVED.value:
+        return LISTED_OPEN, opened_at
+    at = resolved_at or opened_at
+    return resolved_week_key(from_iso(at)), at
+
+
+def resolved_week_key(at: datetime) -> str:
+    year, week, _ = at.astimezone(UTC).isocalendar()
+    return f"resolved#{year}-W{week:02d}"
 
 
 def shift_of(row: ShiftRow) -> domain.Shift:
@@ -736,6 +786,11 @@ class DynamoMessages:
         actions: list[Any] = [MessageRow.level.set(level.value), MessageRow.reasons.set(reasons)]
         actions.append(MessageRow.review.set(True) if review else MessageRow.review.remove())
         actions.append(MessageRow.mood.set(mood) if mood is not None else MessageRow.mood.remove())
+        # Triage's flag can put a reply without words in the review inbox (and its index).
+        if domain.awaits_review(replace(message, review=review)):
+            actions.append(MessageRow.unreviewed.set(domain.review_shard(message.client_id)))
+        else:
+            actions.append(MessageRow.unreviewed.remove())
         if alert_id:
             actions.append(MessageRow.alert_id.set(alert_id))
         MessageRow(client_id=message.client_id, at=message.at).update(actions=actions)
@@ -827,8 +882,18 @@ class DynamoAlerts:
         return [alert for key in keys if (alert := self.get(key.alert_id)) is not None]
 
     def unresolved(self) -> list[domain.Alert]:
-        """A filtered scan: alerts are few (a practice's risky episodes), read by the workspace."""
-        return [alert_of(row) for row in AlertRow.scan(AlertRow.status != AlertStatus.RESOLVED.value)]
+        """The sparse ``listed`` index under "open": cost ∝ unresolved alerts, whatever the history holds."""
+        return [alert_of(row) for row in AlertRow.listed_index.query(LISTED_OPEN)]
+
+    def resolved_between(self, start: datetime, end: datetime) -> list[domain.Alert]:
+        """The ``listed`` index, one query per UTC week the span touches: cost ∝ alerts resolved in it."""
+        days = max(0, (end - start).days) + 1
+        weeks = dict.fromkeys([*(resolved_week_key(start + timedelta(days=d)) for d in range(days)),
+                               resolved_week_key(end)])
+        found = [alert_of(row) for key in weeks
+                 for row in AlertRow.listed_index.query(key, AlertRow.listed_at.between(to_iso(start), to_iso(end)))
+                 if from_iso(row.listed_at) < end]
+        return sorted(found, key=lambda a: a.resolved_at or "")
 
     def resolved(self) -> Iterator[domain.Alert]:
         for row in AlertRow.scan(AlertRow.status == AlertStatus.RESOLVED.value):
@@ -886,17 +951,40 @@ SEND_CLAIM_DAYS = 2
 
 
 class DynamoReviews:
-    """:class:`moodline.ports.Reviews` on ``ReviewTable``."""
+    """:class:`moodline.ports.Reviews` on ``ReviewTable``; what awaits a mark on ``MessagesTable``'s
+    sparse ``unreviewed`` index (pattern 15), which a mark clears."""
 
     def mark(self, mark: domain.ReviewMark) -> bool:
         try:
             ReviewRow(client_id=mark.client_id, message_key=mark.message_key, mark=mark.mark, coach_id=mark.coach_id,
                       at=to_iso(mark.at)).save(condition=ReviewRow.message_key.does_not_exist())
         except PutError as exc:
-            if _conditional_failure(exc):
-                return False
-            raise
+            if not _conditional_failure(exc):
+                raise
+            self._reviewed(mark)  # already marked: the index may still hold it (a clear that failed)
+            return False
+        self._reviewed(mark)
         return True
+
+    @staticmethod
+    def _reviewed(mark: domain.ReviewMark) -> None:
+        # After the mark, not with it: a clear that fails leaves a marked reply in the index, which
+        # ``waiting`` leaves out by its mark; conditional, so a reply gone meanwhile is not re-created.
+        try:
+            MessageRow(client_id=mark.client_id, at=mark.message_key).update(
+                actions=[MessageRow.unreviewed.remove()], condition=MessageRow.at.exists())
+        except UpdateError as exc:
+            if not _conditional_failure(exc):
+                raise
+
+    def waiting(self, since: datetime) -> list[tuple[str, str]]:
+        """One query per review shard, then the marks of each client found: cost ∝ replies waiting."""
+        found = [(row.client_id, row.at) for shard in range(domain.REVIEW_SHARDS)
+                 for row in MessageRow.unreviewed_replies.query(shard, MessageRow.at >= to_iso(since))]
+        marked: set[tuple[str, str]] = set()
+        for client_id in dict.fromkeys(client_id for client_id, _ in found):
+            marked.update((client_id, mark.message_key) for mark in self.of_client(client_id, since))
+        return sorted((ref for ref in found if ref not in marked), key=lambda ref: (ref[1], ref[0]))
 
     def of_client(self, client_id: str, since: datetime) -> list[domain.ReviewMark]:
         # The range key is the message key, which starts with its ISO time: "since" is a key condition.
@@ -992,3 +1080,49 @@ class DynamoClaims:
     def count(self, key: str, *, now: datetime) -> int:
         row = self._live(key, now)
         return int(row.hits or 0) if row is not None else 0
+
+
+# --- upgrade: index keys for items written before their index ---------------------------------
+
+
+def backfill_indexes(now: datetime, *, inbox_days: int) -> dict[str, int]:
+    """Give items written before patterns 14 and 15 their index keys: a one-off Scan per table, idempotent.
+
+    Alerts without ``listed`` get it from their status; replies of the last ``inbox_days`` that await a
+    review and have no mark get ``unreviewed``. Each write is conditional on the key still being absent
+    (and, for an alert, on the version read), so a save by the running code in between is never undone.
+    """
+    alerts = 0
+    for alert in AlertRow.scan(AlertRow.listed.does_not_exist()):
+        listed, listed_at = listed_keys(alert.status, alert.opened_at, alert.resolved_at)
+        try:
+            AlertRow._get_connection().update_item(
+                alert.alert_id, actions=[AlertRow.listed.set(listed), AlertRow.listed_at.set(listed_at)],
+                condition=AlertRow.listed.does_not_exist() & (AlertRow.version == alert.version))
+            alerts += 1
+        except UpdateError as exc:
+            if not _conditional_failure(exc):
+                raise
+    replies = 0
+    since = to_iso(now - timedelta(days=inbox_days))
+    candidates = MessageRow.scan((MessageRow.kind == MessageKind.REPLY.value) & (MessageRow.at >= since)
+                                 & MessageRow.unreviewed.does_not_exist())
+    for row in candidates:
+        if not domain.awaits_review(message_of(row)) or _has_mark(row.client_id, row.at):
+            continue
+        try:
+            row.update(actions=[MessageRow.unreviewed.set(domain.review_shard(row.client_id))],
+                       condition=MessageRow.at.exists() & MessageRow.unreviewed.does_not_exist())
+            replies += 1
+        except UpdateError as exc:
+            if not _conditional_failure(exc):
+                raise
+    return {"alerts": alerts, "replies": replies}
+
+
+def _has_mark(client_id: str, message_key: str) -> bool:
+    try:
+        ReviewRow.get(client_id, message_key)
+    except DoesNotExist:
+        return False
+    return True

@@ -81,12 +81,6 @@ def age(at: datetime, now: datetime) -> str:
     return f"{seconds // 86400} days"
 
 
-_BARE_RATING = re.compile(r"\s*(?:mood\s*)?(?:10|\d)(?:[.,]\d)?\s*(?:/\s*10|/\s*5)?\s*[.!]*\s*", re.IGNORECASE)
-
-
-def has_words(body: str | None) -> bool:
-    """Whether a reply carries anything beyond a bare rating ("4", " 3.5 ", "2/5")."""
-    return bool(body and body.strip()) and not _BARE_RATING.fullmatch(body or "")
 
 
 def daily_moods(messages: list[MessageView], timezone: str, end: date, days: int) -> list[float | None]:
