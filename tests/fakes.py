@@ -280,6 +280,11 @@ class FakeMessages:
             error_code=error_code if error_code is not None else stored.error_code)
         return True
 
+    def link_alert(self, client_id: str, at: str, alert_id: str) -> None:
+        stored = self.rows.get((client_id, at))
+        if stored is not None and stored.alert_id is None:
+            self.rows[(client_id, at)] = replace(stored, alert_id=alert_id)
+
     def save_assessment(self, message: Message, *, mood: float | None, level: Level, reasons: list[str],
                         alert_id: str | None, review: bool = False) -> None:
         key = (message.client_id, message.at)

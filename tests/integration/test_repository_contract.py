@@ -139,6 +139,15 @@ def test_a_message_is_written_once_and_read_by_key_sid_and_time(repos):
     assert first.expires_at == NOW + timedelta(days=400)
 
 
+def test_a_reply_names_its_alert_once_and_a_missing_one_is_left_alone(repos):
+    message = repos.messages.record(_outbound(), retention_days=400)
+    repos.messages.link_alert("cl_1", message.at, "al_1")
+    repos.messages.link_alert("cl_1", message.at, "al_2")  # a second alert never takes it over
+    repos.messages.link_alert("cl_1", "2026-11-30T00:00:00.000Z#SMgone", "al_3")  # erased: no error, no row
+    assert repos.messages.get("cl_1", message.at).alert_id == "al_1"
+    assert repos.messages.get("cl_1", "2026-11-30T00:00:00.000Z#SMgone") is None
+
+
 def test_a_delivery_status_only_moves_forward(repos):
     message = repos.messages.record(_outbound(), retention_days=400)
     assert repos.messages.advance_delivery_status(message, DeliveryStatus.DELIVERED, 4, None)

@@ -152,6 +152,9 @@ class Messages(Protocol):
                                 error_code: int | None) -> bool:
         """Record a status unless the stored one is as far or further along; returns whether it changed."""
         ...
+    def link_alert(self, client_id: str, at: str, alert_id: str) -> None:
+        """Name the alert a stored reply led to, unless it names one already; nothing else of it changes."""
+        ...
     def save_assessment(self, message: Message, *, mood: float | None, level: Level, reasons: list[str],
                         alert_id: str | None, review: bool = False) -> None:
         """Store triage's verdict; ``review``: a coach should read this reply today (the review inbox)."""

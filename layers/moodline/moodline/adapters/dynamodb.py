@@ -780,6 +780,16 @@ class DynamoMessages:
             raise
         return True
 
+    def link_alert(self, client_id: str, at: str, alert_id: str) -> None:
+        try:
+            MessageRow(client_id=client_id, at=at).update(
+                actions=[MessageRow.alert_id.set(alert_id)],
+                condition=MessageRow.at.exists() & MessageRow.alert_id.does_not_exist())
+        except UpdateError as exc:
+            # Erased meanwhile, or naming an alert already: nothing to do. Anything else is a fault.
+            if not _conditional_failure(exc):
+                raise
+
     def save_assessment(self, message: domain.Message, *, mood: float | None, level: Level, reasons: list[str],
                         alert_id: str | None, review: bool = False) -> None:
         """A MODIFY, which the scoring stream filter ignores."""

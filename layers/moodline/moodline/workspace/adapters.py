@@ -182,9 +182,6 @@ class PortsActions:
         alert, _, step = self._desk.record_risk(stored, message.key, assessment, at)
         self._desk.page(alert, stored, at, step=step)
         # The reply now names its alert, as a scored risky reply does: the weekly e-mail finds a week's alerts
-        # through its replies (one query per client), and the thread links the two. Triage's verdict stays.
-        reply = self._messages.get(client.client_id, message.key)
-        if reply is not None and reply.alert_id is None and reply.level is not None:
-            self._messages.save_assessment(reply, mood=reply.mood, level=reply.level, reasons=list(reply.reasons),
-                                           alert_id=alert.alert_id, review=reply.review)
+        # through its replies (one query per client). Triage's verdict on it stays as it was.
+        self._messages.link_alert(client.client_id, message.key, alert.alert_id)
         return alert_view(self._actions.get(alert.alert_id))
