@@ -16,6 +16,7 @@ import pytest
 from botocore.stub import Stubber
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from moodline.domain import has_words
 from moodline.workspace import present
 from moodline.workspace.app import Workspace
 from moodline.workspace.auth import (
@@ -638,7 +639,7 @@ def test_sms_segments_follow_gsm7_and_ucs2_limits(text, expected):
 @pytest.mark.parametrize(("body", "words"), [("4", False), (" 3.5 ", False), ("2/5", False), ("10", False),
                                               ("4 ok", True), ("meh", True), ("", False), (None, False)])
 def test_a_bare_rating_has_no_words(body, words):
-    assert present.has_words(body) is words
+    assert has_words(body) is words
 
 
 def test_return_paths_stay_inside_the_workspace():
