@@ -341,35 +341,52 @@ def test_full_width_digits_in_from_are_a_400_never_a_5xx(ingest):
     assert response["statusCode"] == 400
 
 
-def test_a_concurrent_duplicate_delivery_is_a_200_buffered_then_stored_once(ingest, monkeypatch):
-    from types import SimpleNamespace
+def test_a_concurrent_duplicate_of_a_crisis_reply_is_a_200_with_crisis_resources_and_no_second_page(
+        ingest, monkeypatch):
+    from moodline.ports import InboundSidInFlight
 
-    from pynamodb.exceptions import CancellationReason, TransactWriteError
-
-    # Given a reply stored by its first delivery
+    # Given a crisis reply stored by its first delivery
     sid = "SM" + "d" * 32
-    first = ingest.post(event_for(BASE, form(sid=sid)))
-    assert first["statusCode"] == 200 and "<Message>" in first["body"]
+    first = ingest.post(event_for(BASE, form(body="i want to kill myself", sid=sid)))
+    assert first["statusCode"] == 200 and "988" in first["body"]
 
     # ...and Twilio's retry of it arriving while that write is in flight: DynamoDB cancels the retry's
-    # TransactWriteItems with TransactionConflict on the SID's claim, which the store raises as a fault
-    def in_flight(*args: Any, **kwargs: Any) -> Any:
-        conflict = CancellationReason(code="TransactionConflict", message="Transaction is ongoing for the item")
-        raise TransactWriteError("Failed to write transaction items",
-                                 cause=SimpleNamespace(cancellation_reasons=[None, conflict]))  # type: ignore[arg-type]
+    # TransactWriteItems with TransactionConflict on the SID's claim alone, which the store reports as
+    # InboundSidInFlight (tests/integration/test_inbound_buffer.py raises the real one on moto)
+    def in_flight(message: Any, **kwargs: Any) -> Any:
+        raise InboundSidInFlight(message.sid)
 
     with monkeypatch.context() as patch:
         patch.setattr(ingest.world.messages, "record_inbound", in_flight)
-        again = ingest.post(event_for(BASE, form(sid=sid)))
+        again = ingest.post(event_for(BASE, form(body="i want to kill myself", sid=sid)))
 
-    # Then the retry gets a 200 (never a 502), and is buffered like any fault
-    assert again["statusCode"] == 200 and "<Message>" not in again["body"]
-    [buffered] = ingest.buffer.bodies
-
-    # When the drain stores it: the SID is found stored, so it is stored once and nobody is paged
-    assert ingest.module.SERVICES.inbound_drain.drain_one(buffered) == "stored"
+    # Then the retry gets a 200 with the crisis resources again, as a retry would: the team is not
+    # paged a second time ("could not be stored yet"), nothing is buffered, the reply is stored once
+    assert again["statusCode"] == 200 and again["body"] == first["body"]
+    assert ingest.world.pager.pages == [] and ingest.buffer.bodies == []
     assert [m.sid for m in ingest.world.messages.rows.values()] == [sid]
-    assert ingest.world.pager.pages == []
+
+
+def test_any_other_cancelled_write_of_a_crisis_reply_is_buffered_and_pages_the_team(ingest, monkeypatch):
+    from types import SimpleNamespace
+
+    from pynamodb.exceptions import TransactWriteError
+
+    # Given the messages write cancelled for a reason the store does not recognise as a claim in flight
+    def cancelled(*args: Any, **kwargs: Any) -> Any:
+        raise TransactWriteError("Failed to write transaction items",
+                                 cause=SimpleNamespace(cancellation_reasons=[]))  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ingest.world.messages, "record_inbound", cancelled)
+    sid = "SM" + "e" * 32
+
+    # When a crisis reply arrives
+    response = ingest.post(event_for(BASE, form(body="i want to kill myself", sid=sid)))
+
+    # Then, in doubt, it is buffered: a 200 with the crisis resources, and the team paged with the SID
+    assert response["statusCode"] == 200 and "988" in response["body"]
+    assert len(ingest.buffer.bodies) == 1
+    assert [p.coach_id for p in ingest.world.pager.pages] == ["team"] and sid in ingest.world.pager.pages[0].body
 
 
 def test_a_messages_write_fault_still_answers_crisis_resources_and_pages_the_team(ingest, monkeypatch):

@@ -18,6 +18,7 @@ from moodline.domain import InboundSms
 from moodline.events import form_of
 from moodline.inbound import InboundSmsService
 from moodline.inbound_buffer import DeliveryStatusCallbacks, InboundDrain, InboundWebhook
+from moodline.ports import InboundSidInFlight
 from moodline.triage.engine import assess_reply
 from moodline.vocabulary import TEAM, InboundOutcome
 from tests.fakes import PHONE_KEY, FakeQueue, World, crisis_text
@@ -53,6 +54,8 @@ class Rig:
 
         def record(message: Any, *, retention_days: int, sid_kept: timedelta) -> Any:
             self.faults.check("messages write")
+            if "sid claim in flight" in self.faults.on:
+                raise InboundSidInFlight(message.sid)  # what the store raises for a conflict on the claim alone
             return messages_record(message, retention_days=retention_days, sid_kept=sid_kept)
 
         def by_phone(key: str) -> Any:
@@ -189,26 +192,53 @@ def test_a_rejection_is_never_buffered(rig):
     assert rig.buffer.bodies == []
 
 
-def test_a_concurrent_duplicate_whose_claim_collides_in_flight_is_buffered_and_stored_once(rig):
-    # Given Ana's reply being stored by one delivery while Twilio's retry of it arrives: the retry's
-    # TransactWriteItems is cancelled with TransactionConflict, which the store raises as a fault
-    ana = enrol(rig.world, "Ana", "+15550100001")
-    sid, first = rig.post("+15550100001", "7 good day")
-    rig.faults.on.add("messages write")
+def test_a_concurrent_duplicate_of_a_crisis_reply_gets_crisis_resources_and_pages_nobody_a_second_time(rig):
+    # Given Ben's crisis reply being stored by one delivery while Twilio's retry of it arrives: the
+    # retry's write is cancelled on the SID's claim alone, held by the first delivery's write
+    ben = enrol(rig.world, "Ben", "+15550100002")
+    sid, first = rig.post("+15550100002", "i want to kill myself")
+    rig.faults.on.add("sid claim in flight")
 
     # When the retry is answered
-    _, again = rig.post("+15550100001", "7 good day", sid=sid)
+    _, again = rig.post("+15550100002", "i want to kill myself", sid=sid)
 
-    # Then it gets a 200 like any fault (no thanks: only crisis resources are answered from the buffer path)
-    assert first.text is not None and again.text is None and len(rig.buffer.bodies) == 1
+    # Then it gets the crisis resources again, as a retry would, and nothing else happens: no
+    # "could not be stored yet" page to the team, nothing buffered; the first delivery holds the SID
+    assert again.text == first.text and again.text is not None and "988" in again.text
+    assert rig.world.pager.pages == [] and rig.buffer.bodies == []
+    assert [m.sid for m in rig.stored(ben.client_id)] == [sid]
 
-    # When the drain stores it, once the conflict is over
+
+def test_a_concurrent_duplicate_of_an_ordinary_reply_is_thanked_as_a_retry_and_stores_nothing_twice(rig):
+    # Given Ana's retry arriving first, while her original's write holds the claim (not committed yet)
+    ana = enrol(rig.world, "Ana", "+15550100001")
+    rig.faults.on.add("sid claim in flight")
+    sid, again = rig.post("+15550100001", "7 good day")
+
+    # When the original's write completes
     rig.faults.on.clear()
-    assert rig.drain_all() == ["stored"]
+    _, first = rig.post("+15550100001", "7 good day", sid=sid)
 
-    # Then the SID was already stored: one message, and nobody paged for it
+    # Then both were thanked alike, nothing was buffered or paged, and the reply is stored once
+    assert again.text == first.text and first.text is not None
+    assert rig.buffer.bodies == [] and rig.world.pager.pages == []
     assert [m.sid for m in rig.stored(ana.client_id)] == [sid]
-    assert rig.world.pager.pages == []
+
+
+def test_a_drained_copy_whose_claim_is_in_flight_is_done_and_the_holder_stores_it(rig):
+    # Given a reply buffered during a fault, drained while a Twilio retry of it is being stored
+    ana = enrol(rig.world, "Ana", "+15550100001")
+    rig.faults.on.add("messages write")
+    sid, _ = rig.post("+15550100001", "6 ok")
+    rig.faults.on = {"sid claim in flight"}
+
+    # When the drain meets the claim in flight, and the retry's write completes
+    assert rig.drain_all() == ["stored"]  # done: not retried, not to the DLQ
+    rig.faults.on.clear()
+    rig.post("+15550100001", "6 ok", sid=sid)
+
+    # Then the reply is stored once, and nobody was paged for an ordinary reply
+    assert [m.sid for m in rig.stored(ana.client_id)] == [sid] and rig.world.pager.pages == []
 
 
 def test_when_the_buffer_fails_too_the_fault_propagates_for_twilio_to_retry(rig):

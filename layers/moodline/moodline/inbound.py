@@ -25,7 +25,7 @@ from moodline.domain import (
 from moodline.observability import logger, metrics
 from moodline.paging import AlertActions
 from moodline.phones import InvalidPhoneNumber, normalize_e164, phone_hash
-from moodline.ports import Claims, Clients, Coaches, Messages, Pager
+from moodline.ports import Claims, Clients, Coaches, InboundSidInFlight, Messages, Pager
 from moodline.schedule import from_iso, local_date_in, to_iso
 from moodline.texts import is_yes, keyword_of, text_for
 from moodline.triage.model import Assessment, Level
@@ -61,7 +61,9 @@ class InboundSmsService:
     The message write is the commit point: it stores the reply and claims its MessageSid in one
     transaction, so a provider's retry (same SID, later request time) collides there and is answered
     again from what the first delivery answered, with none of its effects (no second page, no second
-    opt-out). An ordinary reply costs the client lookup and that one write: no idempotency record.
+    opt-out). A concurrent delivery, whose write meets the first one's still in progress on the claim,
+    is answered the same way from its own reading of the text: the first delivery does the storing.
+    An ordinary reply costs the client lookup and that one write: no idempotency record.
     """
 
     def __init__(self, *, clients: Clients, messages: Messages, coaches: Coaches, actions: AlertActions,
@@ -105,20 +107,25 @@ class InboundSmsService:
             result = self._answer(client, sms.body, keyword, received_at)  # a reply: pure, no write
         key = message_key(received_at, sms.message_sid)
         # Keywords are kept as sent (not only answered): "HELP" during a crisis is read by a coach.
-        first = self._messages.record_inbound(
-            Message(
-                client_id=client.client_id,
-                at=key,
-                sid=sms.message_sid,
-                direction=Direction.INBOUND,
-                kind=MessageKind.KEYWORD if keyword else MessageKind.REPLY,
-                local_date=local_date_in(client.timezone, received_at).isoformat(),
-                body=sms.body,
-                reply_sent=result.outcome.value,
-            ),
-            retention_days=self._retention_days,
-            sid_kept=INBOUND_SID_KEPT,
+        message = Message(
+            client_id=client.client_id,
+            at=key,
+            sid=sms.message_sid,
+            direction=Direction.INBOUND,
+            kind=MessageKind.KEYWORD if keyword else MessageKind.REPLY,
+            local_date=local_date_in(client.timezone, received_at).isoformat(),
+            body=sms.body,
+            reply_sent=result.outcome.value,
         )
+        try:
+            first = self._messages.record_inbound(message, retention_days=self._retention_days,
+                                                  sid_kept=INBOUND_SID_KEPT)
+        except InboundSidInFlight:
+            # Twilio's retry racing its original: answered as a retry, with crisis resources again for
+            # crisis text, and none of the effects (no page, nothing buffered). The original holds the SID.
+            metrics.add_metric(name="InboundInFlight", unit="Count", value=1)
+            logger.info("inbound duplicate in flight", client_id=client.client_id, message_sid=sms.message_sid)
+            return self._again(result.outcome.value, client, sms)
         if first is not None:
             return self._again(first, client, sms)
         metrics.add_metric(name="InboundStored", unit="Count", value=1)

@@ -78,9 +78,9 @@ class InboundWebhook:
         try:
             answer: InboundAnswer = self._receive(sms, received_at).answer
         except Exception as exc:
-            # Also a concurrent delivery of the same MessageSid whose claim collided in flight (a
-            # TransactionConflict): buffered and answered like any fault; the drain then finds the SID
-            # stored and stores nothing twice.
+            # Any fault, a cancelled write included unless only its SID claim collided (a concurrent
+            # delivery of the same MessageSid, which the service answers as a retry): if in doubt, buffer.
+            # The drain goes through the same service, so a reply stored meanwhile is not stored twice.
             return self._buffer_verified(sms, received_at, exc)
         return answer
 

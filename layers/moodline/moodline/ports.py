@@ -36,6 +36,14 @@ class AlertConflict(RuntimeError):
     """An alert kept changing under a read-modify-write; the caller retries the whole operation."""
 
 
+class InboundSidInFlight(RuntimeError):
+    """Another delivery of this provider SID is being stored right now: its write holds the SID's claim.
+
+    Not a fault, and nothing to keep: that delivery stores the message, or (if its own write fails)
+    buffers it or answers 5xx for the provider to retry. The caller answers as a retry would.
+    """
+
+
 # --- the world outside ------------------------------------------------------------------------
 
 
@@ -137,7 +145,9 @@ class Messages(Protocol):
 
         Returns None when stored now; else the ``reply_sent`` of the message already stored with
         that SID (a provider's retry, or the buffered copy of a reply stored after all), which is
-        then not stored again. The SID is remembered for ``sid_kept``.
+        then not stored again. The SID is remembered for ``sid_kept``. Raises
+        :class:`InboundSidInFlight` when only the SID's claim collided with a write in progress (a
+        concurrent delivery of the same SID); any other failure propagates as a fault.
         """
         ...
     def inbound_answered(self, sid: str) -> str | None:

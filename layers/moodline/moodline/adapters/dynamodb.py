@@ -53,7 +53,7 @@ from pynamodb.transactions import TransactWrite
 
 from moodline import domain
 from moodline.domain import shard_of
-from moodline.ports import AlertConflict
+from moodline.ports import AlertConflict, InboundSidInFlight
 from moodline.schedule import from_iso, to_iso
 from moodline.settings import Settings
 from moodline.triage.model import Level
@@ -730,9 +730,17 @@ class DynamoMessages:
                 transaction.save(row, condition=MessageRow.at.does_not_exist(), return_values=ALL_OLD)
                 transaction.save(sid, condition=free, return_values=ALL_OLD)
         except TransactWriteError as exc:
+            # One reason per item, in the order written (the message, then the claim); None: no objection.
+            codes = [reason.code if reason is not None else None for reason in exc.cancellation_reasons]
+            if codes == [None, "TransactionConflict"]:
+                # Only the claim collided, with a transaction in progress on it: another delivery of
+                # this SID (a stranger's page and TTL expiry are the claim's only other writers, never
+                # on a live SID of an enrolled client). That delivery stores the message, or buffers
+                # it if its own write fails: nothing to keep here.
+                raise InboundSidInFlight(message.sid) from exc
             reasons = [reason for reason in exc.cancellation_reasons if reason is not None]
             if not reasons or any(reason.code != "ConditionalCheckFailed" for reason in reasons):
-                raise  # a fault (throttle, conflict, outage): the caller buffers the reply
+                raise  # a fault (throttle, a conflict on the message, outage): the caller buffers the reply
             # The claim's owner, else (a message stored before SIDs were claimed) the message's own.
             for reason, name in zip(exc.cancellation_reasons[::-1], ("owner", "reply_sent"), strict=True):
                 first = ((reason.raw_item or {}).get(name) or {}).get("S") if reason is not None else None
