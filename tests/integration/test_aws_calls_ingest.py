@@ -111,3 +111,28 @@ def test_a_crisis_reply_costs_three_calls_and_its_retry_gets_resources_again_but
     stack.settle()
     assert casey.pages() == []
     assert [m.reply_sent for m in MessageRow.query(ben.client_id) if m.direction == "inbound"] == ["crisis"]
+
+
+def test_each_delivery_stores_with_a_request_token_of_its_own(stack, clock, monkeypatch):
+    # Given an enrolled client and every TransactWriteItems request watched
+    from botocore.client import BaseClient
+
+    tokens: list[str] = []
+    original = BaseClient._make_api_call  # type: ignore[attr-defined]
+
+    def watched(self: Any, operation: str, params: Any) -> Any:
+        if operation == "TransactWriteItems":
+            tokens.append(params.get("ClientRequestToken", ""))
+        return original(self, operation, params)
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", watched)
+    add_coach_with_pager(stack, "c1")
+    enrol(stack, name="Ana", phone="+15550100001", coach="c1", now=MONDAY)
+
+    # When a reply arrives, and Twilio delivers the same SID again a minute later
+    _text(stack, clock, "+15550100001", "7", "SM" + "b" * 32, at=MONDAY.replace(hour=20))
+    _text(stack, clock, "+15550100001", "7", "SM" + "b" * 32, at=MONDAY.replace(hour=20, minute=1))
+
+    # Then each delivery's write carried a token (so botocore's own retry of it is idempotent in DynamoDB),
+    # and the two deliveries' tokens differ (Twilio's retry is judged by the SID's claim, not swallowed)
+    assert len(tokens) == 2 and all(len(token) == 36 for token in tokens) and tokens[0] != tokens[1]

@@ -25,6 +25,7 @@ Key schemas here must match ``template.yaml``; ``tests/infra`` checks that they 
 
 from __future__ import annotations
 
+import hashlib
 import random
 import secrets
 import time
@@ -725,8 +726,12 @@ class DynamoMessages:
         sid = ClaimRow(claim=domain.inbound_sid_key(message.sid), owner=message.reply_sent,
                        expires_at=message.received_at + sid_kept)
         free = ClaimRow.claim.does_not_exist() | (ClaimRow.expires_at < message.received_at)
+        # The token makes botocore's own retry of this very request (a response lost after the commit)
+        # succeed instead of failing its conditions and passing for a Twilio retry; a Twilio retry has a
+        # later request time, so a token of its own. DynamoDB honours a token for 10 minutes.
+        token = hashlib.sha256(f"inbound|{message.at}".encode()).hexdigest()[:36]
         try:
-            with TransactWrite(connection=_connection()) as transaction:
+            with TransactWrite(connection=_connection(), client_request_token=token) as transaction:
                 transaction.save(row, condition=MessageRow.at.does_not_exist(), return_values=ALL_OLD)
                 transaction.save(sid, condition=free, return_values=ALL_OLD)
         except TransactWriteError as exc:
