@@ -124,6 +124,19 @@ def test_another_coach_cannot_open_bens_thread_but_an_admin_can(seeded):
     assert as_coach(seeded, "ad").request("GET", f"/clients/{ben}")[0] == 200
 
 
+def test_an_admins_inbox_holds_every_coachs_waiting_replies_from_the_review_index(seeded):
+    # Given the waiting replies of two coaches' clients (Jordan's Zoe among them)
+    own = text(as_coach(seeded, "c2").request("GET", "/inbox")[2])
+    # When an admin opens the inbox (read from the unreviewed index on DynamoDB, not from every client)
+    status, _, html = as_coach(seeded, "ad").request("GET", "/inbox")
+    # Then it holds Jordan's waiting replies and at least as many as any one coach's
+    count = re.search(r"(\d+) repl(?:y is|ies are) waiting", text(html))
+    own_count = re.search(r"(\d+) repl(?:y is|ies are) waiting", own)
+    assert status == 200 and count is not None and own_count is not None
+    assert int(count.group(1)) >= int(own_count.group(1)) >= 1
+    assert seeded.clients["zoe"].client_id in html
+
+
 def test_acknowledge_text_and_resolve_reach_the_real_tables_and_twilio(seeded):
     browser = as_coach(seeded, "c1")
     ben = seeded.clients["ben"]

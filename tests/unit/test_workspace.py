@@ -783,3 +783,18 @@ def test_the_sign_in_steps_have_a_strict_csp_and_no_inline_script_style_or_handl
         assert page.all_headers()["Cache-Control"] == "no-store"
         assert re.findall(r"<script(?![^>]*\bsrc=)[^>]*>", page.body) == []
         assert not re.search(r"\sstyle=|\son[a-z]+=", page.body)
+
+
+def test_an_admins_inbox_is_the_whole_practice_read_from_the_replies_waiting_not_from_every_client(workspace, data):
+    # Given a practice with many quiet clients besides those with replies waiting
+    for i in range(200):
+        data.clients[f"cl_quiet{i}"] = replace(data.clients["cl_amy"], client_id=f"cl_quiet{i}", coach_id="c2")
+    data.reads = 0
+    # When an admin opens the inbox
+    page = get(workspace, "/inbox", token("c9", groups=["admins"]))
+    text = text_of(page.body)
+    # Then every coach's waiting replies are there (Zoe is Jordan's), in risk then age order...
+    assert "4 replies are waiting" in text and "un poco triste" in text
+    assert text.index("I can't do this") < text.index("tired, work is a lot") < text.index("triage unsure")
+    # ...and the reads follow the replies waiting (one index read, then each of their clients), not the 203 clients
+    assert data.reads <= 1 + 2 * 3 + 2

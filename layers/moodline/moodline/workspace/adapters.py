@@ -97,6 +97,9 @@ class PortsData:
     def review_marks(self, client_id: str, since: datetime) -> list[ReviewMark]:
         return self._reviews.of_client(client_id, since)
 
+    def awaiting_review(self, since: datetime) -> list[tuple[str, str]]:
+        return self._reviews.waiting(since)
+
     def record_audit(self, entries: list[AuditEntry]) -> None:
         if entries:
             self._audit.record(entries)

@@ -435,7 +435,9 @@ class Workspace:
     def _inbox_items(self, page: Page) -> list[tuple[ClientView, MessageView]]:
         now = page.request.now
         since = now - timedelta(days=INBOX_DAYS)
-        clients = self.data.all_clients() if page.who.admin else self.data.clients_of(page.who.coach_id)
+        if page.who.admin:
+            return self._practice_inbox_items(now, since)
+        clients = self.data.clients_of(page.who.coach_id)
         items: list[tuple[ClientView, MessageView]] = []
         for client in clients:
             marked = {m.message_key for m in self.data.review_marks(client.client_id, since)}
@@ -443,6 +445,22 @@ class Workspace:
                 if (m.direction == "inbound" and m.kind == "reply" and m.key not in marked
                         and (m.review or has_words(m.body))):
                     items.append((client, m))
+        items.sort(key=lambda item: (-_level_rank(item[1].level), not item[1].review, item[1].at))
+        return items
+
+    def _practice_inbox_items(self, now: datetime, since: datetime) -> list[tuple[ClientView, MessageView]]:
+        """An admin's inbox, the whole practice: from the replies waiting (the review index), so its cost
+        follows them and not the number of clients; then each of those clients' recent messages once."""
+        waiting: dict[str, set[str]] = {}
+        for client_id, key in self.data.awaiting_review(since):
+            waiting.setdefault(client_id, set()).add(key)
+        items: list[tuple[ClientView, MessageView]] = []
+        for client_id, keys in waiting.items():
+            client = self.data.client(client_id)
+            if client is None:  # erased meanwhile
+                continue
+            items += [(client, m) for m in self.data.messages(client_id, since, now + timedelta(seconds=1))
+                      if m.key in keys]
         items.sort(key=lambda item: (-_level_rank(item[1].level), not item[1].review, item[1].at))
         return items
 
