@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from moodline.domain import Client, Message, SentSms, SmsSendError, country_for, message_key
@@ -126,7 +126,7 @@ class ReplyScorer:
             logger.warning("crisis resources refused", client_id=client.client_id, sms_error_code=exc.code)
             return {"sent": False}
         metrics.add_metric(name="CrisisResourcesSent", unit="Count", value=1)
-        self._record_resources(client, sent, from_iso(str(reply["at"])) if reply.get("at") else datetime.now(UTC))
+        self._record_resources(client, sent, from_iso(str(reply["at"])))
         return {"sent": True}
 
     def _record_resources(self, client: Client, sent: SentSms, at: datetime) -> None:

@@ -219,13 +219,9 @@ def _query_spellings(query: Mapping[str, Any]) -> Iterator[str]:
         choices.extend(_char_spellings(ch) for ch in key)
         choices.append(("=",))
         choices.extend(_char_spellings(ch) for ch in value)
+    # Beyond that the search would be the sender's to size: the uniform spellings above are all.
     if math.prod(len(c) for c in choices) <= MAX_CANDIDATES:
         yield from ("".join(spelling) for spelling in itertools.product(*choices))
-        return
-    # Beyond that the search would be the attacker's to size: each value on its own, a few ways.
-    options = [[f"{k}={v}" for k, v in itertools.product(_spellings(k), _spellings(v))] for k, v in pairs]
-    if math.prod(len(option) for option in options) <= MAX_CANDIDATES:
-        yield from ("&".join(combination) for combination in itertools.product(*options))
 
 
 def _char_spellings(ch: str) -> tuple[str, ...]:
@@ -246,17 +242,6 @@ def ambiguous_characters(text: str) -> int:
 
 def _enc(text: str, safe: str, space: str) -> str:
     return quote(text, safe=safe).replace("%20", space)
-
-
-def _spellings(text: str) -> set[str]:
-    spellings: set[str] = set()
-    for safe in (UNRESERVED, LITERAL):
-        choices = [("%20", "+") if ch == " " else ("+", "%2B") if ch == "+" else (quote(ch, safe=safe),)
-                   for ch in text]
-        if sum(len(c) > 1 for c in choices) > 4:
-            choices = [c[:1] for c in choices]
-        spellings |= {"".join(p) for p in itertools.product(*choices)}
-    return spellings
 
 
 class TwimlRenderer:
