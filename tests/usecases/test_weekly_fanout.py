@@ -111,6 +111,24 @@ def test_a_page_acknowledged_by_the_on_call_coach_rides_on_their_job_as_an_id(wo
     assert "Ana" not in "".join(world.weekly_queue.bodies)
 
 
+def test_a_page_acknowledged_in_the_week_and_resolved_after_it_by_the_same_coach_counts_for_the_week(world):
+    # Given Jordan acknowledged a page on Monday and resolved it the next Sunday night (after the week ended)
+    coach(world, "c1")
+    coach(world, "c2")
+    ana = enrol(world, "Ana", "+15550100001")
+    reply(world, "+15550100001", "2. i want to die", "5")
+    [alert] = world.alerts.of_client(ana.client_id, MONDAY - timedelta(days=1), MONDAY + timedelta(days=1))
+    world.actions.acknowledge(alert.alert_id, by="c2", via=Via.WORKSPACE, at=MONDAY + timedelta(minutes=3))
+    world.actions.resolve(alert.alert_id, by="c2", outcome="true_alarm", at=NEXT_MONDAY + timedelta(hours=6))
+
+    # When the Monday tick queues last week's jobs
+    world.weekly_tick.queue_all(NEXT_MONDAY + timedelta(hours=7))
+
+    # Then the acknowledgement still counts for Jordan's week (one coach's two acts are two entries)
+    jobs = {j.coach_id: j for j in map(WeeklyJob.from_json, world.weekly_queue.bodies)}
+    assert jobs["c2"].handled == (alert.alert_id,)
+
+
 def test_a_job_for_a_coach_removed_since_the_tick_sends_nothing(world):
     coach(world, "c1")
     world.weekly_tick.queue_all(NEXT_MONDAY)

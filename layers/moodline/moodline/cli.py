@@ -394,6 +394,7 @@ def _pager_endpoint(protocol: str, endpoint: str) -> str:
 def _pager_rows(topic: str) -> list[dict[str, Any]]:
     import boto3
 
+    from moodline.adapters.sns import filtered_coaches
     from moodline.phones import redact
 
     sns = boto3.client("sns")
@@ -405,28 +406,12 @@ def _pager_rows(topic: str) -> list[dict[str, Any]]:
             coach = "?"
             if not pending:
                 attributes = sns.get_subscription_attributes(SubscriptionArn=arn)["Attributes"]
-                policy = json.loads(attributes.get("FilterPolicy") or "{}")
-                coach = next((v for v in _policy_coaches(policy) if v != "team"), "?")
+                coach = min(filtered_coaches(attributes.get("FilterPolicy", "")), default="?")
             endpoint = sub["Endpoint"]
             rows.append({"coach_id": coach, "protocol": sub["Protocol"],
                          "endpoint": redact(endpoint) if sub["Protocol"] == "sms" else endpoint,
                          "confirmed": not pending})
     return sorted(rows, key=lambda r: (r["coach_id"], r["protocol"]))
-
-
-def _policy_coaches(policy: Any) -> list[str]:
-    """The coach ids in a pager's filter policy ({"$or": [{"coach_id": [id, "team"]}, ...]})."""
-    found: list[str] = []
-    if isinstance(policy, dict):
-        for key, value in policy.items():
-            if key == "coach_id" and isinstance(value, list):
-                found += [v for v in value if isinstance(v, str)]
-            else:
-                found += _policy_coaches(value)
-    elif isinstance(policy, list):
-        for item in policy:
-            found += _policy_coaches(item)
-    return found
 
 
 # --------------------------------------------------------------------------------------- rota

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from moodline.domain import Alert, Client, Message
 from moodline.observability import logger, metrics
 from moodline.ports import Alerts, Clients, Coaches, Mailer, Messages, OncePerKey, Queue
-from moodline.schedule import to_iso
+from moodline.schedule import from_iso, to_iso
 from moodline.summary import (
     AlertBrief,
     ClientWeekInput,
@@ -152,7 +152,7 @@ def client_week(client: Client, messages: Iterable[Message], alerts: Iterable[Al
     opened_from = to_iso(_local_midnight(week_start, client.timezone))
     opened_to = to_iso(_local_midnight(week_end, client.timezone))
     briefs = [
-        AlertBrief(_aware(a.opened_at), a.level.value, a.status.value)
+        AlertBrief(from_iso(a.opened_at), a.level.value, a.status.value)
         for a in sorted(alerts, key=lambda a: a.opened_at)
         if a.client_id == client.client_id and opened_from <= a.opened_at <= opened_to
     ]
@@ -167,18 +167,17 @@ def client_week(client: Client, messages: Iterable[Message], alerts: Iterable[Al
     )
 
 
-def _aware(iso: str) -> datetime:
-    return datetime.fromisoformat(iso.replace("Z", "+00:00"))
-
 
 def _practice_week(iso_week: str, timezone: str) -> tuple[datetime, datetime]:
     week_start, _ = iso_week_bounds(iso_week)
     return _local_midnight(week_start, timezone), _local_midnight(week_start + timedelta(days=7), timezone)
 
 
-def _acted(alert: Alert) -> dict[str | None, str | None]:
-    """Who acted on an alert, and when: the acknowledging and the resolving coach."""
-    return {alert.acknowledged_by: alert.acknowledged_at, alert.resolved_by: alert.resolved_at}
+def _acted(alert: Alert) -> list[tuple[str, datetime]]:
+    """Who acted on an alert, and when: the acknowledging and the resolving coach. One coach may be both
+    (acknowledged in one week, resolved in the next): each act counts for its own week."""
+    acts = ((alert.acknowledged_by, alert.acknowledged_at), (alert.resolved_by, alert.resolved_at))
+    return [(coach_id, from_iso(at)) for coach_id, at in acts if coach_id and at]
 
 
 class WeeklyTick:
@@ -210,8 +209,8 @@ class WeeklyTick:
         start, end = _practice_week(iso_week, self._timezone)
         by_coach: dict[str, list[str]] = {}
         for alert in [*self._alerts.unresolved(), *self._alerts.resolved_between(start, max(now, end))]:
-            for coach_id, at in _acted(alert).items():
-                if coach_id and at and start <= _aware(at) < end and alert.alert_id not in by_coach.get(coach_id, []):
+            for coach_id, at in _acted(alert):
+                if start <= at < end and alert.alert_id not in by_coach.get(coach_id, []):
                     by_coach.setdefault(coach_id, []).append(alert.alert_id)
         return by_coach
 
@@ -278,8 +277,8 @@ class WeeklySummaries:
         start, end = _practice_week(iso_week, self._timezone)
         pages: list[HandledPage] = []
         for alert in alerts:
-            at = _acted(alert).get(coach_id)
-            if not at or not start <= _aware(at) < end:
+            acts = [at for by, at in _acted(alert) if by == coach_id and start <= at < end]
+            if not acts:
                 continue
             if alert.client_id not in names:  # another coach's client: the on-call coach handled it
                 client = self._clients.get(alert.client_id)
@@ -287,7 +286,7 @@ class WeeklySummaries:
             resolved = alert.status is AlertStatus.RESOLVED and alert.outcome is not None
             pages.append(HandledPage(
                 client_id=alert.client_id, client_name=names[alert.client_id], level=alert.level.value,
-                acknowledged_at=_aware(alert.acknowledged_at or at),
+                acknowledged_at=from_iso(alert.acknowledged_at) if alert.acknowledged_at else acts[0],
                 outcome=alert.outcome.value if resolved and alert.outcome else None,
                 alert_id=alert.alert_id, own_client=alert.coach_id == coach_id))
         return pages
