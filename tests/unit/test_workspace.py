@@ -32,10 +32,10 @@ from moodline.workspace.auth import (
     TokenVerifier,
     jwks_url,
 )
-from moodline.workspace.fakes import Account, MemoryActions, MemoryData, MemorySignIn
 from moodline.workspace.http import Request, Response
 from moodline.workspace.ports import AlertView, ClientView, CoachView, MessageView, TimelineView
 from moodline.workspace.session import csrf_token, safe_return_path
+from tests.workspace_fakes import Account, MemoryActions, MemoryData, MemorySignIn
 
 NOW = datetime(2026, 11, 30, 21, 0, tzinfo=UTC)
 ROOT = "/Prod/coach"

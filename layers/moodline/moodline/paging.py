@@ -164,8 +164,11 @@ class AlertDesk:
         """
         if step in alert.paged_steps:
             return None
-        on_call = self.on_call_at(at)
-        target = coach_id or on_call.primary
+        if coach_id is None:  # an escalation names its target: the rota is read only when nobody is named
+            on_call = self.on_call_at(at)
+            target, source = on_call.primary, on_call.source
+        else:
+            target, source = coach_id, "escalation"
         # The team is paged one coach at a time, so each page's link is signed for its reader.
         recipients = [c.coach_id for c in self._coaches.all()] if target == TEAM else [target]
         recipients = recipients or [TEAM]  # no coach on file: one page the whole topic receives
@@ -175,7 +178,6 @@ class AlertDesk:
             page = Page(alert_id=alert.alert_id, step=step, coach_id=recipient, severity=alert.level.value,
                         subject=subject, body=self.page_body(alert, client, recipient, at))
             self._publish(page=asdict(page))
-        source = on_call.source if coach_id is None else "escalation"
         self._alerts.update(alert.alert_id, lambda fresh: alerting.record_page(
             fresh, step=step, target=target, source=source, at=at, why=why, coaches=recipients))
         logger.info("alert paged", alert_id=alert.alert_id, coach_id=target, step=step, pages=len(recipients))

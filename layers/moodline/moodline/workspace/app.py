@@ -13,7 +13,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
-from moodline.domain import AuditEntry, ReviewMark, has_words
+from moodline.domain import AuditEntry, ReviewMark
 from moodline.observability import logger
 from moodline.triage.model import Level
 from moodline.workspace import present
@@ -442,8 +442,7 @@ class Workspace:
         for client in clients:
             marked = {m.message_key for m in self.data.review_marks(client.client_id, since)}
             for m in self.data.messages(client.client_id, since, now + timedelta(seconds=1)):
-                if (m.direction == "inbound" and m.kind == "reply" and m.key not in marked
-                        and (m.review or has_words(m.body))):
+                if m.awaits_review and m.key not in marked:
                     items.append((client, m))
         items.sort(key=lambda item: (-_level_rank(item[1].level), not item[1].review, item[1].at))
         return items

@@ -209,17 +209,23 @@ class CognitoSignIn:
     """``InitiateAuth`` with ``USER_PASSWORD_AUTH`` and ``RespondToAuthChallenge``; the boto3 client is built on
     first use (cold start stays light)."""
 
-    def __init__(self, config: CognitoConfig) -> None:
+    def __init__(self, config: CognitoConfig, client: Callable[[], Any] | None = None) -> None:
+        """``client``: where the Cognito client comes from (the function's shared session, so a sign-in after a
+        cold start builds no second botocore session); by default one of its own, for tools and tests."""
         self._config = config
+        self._make_client = client or self._own_client
         self._client: Any = None
         self.calls = 0
 
+    def _own_client(self) -> Any:
+        import boto3  # noqa: PLC0415 - only a sign-in pays for it
+
+        return boto3.client("cognito-idp", region_name=self._config.region,
+                            endpoint_url=self._config.endpoint_url or None)
+
     def _cognito(self) -> Any:
         if self._client is None:
-            import boto3  # noqa: PLC0415 - only a sign-in pays for it
-
-            self._client = boto3.client("cognito-idp", region_name=self._config.region,
-                                        endpoint_url=self._config.endpoint_url or None)
+            self._client = self._make_client()
         return self._client
 
     def sign_in(self, username: str, password: str) -> str | Challenge:

@@ -2,7 +2,7 @@
 
 Plain frozen values go in and out, so the views never see a repository: ``moodline.workspace.adapters``
 implements these over the ports of :mod:`moodline.ports` (built by the composition root). Tests use
-in-memory fakes of these two (``moodline.workspace.fakes``) or the adapters over ``tests/fakes.py``.
+in-memory fakes of these two (``tests/workspace_fakes.py``) or the adapters over ``tests/fakes.py``.
 """
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-from moodline.domain import AuditEntry, ReviewMark
+from moodline.domain import AuditEntry, ReviewMark, has_words
+from moodline.vocabulary import Direction, MessageKind
 
 REVIEW_MARKS = ("seen_fine", "follow_up", "should_have_paged")
 OUTCOMES = ("true_alarm", "false_alarm", "follow_up")
@@ -47,6 +48,12 @@ class MessageView:
     alert_id: str | None = None
     coach_id: str | None = None  # who sent it, for kind == coach
     reply_sent: str | None = None  # what the webhook answered an inbound message with (crisis, ack, ...)
+
+    @property
+    def awaits_review(self) -> bool:
+        """Whether the review inbox holds it until a mark: :func:`moodline.domain.awaits_review` on a view."""
+        return (self.direction == Direction.INBOUND and self.kind == MessageKind.REPLY
+                and (self.review or has_words(self.body)))
 
 
 @dataclass(frozen=True)

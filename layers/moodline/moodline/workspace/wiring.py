@@ -55,4 +55,5 @@ def build_workspace(services: Services, ws: WorkspaceSettings) -> Workspace:
                            retention_days=services.settings.retention_days, shards=services.settings.due_shards)
     return Workspace(data=data, actions=actions,
                      verifier=TokenVerifier(ws.cognito, Jwks(jwks_url(ws.cognito))),
-                     sign_in=CognitoSignIn(ws.cognito), csrf_key=lambda: csrf_key_from(services.link_key()))
+                     sign_in=CognitoSignIn(ws.cognito, client=lambda: services.aws.client("cognito-idp")),
+                     csrf_key=lambda: csrf_key_from(services.link_key()))

@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from moodline.domain import AuditEntry, ReviewMark, has_words
+from moodline.domain import AuditEntry, ReviewMark
 from moodline.workspace.auth import (
     MIN_PASSWORD_LENGTH,
     NEW_PASSWORD_REQUIRED,
@@ -85,8 +85,8 @@ class MemoryData:
         self.reads += 1
         marked = {(m.client_id, m.message_key) for m in self.marks}
         return sorted(((m.client_id, m.key) for thread in self.messages_by_client.values() for m in thread
-                       if m.direction == "inbound" and m.kind == "reply" and (m.review or has_words(m.body))
-                       and m.at >= since and (m.client_id, m.key) not in marked), key=lambda ref: (ref[1], ref[0]))
+                       if m.awaits_review and m.at >= since and (m.client_id, m.key) not in marked),
+                      key=lambda ref: (ref[1], ref[0]))
 
     def record_audit(self, entries: list[AuditEntry]) -> None:
         self.audit.extend(entries)
