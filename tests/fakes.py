@@ -26,7 +26,6 @@ from moodline.domain import (
     AuditEntry,
     Client,
     Coach,
-    InboundAnswer,
     Message,
     Page,
     ReviewMark,
@@ -77,13 +76,6 @@ class FakeSms:
 
     def to(self, number: str) -> list[str]:
         return [body for to, body in self.sent if to == number]
-
-
-class PlainTextRenderer:
-    """An :class:`~moodline.ports.AnswerRenderer` that is just the text (what the client reads)."""
-
-    def render(self, answer: InboundAnswer) -> str:
-        return answer.text or ""
 
 
 @dataclass
@@ -195,9 +187,6 @@ class FakeClients:
             stored, status=status,
             next_probe_at=to_iso(stored.checkin.next_after(now)) if probing else None,
             due_shard=shard_of(client.client_id, shards) if probing else None)
-
-    def mark_probed(self, client_id: str, local_date: str) -> None:
-        self.rows[client_id] = replace(self.rows[client_id], last_probe_date=local_date)
 
     def claim_probe(self, client_id: str, local_date: str) -> Client | None:
         stored = self.rows.get(client_id)

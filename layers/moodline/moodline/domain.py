@@ -63,11 +63,6 @@ class Client:
     def checkin(self) -> CheckinTime:
         return CheckinTime.parse(self.checkin_time, self.timezone)
 
-    @property
-    def probing(self) -> bool:
-        """Whether this client should receive check-ins: active and consenting."""
-        return self.status == ClientStatus.ACTIVE and self.consented_at is not None
-
 
 def country_for(client: Client) -> str | None:
     """The client's country for crisis lines: the explicit field, else the E.164 number's."""
@@ -212,10 +207,6 @@ class SmsSendError(Exception):
         self.refusal = refusal
         self.code = code
         self.http_status = http_status
-
-    @property
-    def retryable(self) -> bool:
-        return self.refusal is Refusal.RETRYABLE
 
     @property
     def recipient(self) -> bool:

@@ -116,7 +116,6 @@ class Clients(Protocol):
     def set_status(self, client: Client, status: ClientStatus, *, now: datetime, shards: int) -> None:
         """Change the status and keep the due index in step: only probing clients are in it."""
         ...
-    def mark_probed(self, client_id: str, local_date: str) -> None: ...
     def claim_probe(self, client_id: str, local_date: str) -> Client | None:
         """Take the client's probe for ``local_date`` in one conditional write: refused (None) when the client
         is gone, neither probing nor awaiting consent (the welcome takes the day's probe), or already has that

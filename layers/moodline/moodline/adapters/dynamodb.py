@@ -629,9 +629,6 @@ class DynamoClients:
             actions += [ClientRow.next_probe_at.remove(), ClientRow.due_shard.remove()]
         ClientRow(client_id=client.client_id).update(actions=actions)
 
-    def mark_probed(self, client_id: str, local_date: str) -> None:
-        ClientRow(client_id=client_id).update(actions=[ClientRow.last_probe_date.set(local_date)])
-
     def claim_probe(self, client_id: str, local_date: str) -> domain.Client | None:
         # One UpdateItem replaces the read, both idempotency writes and the mark: the condition is the rule.
         # Probing, or awaiting consent (the welcome goes instead, and takes the day): domain.in_due_index.

@@ -67,7 +67,7 @@ class TwilioSms:
         return self._client
 
     def send(self, to: str, body: str, *, valid_for: timedelta | None = None) -> SentSms:
-        """Send one SMS; raises :class:`SmsSendError` with ``retryable`` set from Twilio's answer."""
+        """Send one SMS; raises :class:`SmsSendError` with its ``refusal`` read from Twilio's answer."""
         from twilio.base.exceptions import TwilioRestException  # noqa: PLC0415 - loaded with twilio.rest
 
         sender = (
