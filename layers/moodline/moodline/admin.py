@@ -280,17 +280,11 @@ class Roster:
         return self.client(client_id)
 
     def _phone(self, raw: str) -> str:
-        if any(ch.isdigit() and not ch.isascii() for ch in raw):
-            # Full-width and other Unicode digits are no phone number a carrier routes (nor can they be hashed).
-            raise RosterError("not an E.164 phone number: use ASCII digits (e.g. +15555550123)")
+        # normalize_e164 refuses full-width and other Unicode digits (no carrier routes them, nor can they be hashed).
         try:
-            e164 = normalize_e164(raw)
+            return normalize_e164(raw)
         except ValueError as exc:
             raise RosterError(f"{exc} (e.g. +15555550123)") from exc
-        if not e164.isascii():
-            # Full-width and other Unicode digits match \d but are no phone number (and cannot be hashed).
-            raise RosterError("not an E.164 phone number: use ASCII digits (e.g. +15555550123)")
-        return e164
 
     def _check_locale(self, locale: str, *, review_all: bool) -> None:
         if not _LOCALE.match(locale):

@@ -308,4 +308,4 @@ REVIEW_SHARDS = 8
 
 
 def review_shard(client_id: str) -> int:
-    return zlib.crc32(client_id.encode()) % REVIEW_SHARDS
+    return shard_of(client_id, REVIEW_SHARDS)

@@ -407,10 +407,9 @@ def bind_tables(settings: Settings, session: botocore.session.Session | None = N
         ShiftRow: settings.oncall_table,
         CoachRow: settings.coaches_table,
         **{model: name for model, name in ((ReviewRow, settings.review_table), (AuditRow, settings.audit_table),
-                                           (CoachSendRow, settings.coach_sends_table)) if name},
+                                           (CoachSendRow, settings.coach_sends_table),
+                                           (ClaimRow, settings.claims_table)) if name},
     }
-    if settings.claims_table:
-        names[ClaimRow] = settings.claims_table
     for model, table_name in names.items():
         model.Meta.table_name = table_name
         # PynamoDB caches the connection with the old name; drop it so the new name takes effect.
