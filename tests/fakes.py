@@ -348,10 +348,6 @@ class FakeAlerts:
         if client is not None and client.open_alert_id == alert.alert_id:
             self._clients.rows[client.client_id] = replace(client, open_alert_id=None)
 
-    def due_escalations(self, now: datetime) -> list[Alert]:
-        return sorted((a for a in self.rows.values() if a.escalate_at is not None and a.escalate_at <= to_iso(now)),
-                      key=lambda a: a.escalate_at or "")
-
     def pending(self) -> list[Alert]:
         return [a for a in self.rows.values() if a.escalate_at is not None]
 

@@ -26,8 +26,6 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     now = scheduled_time(event)
     if event.get("check") == "pager_subscriptions":  # the hourly schedule: does every coach's pager work?
         return {"coaches_without_pager": SERVICES.pager_check.run()}
-    # Before escalating, so that a failing escalation still reports who is waiting.
-    overdue = SERVICES.desk.report_unacknowledged(now)
-    escalated = SERVICES.desk.escalate_due(now)
+    overdue, escalated = SERVICES.desk.run(now)
     return {"escalated": [{"alert_id": alert_id, "paged": coach} for alert_id, coach in escalated],
             "crisis_unacknowledged_over_15_min": overdue}

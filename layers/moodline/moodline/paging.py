@@ -13,7 +13,7 @@ apply them, pages, and has the repository persist what they return.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Any
@@ -25,6 +25,7 @@ from moodline.links import AlertLink, link_lifetime, workspace_alert_url
 from moodline.observability import logger, metrics
 from moodline.ports import Alerts, Claims, Clients, Coaches, OncePerKey, Pager, PagerSubscriptions
 from moodline.ports import OnCall as OnCallRepository
+from moodline.schedule import to_iso
 from moodline.triage.model import Assessment, Level
 from moodline.vocabulary import TEAM, AlertEvent, AlertStatus, Via
 
@@ -207,15 +208,25 @@ class AlertDesk:
 
     # --- escalation -------------------------------------------------------------------------
 
-    def escalate_due(self, now: datetime) -> list[tuple[str, str]]:
+    def run(self, now: datetime) -> tuple[int, list[tuple[str, str]]]:
+        """The escalate function's minute: report the crisis alerts waiting too long, then escalate the due
+        ones, from one read of the pending alerts. Reporting goes first, so a failing escalation still
+        reports who is waiting. Returns (overdue crisis alerts, escalations)."""
+        pending = self._alerts.pending()
+        return self.report_unacknowledged(now, pending), self.escalate_due(now, pending)
+
+    def escalate_due(self, now: datetime, pending: Sequence[Alert] | None = None) -> list[tuple[str, str]]:
         """Escalate every unacknowledged alert whose wait is over; returns (alert_id, coach paged).
 
         The page goes out first (idempotent on its step), then the alert moves on: a failure in
-        between re-runs the same step next minute instead of skipping it.
+        between re-runs the same step next minute instead of skipping it. Oldest wait first.
         """
         escalated: list[tuple[str, str]] = []
         failures = 0
-        for alert in self._alerts.due_escalations(now):
+        waiting = self._alerts.pending() if pending is None else pending
+        due = sorted((a for a in waiting if a.escalate_at is not None and a.escalate_at <= to_iso(now)),
+                     key=lambda a: a.escalate_at or "")
+        for alert in due:
             # One bad alert must not hold back the escalation of every alert behind it.
             try:
                 target = self._escalate(alert, now)
@@ -230,12 +241,13 @@ class AlertDesk:
             raise RuntimeError(f"{failures} escalation(s) failed; the next run retries them")
         return escalated
 
-    def report_unacknowledged(self, now: datetime) -> int:
+    def report_unacknowledged(self, now: datetime, pending: Sequence[Alert] | None = None) -> int:
         """Emit ``CrisisUnacknowledgedOver15Min``: pending crisis alerts waiting over 15 minutes (0 too).
 
         Emitted on every escalate run, zero included, so its alarm sees data whenever escalate runs.
         """
-        overdue = sum(1 for alert in self._alerts.pending() if alert.level is Level.CRISIS
+        waiting = self._alerts.pending() if pending is None else pending
+        overdue = sum(1 for alert in waiting if alert.level is Level.CRISIS
                       and now - alerting.waiting_since(alert) > CRISIS_UNACKNOWLEDGED_AFTER)
         metrics.add_metric(name="CrisisUnacknowledgedOver15Min", unit="Count", value=overdue)
         if overdue:

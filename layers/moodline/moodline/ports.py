@@ -196,9 +196,6 @@ class Alerts(Protocol):
     def close_episode(self, alert: Alert) -> None:
         """Release the client's pointer to ``alert`` (only if it still points at it)."""
         ...
-    def due_escalations(self, now: datetime) -> list[Alert]:
-        """Alerts waiting for an acknowledgement whose next escalation is due at ``now``."""
-        ...
     def pending(self) -> list[Alert]:
         """Every alert waiting for an acknowledgement (the sparse escalation index, whole alerts)."""
         ...

@@ -890,11 +890,6 @@ class DynamoAlerts:
             if not _conditional_failure(exc):
                 raise
 
-    def due_escalations(self, now: datetime) -> list[domain.Alert]:
-        """Sparse index: cost ∝ pending alerts."""
-        keys = AlertRow.pending_escalation.query(PENDING, AlertRow.escalate_at <= to_iso(now))
-        return [alert for key in keys if (alert := self.get(key.alert_id)) is not None]
-
     def pending(self) -> list[domain.Alert]:
         """Sparse index: cost ∝ pending alerts (a few); each read whole, strongly consistent."""
         keys = AlertRow.pending_escalation.query(PENDING)
