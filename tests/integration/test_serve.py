@@ -252,3 +252,33 @@ def test_the_workspace_is_served_on_the_api_port_and_a_demo_coach_signs_in_over_
         assert roster.status == 200
         body = roster.read_body.decode()
         assert "Ana" in body and "Ben" in body and "Chloe" not in body  # Chloe is Jordan's
+
+
+def test_the_first_signal_asks_the_loop_to_stop_and_raises_nothing():
+    # Given serve's signal handler
+    from moodline_local.serve import Stop, StopRequest
+
+    stop = StopRequest()
+    previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        # When the first SIGTERM arrives, wherever the main thread is
+        stop(signal.SIGTERM, None)
+        # Then nothing is raised there (no lock left held mid-step): the loop sees the request between steps
+        assert stop.requested and stop.signal_name == "SIGTERM"
+        assert stop.wait(5) is True  # a sleeping loop wakes at once
+        # And a second signal, for a step that does not end, leaves at once and ignores any later one
+        with pytest.raises(Stop):
+            stop(signal.SIGINT, None)
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+        assert signal.getsignal(signal.SIGTERM) is signal.SIG_IGN
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def test_no_stop_is_asked_for_until_a_signal_arrives():
+    from moodline_local.serve import StopRequest
+
+    stop = StopRequest()
+    assert not stop.requested and stop.signal_name is None
+    assert stop.wait(0.01) is False

@@ -13,6 +13,7 @@ import os
 import signal
 import sys
 import textwrap
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -184,14 +185,39 @@ def serving(root: Path, *, port: int, moto_port: int | None = None, twilio_port:
 
 
 class Stop(BaseException):  # a signal, not an error: no `except Exception` may swallow it
-    """SIGTERM or SIGINT arrived: leave the loop and stop every part."""
+    """A second SIGTERM or SIGINT while a step is stuck: leave at once."""
 
 
-def _stop(signum: int, frame: FrameType | None) -> None:
-    # A second signal must not cut the clean-up short: from here on they are ignored.
-    for other in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(other, signal.SIG_IGN)
-    raise Stop(signal.Signals(signum).name)
+class StopRequest:
+    """The signal handler: the first SIGTERM or SIGINT asks the loop to stop between steps.
+
+    It raises nothing. An exception raised from a signal handler lands wherever the main thread happens
+    to be, mid-import or mid-thread-pool included, and can leave a lock held that the clean-up then waits
+    on forever. So the first signal only sets a flag, the loop finishes the step it is in (a tick, a
+    settle: seconds at most) and every part is stopped in order. A second signal is the way out of a step
+    that does not end: it raises ``Stop``, and later signals are ignored so the clean-up is not cut short.
+    """
+
+    def __init__(self) -> None:
+        self.signal_name: str | None = None
+        self._requested = threading.Event()
+
+    def __call__(self, signum: int, frame: FrameType | None) -> None:
+        name = signal.Signals(signum).name
+        if self._requested.is_set():
+            for other in (signal.SIGINT, signal.SIGTERM):
+                signal.signal(other, signal.SIG_IGN)
+            raise Stop(name)
+        self.signal_name = name
+        self._requested.set()
+
+    @property
+    def requested(self) -> bool:
+        return self._requested.is_set()
+
+    def wait(self, seconds: float) -> bool:
+        """Sleep up to ``seconds``, waking at once when a stop is asked for."""
+        return self._requested.wait(seconds)
 
 
 class Console:
@@ -264,7 +290,8 @@ def banner(served: Served, state_path: Path) -> str:
 
 def serve(root: Path, *, ports: Ports, demo_roster: bool, state_path: Path, out: IO[str] = sys.stdout) -> None:
     """Run until SIGINT or SIGTERM; every child process and server is stopped on the way out."""
-    previous = {s: signal.signal(s, _stop) for s in (signal.SIGINT, signal.SIGTERM)}
+    stop = StopRequest()
+    previous = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
     logs = (root / "out").resolve()
     logs.mkdir(exist_ok=True)
     try:
@@ -274,7 +301,7 @@ def serve(root: Path, *, ports: Ports, demo_roster: bool, state_path: Path, out:
             print(banner(served, state_path), file=out, flush=True)
             console = Console(served, out)
             last_minute, last_roster_check = None, 0.0
-            while True:
+            while not stop.requested:
                 now = datetime.now(UTC).replace(second=0, microsecond=0)
                 if now != last_minute:
                     last_minute = now
@@ -284,9 +311,12 @@ def serve(root: Path, *, ports: Ports, demo_roster: bool, state_path: Path, out:
                 if time.monotonic() - last_roster_check > 5:
                     last_roster_check = time.monotonic()
                     console.subscribe_new_coaches()
-                time.sleep(0.5)
-    except Stop as stop:
-        print(f"stopping ({stop}): moto server, Twilio stand-in and HTTP servers stopped", file=sys.stderr)
+                stop.wait(0.5)
+        print(f"stopping ({stop.signal_name}): moto server, Twilio stand-in and HTTP servers stopped",
+              file=sys.stderr)
+    except Stop as forced:
+        print(f"stopping ({forced}, the second signal): moto server, Twilio stand-in and HTTP servers stopped",
+              file=sys.stderr)
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
