@@ -61,9 +61,9 @@ class MemoryData:
         self.reads += 1
         return [c for c in self.clients.values() if c.coach_id == coach_id]
 
-    def all_clients(self) -> list[ClientView]:
+    def all_coaches(self) -> list[CoachView]:
         self.reads += 1
-        return list(self.clients.values())
+        return sorted(self.coaches.values(), key=lambda c: c.name.casefold())
 
     def alerts_of_client(self, client_id: str, since: datetime, until: datetime) -> list[AlertView]:
         self.reads += 1

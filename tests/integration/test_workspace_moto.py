@@ -234,7 +234,16 @@ def authenticator(secret: str) -> Callable[[], str]:
     """A TOTP app holding ``secret`` (RFC 6238, 6 digits, 30 s, SHA-1: what Cognito uses)."""
     totp = TOTP(base64.b32decode(secret + "=" * (-len(secret) % 8), casefold=True), 6, SHA1(), 30,
                 enforce_key_length=False)
-    return lambda: totp.generate(time.time()).decode()
+
+    def code_now() -> str:
+        # Cognito (and moto) accept only the current 30 s window. Like a person who sees the code about to
+        # change, wait for the next one when under 10 s are left, so a slow request cannot outlive it.
+        left = 30 - time.time() % 30
+        if left < 10:
+            time.sleep(left + 0.05)
+        return totp.generate(time.time()).decode()
+
+    return code_now
 
 
 def test_an_invited_coach_sets_a_new_password_with_cognito_and_is_signed_in(seeded):

@@ -798,3 +798,30 @@ def test_an_admins_inbox_is_the_whole_practice_read_from_the_replies_waiting_not
     assert text.index("I can't do this") < text.index("tired, work is a lot") < text.index("triage unsure")
     # ...and the reads follow the replies waiting (one index read, then each of their clients), not the 203 clients
     assert data.reads <= 1 + 2 * 3 + 2
+
+
+def test_an_admins_roster_is_one_caseload_at_a_time_and_every_open_alert_on_their_own(workspace, data):
+    # Given a practice with a large caseload besides the admin's own (none) and Ben's open crisis alert
+    for i in range(200):
+        data.clients[f"cl_quiet{i}"] = replace(data.clients["cl_zoe"], client_id=f"cl_quiet{i}", name=f"Quiet {i}")
+    data.reads = 0
+    admin = token("c9", groups=["admins"])
+    # When an admin opens the roster
+    own = text_of(get(workspace, "/clients", admin).body)
+    # Then it shows every open alert of the practice and links to each coach's caseload, not 203 clients
+    assert "My clients" in own and "Ben" in own and "Open alert: crisis" in own and "Quiet 1" not in own
+    assert "Mine and open alerts" in own and "Casey" in own and "Jordan" in own
+    assert data.reads <= 10
+    # And a caseload is one click away, with the whole of it
+    jordans = get(workspace, "/clients", admin, coach="c2")
+    assert jordans.status == 200
+    text = text_of(jordans.body)
+    assert "Jordan's clients" in text and "Zoe" in text and "Quiet 199" in text and "Ben" not in text
+    # And an unknown caseload is a plain 404
+    assert get(workspace, "/clients", admin, coach="c404").status == 404
+
+
+def test_a_coach_cannot_open_another_caseload(workspace):
+    # Given Casey, no admin; when she asks for Jordan's caseload, then she gets her own (no caseload links)
+    text = text_of(get(workspace, "/clients", token("c1"), coach="c2").body)
+    assert "My clients" in text and "Ben" in text and "Zoe" not in text and "Mine and open alerts" not in text

@@ -81,8 +81,8 @@ class PortsData:
     def clients_of(self, coach_id: str) -> list[ClientView]:
         return [client_view(c) for c in self._clients.of_coach(coach_id)]
 
-    def all_clients(self) -> list[ClientView]:
-        return [client_view(c) for c in self._clients.all()]
+    def all_coaches(self) -> list[CoachView]:
+        return sorted((CoachView(c.coach_id, c.name) for c in self._coaches.all()), key=lambda c: c.name.casefold())
 
     def alerts_of_client(self, client_id: str, since: datetime, until: datetime) -> list[AlertView]:
         return [alert_view(a) for a in self._alerts.of_client(client_id, since, until)]

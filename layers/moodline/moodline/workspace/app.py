@@ -357,22 +357,36 @@ class Workspace:
     # --- clients -----------------------------------------------------------------------------------
 
     def roster(self, page: Page, parts: list[str]) -> Response:
+        """A caseload: one coach's clients, plus (on the viewer's own) every client whose open alert paged them.
+
+        An admin sees everyone, one caseload at a time (``?coach=``), and every open alert of the practice
+        on their own: the page costs one caseload's reads, never the whole practice's."""
         now = page.request.now
+        who = page.who
+        coaches = self.data.all_coaches() if who.admin else []
+        caseload = who.coach_id
+        asked = page.request.query.get("coach", "")
+        if who.admin and asked and asked != who.coach_id:
+            if asked not in {c.coach_id for c in coaches}:
+                return self._not_found(page.request, "coach")
+            caseload = asked
         open_alerts = {a.client_id: a for a in self.data.open_alerts()}
-        if page.who.admin:
-            clients = self.data.all_clients()
-        else:
-            clients = self.data.clients_of(page.who.coach_id)
-            mine = {c.client_id for c in clients}
+        clients = self.data.clients_of(caseload)
+        if caseload == who.coach_id:
+            shown = {c.client_id for c in clients}
             for alert in open_alerts.values():
-                if alert.client_id not in mine and may_see_alert(page.who, alert):
+                if alert.client_id not in shown and may_see_alert(who, alert):
                     other = self.data.client(alert.client_id)
                     if other is not None:
                         clients.append(other)
-                        mine.add(other.client_id)
+                        shown.add(other.client_id)
         rows = [self._roster_row(c, open_alerts.get(c.client_id), now) for c in clients]
         rows.sort(key=lambda r: r["attention"], reverse=True)
-        return Response(200, self._render("clients.html.j2", page.request, page, rows=rows))
+        heading = "My clients" if caseload == who.coach_id else (
+            f"{next(c.name for c in coaches if c.coach_id == caseload)}'s clients")
+        return Response(200, self._render("clients.html.j2", page.request, page, rows=rows, heading=heading,
+                                          caseloads=[c for c in coaches if c.coach_id != who.coach_id],
+                                          caseload=caseload))
 
     def _roster_row(self, client: ClientView, alert: AlertView | None, now: datetime) -> dict[str, Any]:
         messages = self.data.messages(client.client_id, now - timedelta(days=HISTORY_DAYS), now)
