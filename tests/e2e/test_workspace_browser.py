@@ -91,12 +91,15 @@ def test_every_page_fits_400_px_with_44_px_targets(page, seeded):
     sign_in(page, seeded, "ad")
     page.wait_for_url("**/coach/alerts")
     ben = seeded.clients["ben"].client_id
-    for name, path in [("07-open-alerts", "/alerts"), ("08-clients", "/clients"), ("09-thread", f"/clients/{ben}"),
+    for name, path in [("07-open-alerts", "/alerts"), ("08-clients", "/clients"),
+                       ("08b-caseload-admin", "/clients?coach=c1"), ("09-thread", f"/clients/{ben}"),
                        ("10-inbox-admin", "/inbox"), ("11-alert-admin", f"/alerts/{seeded.alert_id}")]:
         page.goto(seeded.url(path))
         assert no_sideways_scroll(page), name
         assert small_targets(page) == [], name
         shot(page, name)
+        if name == "08b-caseload-admin":  # an admin reads the practice one caseload at a time
+            assert page.inner_text("h1") == "Casey's clients" and "Ben" in page.inner_text("main")
     assert page.problems == []
 
 
