@@ -314,6 +314,81 @@ def test_client_import_errors(cli, tmp_path):
     one_line_error(cli("client", "import", str(bad)), "line 1: the header must be " + HEADER)
 
 
+def test_client_import_reads_a_spreadsheets_csv_columns_in_any_order_semicolons_and_quoted_line_breaks(cli, tmp_path):
+    # Given a spreadsheet's export: a BOM, CRLF line ends, semicolons, the columns reordered and capitalised,
+    # a quoted cell with a line break in it, and the same number twice written two ways
+    add_coaches(cli)
+    csv_file = tmp_path / "clients.csv"
+    csv_file.write_bytes("\r\n".join([
+        "\ufeffPhone;Name;Coach_ID;Timezone;Checkin_Time;Locale",
+        "+15550100001;Zoë;c1;Europe/Madrid;09:00;es",
+        '+15550100002;"Ben\nB.";c1;America/Chicago;18:30;en-US',
+        "+1 (555) 010-0001;Zoe again;c2;Europe/Madrid;09:00;es",
+        "+15550100004;Di;c1;America/New_York;09:00;en-US",
+    ]).encode() + b"\r\n")
+    # When it is imported
+    code, out, err = cli("client", "import", str(csv_file))
+    # Then the good rows are enrolled, the name keeps its accent, and the refused rows are named by the line an
+    # editor shows (the quoted break makes Ben's row two lines): the number already used on line 2, on line 5
+    assert out.strip() == "2 enrolled, 0 already enrolled (skipped), 2 refused", err
+    assert err.splitlines()[-1] == "line 5: the same phone number as line 2"
+    assert err.splitlines()[0].startswith("line 3: ")  # a line break is no part of a name
+    assert code == 1
+    assert sorted(c["name"] for c in listed(cli, "client", "list")) == ["Di", "Zoë"]
+
+
+def test_client_import_refuses_a_file_that_is_not_utf8_at_its_line_and_enrols_nothing(cli, tmp_path):
+    # Given a roster saved by a spreadsheet in Windows-1252, a name with an accent on line 3
+    add_coaches(cli)
+    csv_file = tmp_path / "clients.csv"
+    csv_file.write_bytes("\n".join([HEADER, "Ana,+15550100001,America/New_York,09:00,en-US,c1",
+                                     "Zoë,+15550100002,Europe/Madrid,09:00,es,c1"]).encode("cp1252"))
+    # When it is imported, then one line says where and what to do, and nobody is enrolled (no garbled names)
+    one_line_error(cli("client", "import", str(csv_file)), 'line 3: not UTF-8 text; save the file as "CSV UTF-8"')
+    assert listed(cli, "client", "list") == []
+
+
+def test_client_import_names_the_missing_and_unknown_columns(cli, tmp_path):
+    csv_file = tmp_path / "clients.csv"
+    csv_file.write_text("name,phone,tz,checkin_time,locale,coach_id\n")
+    one_line_error(cli("client", "import", str(csv_file)), "line 1: the header must be", "missing timezone",
+                   "unknown 'tz'")
+
+
+def test_an_aws_fault_stops_the_import_at_its_line_keeps_what_was_enrolled_and_a_rerun_finishes(cli, tmp_path,
+                                                                                              monkeypatch):
+    # Given a five-row roster, and DynamoDB failing the client write of the third row
+    import botocore.client
+    from botocore.exceptions import ClientError
+
+    add_coaches(cli)
+    csv_file = tmp_path / "clients.csv"
+    csv_file.write_text("\n".join([HEADER] + [f"C{i},+1555010000{i},America/New_York,09:00,en-US,c1"
+                                              for i in range(1, 6)]) + "\n")
+    real = botocore.client.BaseClient._make_api_call
+    clients_table = os.environ["CLIENTS_TABLE"]
+
+    def flaky(self, operation, params):
+        if operation == "PutItem" and params.get("TableName") == clients_table and "C3" in json.dumps(params):
+            raise ClientError({"Error": {"Code": "InternalServerError", "Message": "Internal server error"}},
+                              operation)
+        return real(self, operation, params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", flaky)
+    # When it is imported
+    code, out, err = cli("client", "import", str(csv_file))
+    # Then the import stops at line 4, says so in one line, and keeps the two rows before it
+    assert code == 1 and out.strip() == "2 enrolled, 0 already enrolled (skipped), 1 refused"
+    assert err.strip() == ("line 4: not stored, AWS refused: Internal server error; stopped here, lines 4-6 not "
+                           "tried (3 rows): run the same file again once it is fixed")
+    assert sorted(c["name"] for c in listed(cli, "client", "list")) == ["C1", "C2"]
+    # And once DynamoDB is back, the same file finishes the job: C3's number was not left held by nobody
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", real)
+    code, out, err = cli("client", "import", str(csv_file))
+    assert (code, out.strip(), err) == (0, "3 enrolled, 2 already enrolled (skipped), 0 refused", "")
+    assert len(listed(cli, "client", "list")) == 5
+
+
 # --------------------------------------------------------------------------------------- alerts
 
 

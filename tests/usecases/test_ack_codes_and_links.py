@@ -329,6 +329,48 @@ def test_two_enrolments_racing_for_one_number_leave_one_role(world):
     assert world.clients.rows == {}
 
 
+def test_a_claim_left_by_an_enrolment_cut_short_is_taken_over_once_it_is_old(world):
+    # Given a number claimed by an enrolment whose client was never written (a crash between the two writes)
+    coach(world, "c1")
+    from moodline.domain import new_id
+    from moodline.phones import phone_hash
+    key = f"phone#{phone_hash(PHONE_KEY, '+15550100002')}"
+    world.claims.claim(key, f"client:{new_id('cl', MONDAY - timedelta(minutes=3))}", now=MONDAY)
+    # When Ben is enrolled while that claim is young (it may be an enrolment in progress), then it is refused
+    with pytest.raises(RosterError, match="already belongs to a client"):
+        world.roster.enroll_client(Enrolment("c1", "Ben", "+15550100002", "America/New_York", "09:00"),
+                                   phone_key=PHONE_KEY, now=MONDAY, shards=world.shards)
+    # And once it is over five minutes old, the enrolment takes it over: the number is not lost for good
+    later = MONDAY + timedelta(minutes=3)
+    ben = world.roster.enroll_client(Enrolment("c1", "Ben", "+15550100002", "America/New_York", "09:00"),
+                                     phone_key=PHONE_KEY, now=later, shards=world.shards)
+    assert world.claims.owner(key, now=later) == f"client:{ben.client_id}"
+
+
+def test_a_fault_writing_the_client_frees_the_number_it_claimed(world, monkeypatch):
+    # Given the client write failing (a DynamoDB fault)
+    coach(world, "c1")
+
+    def fails(client):
+        raise RuntimeError("DynamoDB is unavailable")
+
+    monkeypatch.setattr(world.clients, "add", fails)
+    with pytest.raises(RuntimeError):
+        enrol(world, "Ben", "+15550100002")
+    # When it is back, then the same enrolment succeeds at once
+    monkeypatch.undo()
+    assert enrol(world, "Ben", "+15550100002").display_name == "Ben"
+
+
+@pytest.mark.parametrize("name", ["Ben\nB.", "Ben\rB", "Ben\u2028B", "Ben\x00", "Ben\tB"])
+def test_a_name_with_a_line_break_or_control_character_is_refused(world, name):
+    coach(world, "c1")
+    with pytest.raises(RosterError, match="one line, without control characters"):
+        enrol(world, name, "+15550100002")
+    with pytest.raises(RosterError, match="one line"):
+        world.roster.add_coach("c2", name, "c2@practice.example")
+
+
 def test_erasing_a_client_frees_their_number(world):
     coach(world, "c1")
     ben = enrol(world, "Ben", "+15550100002")

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from moodline.crisis_lines import country_of
-from moodline.domain import DUE_SHARDS_MAX, Alert, Client, Coach, Shift, new_id, shard_of
+from moodline.domain import DUE_SHARDS_MAX, Alert, Client, Coach, Shift, id_time, new_id, shard_of
 from moodline.phones import normalize_e164, phone_hash
 from moodline.ports import Alerts, Claims, Clients, Coaches, Messages, OnCall, RepositoryHolder
 from moodline.schedule import CheckinTime, from_iso, to_iso
@@ -34,6 +35,19 @@ class AlreadyEnrolled(RosterError):
 
 
 _END_OF_TIME = datetime(9999, 1, 1, tzinfo=UTC)  # "due before" this: everyone in the due index
+ORPHAN_AFTER = timedelta(minutes=5)  # far beyond an enrolment's claim-to-write moment
+
+
+def _display_name(raw: str, *, limit: int = 40) -> str:
+    """A name as texts and pages show it: 1-``limit`` characters, no line breaks or control characters."""
+    name = raw.strip()
+    what = "display name" if limit == 40 else "name"
+    if any(unicodedata.category(ch) in ("Cc", "Zl", "Zp") for ch in name):
+        raise RosterError(f"{what} must be one line, without control characters")
+    if not 1 <= len(name) <= limit:
+        hint = " (a first name or initials)" if limit == 40 else ""
+        raise RosterError(f"{what} must be 1-{limit} characters{hint}")
+    return name
 
 
 @dataclass(frozen=True)
@@ -145,9 +159,7 @@ class Roster:
         except ValueError as exc:
             raise RosterError(str(exc)) from exc
         e164 = self._phone(enrolment.phone)
-        name = enrolment.display_name.strip()
-        if not 1 <= len(name) <= 40:
-            raise RosterError("display name must be 1-40 characters (a first name or initials)")
+        name = _display_name(enrolment.display_name)
         self._check_locale(enrolment.locale, review_all=enrolment.review_all)
         self._check_country(enrolment.country, e164)
         if self._coaches.get(enrolment.coach_id) is None:
@@ -181,7 +193,15 @@ class Roster:
         # scheduler tick (the sender holds it to sending hours), then nothing until YES.
         first = checkin.next_after(now) if consented else now
         client = replace(client, next_probe_at=to_iso(first), due_shard=shard_of(client.client_id, self.shards))
-        if not self._clients.add(client):
+        try:
+            added = self._clients.add(client)
+        except BaseException:
+            # A fault between the claim and the client (DynamoDB, Ctrl-C): free the number, or the next try of
+            # this enrolment would find it held by a client who does not exist. (If this release fails too,
+            # _claim_phone takes the orphaned claim over once it is old enough.)
+            self._claims.release(phone_claim_key(key), f"client:{client_id}")
+            raise
+        if not added:
             self._claims.release(phone_claim_key(key), f"client:{client_id}")
             raise RosterError("client id taken; try again")
         return client
@@ -201,8 +221,22 @@ class Roster:
             raise RosterError("this phone number belongs to a client; a number has one role")
         if not self._claims.claim(phone_claim_key(key), owner, now=now):
             holder = self._claims.owner(phone_claim_key(key), now=now) or ""
+            if self._orphaned(holder, now):
+                self._claims.release(phone_claim_key(key), holder)  # only if that orphan still holds it
+                if self._claims.claim(phone_claim_key(key), owner, now=now):
+                    return
+                holder = self._claims.owner(phone_claim_key(key), now=now) or ""
             role = holder.split(":", 1)[0] or "someone"
             raise RosterError(f"this phone number already belongs to a {role}; a number has one role")
+
+    def _orphaned(self, holder: str, now: datetime) -> bool:
+        """A client's claim on a number whose client was never written (an enrolment cut short by a fault).
+
+        Only once it is older than ``ORPHAN_AFTER``: an enrolment in progress holds its claim for the
+        moment between the claim and the client's write, and must not lose it to a racing one."""
+        kind, _, client_id = holder.partition(":")
+        made = id_time(client_id) if kind == "client" else None
+        return made is not None and now - made > ORPHAN_AFTER and self._clients.get(client_id) is None
 
     def client(self, client_id: str) -> Client:
         client = self._clients.get(client_id)
@@ -321,12 +355,15 @@ class Roster:
             raise RosterError("coach id must be 2-41 lowercase letters, digits, '-' or '_' (and not 'team')")
         if not _EMAIL.match(email):
             raise RosterError("coach e-mail is not an e-mail address")
+        if name.strip():
+            _display_name(name, limit=80)
         key = None
         if phone is not None:
             key = phone_hash(self._key(phone_key), self._phone(phone))
             self._claim_phone(key, f"coach:{coach_id}", now=datetime.now(UTC))
         previous = self._coaches.get(coach_id)
-        coach = Coach(coach_id=coach_id, name=name.strip() or coach_id, email=email, phone_hash=key)
+        coach = Coach(coach_id=coach_id, name=_display_name(name, limit=80) if name.strip() else coach_id,
+                      email=email, phone_hash=key)
         self._coaches.put(coach)
         if previous is not None and previous.phone_hash and previous.phone_hash != key:
             self._claims.release(phone_claim_key(previous.phone_hash), f"coach:{coach_id}")  # the old number is free

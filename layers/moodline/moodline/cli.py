@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import io
 import json
 import os
 import re
@@ -498,45 +499,96 @@ def _client(args: argparse.Namespace) -> int:
 IMPORT_HEADER = ("name", "phone", "timezone", "checkin_time", "locale", "coach_id")
 
 
+def _import_rows(path: Path) -> tuple[list[tuple[int, dict[str, str]]], list[str]]:
+    """The rows of a roster CSV as (line number, cells by column), and the rows refused for their shape.
+
+    The header names the six columns in any order and any case. Commas, semicolons (a spreadsheet set
+    to a European locale) or tabs separate them. Line numbers are the file's own (the header is line 1,
+    a quoted line break counts), so ``line N`` is where an editor shows it.
+    """
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise CliError(f"cannot read {path}: {exc.strerror}") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        # Guessing another encoding would garble names ("ZoÃ«") without a word; refuse where it starts.
+        line = raw[: exc.start].count(b"\n") + 1
+        raise CliError(f'line {line}: not UTF-8 text; save the file as "CSV UTF-8" and import it again') from None
+    first = text.split("\n", 1)[0]
+    delimiter = max((",", ";", "\t"), key=first.count)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    header = [h.strip().lower() for h in next(reader, [])]
+    if sorted(header) != sorted(IMPORT_HEADER):
+        missing = [name for name in IMPORT_HEADER if name not in header]
+        extra = [name for name in header if name not in IMPORT_HEADER]
+        detail = "; ".join(filter(None, [f"missing {', '.join(missing)}" if missing else "",
+                                          f"unknown {', '.join(repr(e) for e in extra)}" if extra else "",
+                                          "a column named twice" if not missing and not extra else ""]))
+        raise CliError(f"line 1: the header must be {','.join(IMPORT_HEADER)} (any order): {detail}")
+    rows: list[tuple[int, dict[str, str]]] = []
+    refused: list[str] = []
+    number = reader.line_num + 1
+    try:
+        for row in reader:
+            if any(cell.strip() for cell in row):
+                if len(row) != len(header):
+                    refused.append(f"line {number}: expected {len(header)} fields, got {len(row)}")
+                else:
+                    rows.append((number, {name: cell.strip() for name, cell in zip(header, row, strict=True)}))
+            number = reader.line_num + 1
+    except csv.Error as exc:
+        refused.append(f"line {number}: {exc}; the rest of the file was not read")
+    return rows, refused
+
+
 def _import(roster: Any, path: Path, *, consent_on_file: str | None, review_all: bool) -> int:
     """Enrol each good row; name each refused one as ``line N: reason`` (the header is line 1).
 
     Rows whose number is enrolled already are skipped, not refused: running the same file again
-    enrols nobody twice, and exits 0 once every row is in.
+    enrols nobody twice, and exits 0 once every row is in. A number twice in the file is refused
+    on its second line. An AWS fault stops the import at its line: what was enrolled stays, and
+    running the same file again carries on from there.
     """
     from moodline.admin import AlreadyEnrolled, Enrolment, RosterError
+    from moodline.phones import normalize_e164
 
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise CliError(f"cannot read {path}: {exc.strerror}") from None
-    lines = text.splitlines()
-    reader = csv.reader(lines)
-    header = [h.strip() for h in next(reader, [])]
-    if tuple(header) != IMPORT_HEADER:
-        raise CliError(f"line 1: the header must be {','.join(IMPORT_HEADER)}")
-    rows = list(enumerate(reader, start=2))
+    rows, refused = _import_rows(path)
     enrolled = skipped = 0
-    refused: list[str] = []
+    first_line_of: dict[str, int] = {}
     with _progress(len(rows)) as advance:
-        for number, row in rows:
+        for index, (number, cells) in enumerate(rows):
             advance()
-            if not any(cell.strip() for cell in row):
-                continue
-            if len(row) != len(IMPORT_HEADER):
-                refused.append(f"line {number}: expected {len(IMPORT_HEADER)} fields, got {len(row)}")
-                continue
-            name, phone, timezone, checkin, locale, coach_id = (cell.strip() for cell in row)
             try:
-                roster.enroll_client(Enrolment(coach_id, name, phone, timezone, checkin, locale or "en-US",
-                                               consent=False, consent_on_file=consent_on_file,
-                                               review_all=review_all), now=_now())
+                e164 = normalize_e164(cells["phone"])
+            except ValueError:
+                e164 = ""  # the roster refuses it below, with the reason
+            if e164 and e164 in first_line_of:
+                refused.append(f"line {number}: the same phone number as line {first_line_of[e164]}")
+                continue
+            try:
+                roster.enroll_client(Enrolment(cells["coach_id"], cells["name"], cells["phone"], cells["timezone"],
+                                               cells["checkin_time"], cells["locale"] or "en-US", consent=False,
+                                               consent_on_file=consent_on_file, review_all=review_all),
+                                     now=_now())
                 enrolled += 1
             except AlreadyEnrolled:
                 skipped += 1
             except RosterError as exc:
                 refused.append(f"line {number}: {exc}")
-    for line in refused:
+                continue
+            except Exception as exc:
+                reason = aws_fault(exc)
+                if reason is None:
+                    raise
+                left = rows[index:]
+                refused.append(f"line {number}: not stored, {reason}; stopped here, lines {number}-"
+                               f"{left[-1][0]} not tried ({len(left)} rows): run the same file again once it is fixed")
+                break
+            if e164:
+                first_line_of[e164] = number
+    for line in sorted(refused, key=lambda line: int(line.split(":", 1)[0].removeprefix("line "))):
         print(line, file=sys.stderr)
     print(f"{enrolled} enrolled, {skipped} already enrolled (skipped), {len(refused)} refused")
     return 1 if refused else 0
@@ -790,11 +842,27 @@ def _consent_flags(parser: argparse.ArgumentParser) -> None:
                         help="accept a locale triage cannot read; every reply is then marked for a human")
 
 
+def aws_fault(exc: BaseException) -> str | None:
+    """What AWS said, in one line, when ``exc`` is an AWS fault or wraps one (PynamoDB's ``PutError`` and
+    the like carry botocore's error as their cause); None for anything else."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, ClientError):
+            return f"AWS refused: {current.response.get('Error', {}).get('Message') or current}"
+        if isinstance(current, BotoCoreError):
+            return f"cannot reach AWS: {current}"
+        cause = getattr(current, "cause", None)
+        current = cause if isinstance(cause, BaseException) else (current.__cause__ or current.__context__)
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``moodline`` console script: every error is one line, never a traceback."""
     args = build_parser().parse_args(argv)
-    from botocore.exceptions import BotoCoreError, ClientError
-
     from moodline.admin import RosterError
     from moodline.alerting import AlertError
     from moodline.settings import SettingsError
@@ -806,11 +874,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.run(args))
     except (CliError, RosterError, AlertError, SettingsError) as exc:
         print(f"moodline: {exc}", file=sys.stderr)
-    except ClientError as exc:
-        print(f"moodline: AWS refused: {exc.response['Error'].get('Message') or exc}", file=sys.stderr)
-    except BotoCoreError as exc:
-        print(f"moodline: cannot reach AWS: {exc}", file=sys.stderr)
     except Exception as exc:
+        fault = aws_fault(exc)
+        if fault is not None:
+            print(f"moodline: {fault}", file=sys.stderr)
+            return 2
         if os.environ.get("MOODLINE_DEBUG"):
             raise
         print(f"moodline: unexpected {type(exc).__name__}: {exc} (MOODLINE_DEBUG=1 shows the traceback)",

@@ -273,6 +273,17 @@ def new_id(prefix: str, at: datetime | None = None) -> str:
     return f"{prefix}_{millis:011x}_{secrets.token_hex(4)}"
 
 
+def id_time(identifier: str) -> datetime | None:
+    """When :func:`new_id` made ``identifier`` (to the millisecond); None for an id of another shape."""
+    parts = identifier.split("_")
+    if len(parts) != 3 or len(parts[1]) != 11:
+        return None
+    try:
+        return datetime.fromtimestamp(int(parts[1], 16) / 1000, UTC)
+    except ValueError:
+        return None
+
+
 # The due index's shards are 0 .. DUE_SHARDS_MAX - 1 whatever DUE_SHARDS is: the scheduler reads all of
 # them every tick, so a client written under any allowed count is read, and changing DUE_SHARDS is safe.
 # Raising this is safe (it widens what the scheduler reads); lowering it could strand clients.
