@@ -131,3 +131,64 @@ def test_samconfig_overrides_name_template_parameters_within_their_ranges():
             if parameter["Type"] == "Number":
                 assert int(parameter.get("MinValue", value)) <= int(value) <= int(parameter.get("MaxValue", value)), (
                     env, override)
+
+
+# --- the template's rule: a fast sender with the webhook left at a long code's limits is refused at deploy ----
+
+
+def _broken(**overrides: str) -> list[str]:
+    from moodline_local.template import Template
+
+    with pytest.raises(ValueError) as refused:
+        Template.load(ROOT / "template.yaml", overrides)
+    return [line for line in str(refused.value).splitlines() if line]
+
+
+def _accepted(**overrides: str) -> bool:
+    from moodline_local.template import Template
+
+    return Template.load(ROOT / "template.yaml", overrides).broken_rules() == []
+
+
+def test_a_short_code_with_only_the_send_concurrency_raised_is_refused_and_told_what_to_raise():
+    # Given ops moving to a short code who raise ProbeSendConcurrency and forget the webhook's limits
+    refused = _broken(ProbeSendConcurrency="34")
+    # Then CloudFormation's rule (evaluated here as CloudFormation does) refuses the stack, naming the first
+    assert refused[0].startswith("template rule WebhookLimitsFollowTheSender: ProbeSendConcurrency above 6")
+    assert "WebhookRouteRateLimit" in refused[0]
+
+
+@pytest.mark.parametrize("sender", sorted(FIXED))
+def test_every_fixed_row_of_the_sender_table_is_accepted(sender):
+    row = FIXED[sender]
+    assert _accepted(**{name: str(_number(row[name])) for name in SENDER_PARAMETERS})
+
+
+def _pool(n: int) -> dict[str, str]:
+    """README's row for a Messaging Service pool of ``n`` long codes."""
+    rate = max(50, CALLBACKS_PER_SMS * n)
+    return {"ProbeSendConcurrency": str(max(2, math.ceil(n / 3))), "WebhookRouteRateLimit": str(rate),
+            "WebhookRouteBurstLimit": str(2 * rate), "WebhookRateLimitPerIp": str(max(2000, 1800 * n)),
+            "IngestReservedConcurrency": str(max(10, math.ceil(0.3 * n)))}
+
+
+def test_the_rule_accepts_every_pool_the_table_describes_and_refuses_each_that_kept_a_long_codes_limits():
+    from moodline_local.template import Template
+
+    template = Template.load(ROOT / "template.yaml")
+    for n in range(1, 334):  # up to 1,000 SMS/s
+        # The table's own values are always accepted
+        template.parameters.update(_pool(n))
+        assert template.broken_rules() == [], n
+        # Only ProbeSendConcurrency raised: refused whenever the routes' default no longer carries the load
+        defaults = {name: str(PARAMETERS[name]["Default"]) for name in SENDER_PARAMETERS}
+        template.parameters.update({**defaults, "ProbeSendConcurrency": _pool(n)["ProbeSendConcurrency"]})
+        if CALLBACKS_PER_SMS * n > 54:  # 51 and 54 requests/s (N 17, 18) still fit the route's 100 burst
+            assert template.broken_rules(), n
+        else:
+            assert template.broken_rules() == [], n
+
+
+def test_a_reservation_of_none_is_accepted_with_a_fast_sender():
+    assert _accepted(ProbeSendConcurrency="34", WebhookRouteRateLimit="300", WebhookRouteBurstLimit="600",
+                     WebhookRateLimitPerIp="180000", IngestReservedConcurrency="0")

@@ -42,7 +42,22 @@ class Template:
         if unknown:
             raise ValueError(f"unknown template parameters: {', '.join(sorted(unknown))}")
         params.update(overrides or {})
-        return cls(body, params)
+        template = cls(body, params)
+        broken = template.broken_rules()
+        if broken:
+            raise ValueError(f"template rule {broken[0]}")  # CloudFormation refuses such a stack before creating it
+        return template
+
+    def broken_rules(self) -> list[str]:
+        """Each ``Rules`` assertion these parameters break, as ``<rule>: <AssertDescription>`` (CloudFormation
+        checks them before it creates or changes anything)."""
+        broken = []
+        for name, rule in self.body.get("Rules", {}).items():
+            if "RuleCondition" in rule and not self.resolve(rule["RuleCondition"]):
+                continue
+            broken += [f"{name}: {' '.join(str(a.get('AssertDescription', '')).split())}"
+                       for a in rule.get("Assertions", []) if not self.resolve(a["Assert"])]
+        return broken
 
     def of_type(self, resource_type: str) -> dict[str, dict[str, Any]]:
         return {k: v for k, v in self.body["Resources"].items() if v["Type"] == resource_type}
@@ -78,6 +93,13 @@ class Template:
             return str(left) == str(right)
         if key == "Fn::Not":
             return not self.resolve(arg[0])
+        if key == "Fn::And":
+            return all(self.resolve(a) for a in arg)
+        if key == "Fn::Or":
+            return any(self.resolve(a) for a in arg)
+        if key == "Fn::Contains":  # Rules only: is the string in the list
+            options, item = arg
+            return str(self.resolve(item)) in [str(self.resolve(o)) for o in options]
         if key == "Fn::Join":
             sep, items = arg
             return sep.join(str(self.resolve(i)) for i in items)
