@@ -11,6 +11,8 @@ writers who never saw the rules. Each line is one SMS reply with the level and m
   by infra/model/train.py, so its production figures are partly fitted).
 - tests/data/triage_blind.jsonl (637, split "blind") is never read by anyone tuning: its failures print ids and
   categories only, never the text.
+- tests/data/triage_blind2.jsonl (320, split "blind2"), written in the round after v4 by a fifth writer who never
+  saw the rules, the corpus or the code, and measured once as it arrived; unread and untuned like "blind".
 
 Two configurations are measured on each split:
 - "rules": the rules alone. The webhook answers crisis resources in-process from these alone.
@@ -46,6 +48,8 @@ from moodline.triage.semantic import load_semantic_model
 
 CORPUS_PATH = Path(__file__).resolve().parents[1] / "data" / "triage_corpus.jsonl"
 BLIND_PATH = CORPUS_PATH.with_name("triage_blind.jsonl")
+BLIND2_PATH = CORPUS_PATH.with_name("triage_blind2.jsonl")
+BLIND_SPLITS = ("blind", "blind2")
 
 # Floors per (configuration, split): measured in v4 (docs/triage.md), then a little slack. "max_" are ceilings.
 FLOORS: dict[tuple[str, str], dict[str, float]] = {
@@ -61,6 +65,12 @@ FLOORS: dict[tuple[str, str], dict[str, float]] = {
                            "human_sees_recall": 0.96, "max_review_load": 0.22, "mood_accuracy": 0.98},
     ("rules", "blind"): {"crisis_recall": 0.65, "page_recall": 0.73, "max_false_page_rate": 0.02,
                          "human_sees_recall": 0.94, "max_review_load": 0.20, "mood_accuracy": 0.98},
+    # blind2 as first measured: production 0.936 / 0.925 / 0.025, human sees 0.994, review 0.100, mood 0.997;
+    # rules 0.718 / 0.750 / 0.013, human sees 0.963, review 0.050.
+    ("production", "blind2"): {"crisis_recall": 0.92, "page_recall": 0.91, "max_false_page_rate": 0.04,
+                               "human_sees_recall": 0.98, "max_review_load": 0.15, "mood_accuracy": 0.98},
+    ("rules", "blind2"): {"crisis_recall": 0.70, "page_recall": 0.73, "max_false_page_rate": 0.025,
+                          "human_sees_recall": 0.95, "max_review_load": 0.10, "mood_accuracy": 0.98},
 }
 # Replies in a language no rule folder covers: paged or reviewed (rules alone), on the whole corpus.
 MIN_UNCOVERED_SEEN = 0.95
@@ -290,7 +300,7 @@ def corpus() -> list[Case]:
 
 @pytest.fixture(scope="module")
 def blind() -> list[Case]:
-    return load_corpus(BLIND_PATH)
+    return load_corpus(BLIND_PATH) + load_corpus(BLIND2_PATH)
 
 
 @pytest.fixture(scope="module")
@@ -308,9 +318,9 @@ def figures(outcomes: dict[str, list[Outcome]]) -> dict[tuple[str, str], Figures
     """Figures per (configuration, split), printed with the per-category tables (counts only)."""
     result: dict[tuple[str, str], Figures] = {}
     for config in CONFIGS:
-        per_split = compute_figures(outcomes[config], splits=(*SPLITS, "blind"))
+        per_split = compute_figures(outcomes[config], splits=(*SPLITS, *BLIND_SPLITS))
         print(_table(f"triage ({config})", {k: v for k, v in per_split.items() if k != "all"}))
-        for split in (*SPLITS, "blind"):
+        for split in (*SPLITS, *BLIND_SPLITS):
             result[(config, split)] = per_split[split]
             rows = [o for o in outcomes[config] if o.case.split == split]
             print(category_table(f"per category ({config}, {split})", rows))
@@ -391,15 +401,23 @@ def test_blind_set_is_intact_and_independent(blind: list[Case], corpus: list[Cas
     # Then it is the size it was written at, all "blind", sharing only very short texts with the corpus
     # (ratings such as "2/10" that any writer would send: 50 when the grown sets were merged, 3 of them over 20
     # characters and none over 50). Only counts are printed: the texts stay unread.
-    assert len(blind) == 637 and {c.split for c in blind} == {"blind"}
-    assert Counter(c.level for c in blind) == {"crisis": 238, "low": 218, "moderate": 92, "high": 89}
-    shared = {c.text for c in blind} & {c.text for c in corpus}
+    first = [c for c in blind if c.split == "blind"]
+    assert len(first) == 637 and {c.split for c in blind} == set(BLIND_SPLITS)
+    assert Counter(c.level for c in first) == {"crisis": 238, "low": 218, "moderate": 92, "high": 89}
+    shared = {c.text for c in first} & {c.text for c in corpus}
     longer = sum(len(text) > 20 for text in shared)
     assert len(shared) <= 50, f"{len(shared)} blind texts also in the corpus"
     assert longer <= 3 and all(len(text) <= 50 for text in shared), f"{longer} shared texts over 20 characters"
+    # And the second blind set, as written: its own ids, no text shared with the corpus or the first set
+    # beyond bare ratings (a number and an emoji at most)
+    second = [c for c in blind if c.split == "blind2"]
+    assert len(second) == 320 and len({c.id for c in second}) == 320
+    assert Counter(c.level for c in second) == {"crisis": 110, "low": 100, "moderate": 60, "high": 50}
+    reused = {c.text for c in second} & ({c.text for c in corpus} | {c.text for c in first})
+    assert all(len(text) <= 12 for text in reused), f"{len(reused)} blind2 texts also elsewhere"
 
 
-CHECKS = [(config, split) for config in CONFIGS for split in (*SPLITS, "blind")]
+CHECKS = [(config, split) for config in CONFIGS for split in (*SPLITS, *BLIND_SPLITS)]
 
 
 @pytest.mark.parametrize(("config", "split"), CHECKS, ids=[f"{c}-{s}" for c, s in CHECKS])
@@ -440,7 +458,7 @@ def test_a_human_sees_what_should_page_at_a_bounded_review_load(
     assert f.review_load <= floor["max_review_load"], f"{config}/{split} review load {f.review_load:.3f}"
 
 
-@pytest.mark.parametrize("split", [*SPLITS, "blind"])
+@pytest.mark.parametrize("split", [*SPLITS, *BLIND_SPLITS])
 def test_mood_accuracy(figures: dict[tuple[str, str], Figures], split: str) -> None:
     """
     Given every reply of a split with the rating it states (or none)
@@ -459,7 +477,7 @@ def test_a_reply_in_an_uncovered_language_is_paged_or_reviewed(outcomes: dict[st
     When the rules alone assess them (the webhook's path: no model)
     Then they page or go to the review inbox: never scored low silently.
     """
-    rows = [o for o in outcomes["rules"] if o.case.lang not in COVERED_LANGS and o.case.split != "blind"]
+    rows = [o for o in outcomes["rules"] if o.case.lang not in COVERED_LANGS and o.case.split not in BLIND_SPLITS]
     assert len(rows) >= 60
     unseen = [o for o in rows if not o.seen]
     share = 1 - len(unseen) / len(rows)
