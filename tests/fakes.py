@@ -275,11 +275,14 @@ class FakeMessages:
             self.rows[(client_id, at)] = replace(stored, alert_id=alert_id)
 
     def save_assessment(self, message: Message, *, mood: float | None, level: Level, reasons: list[str],
-                        alert_id: str | None, review: bool = False) -> None:
+                        alert_id: str | None, review: bool = False) -> bool:
         key = (message.client_id, message.at)
-        stored = self.rows.get(key, message)
+        stored = self.rows.get(key)
+        if stored is None:  # as DynamoDB's conditional update: a message that is gone stays gone
+            return False
         self.rows[key] = replace(stored, mood=mood, level=level, reasons=tuple(reasons),
                                  alert_id=alert_id or stored.alert_id, review=review)
+        return True
 
     def unscored_replies(self, since: datetime) -> list[Message]:
         return [m for m in self.rows.values()

@@ -148,6 +148,35 @@ def test_a_reply_names_its_alert_once_and_a_missing_one_is_left_alone(repos):
     assert repos.messages.get("cl_1", "2026-11-30T00:00:00.000Z#SMgone") is None
 
 
+def test_a_verdict_for_a_message_that_is_gone_writes_nothing(repos):
+    # Given a reply, stored then erased with its client (scoring raced the erasure, or a redrive came after it)
+    reply = repos.messages.record(_reply("cl_1", "SMa", "so tired"), retention_days=400)
+    assert repos.messages.delete_of_client("cl_1") == 1
+    # When its verdict is saved, then nothing is written: no row of verdicts outlives the erasure
+    assert not repos.messages.save_assessment(reply, mood=2.0, level=Level.HIGH, reasons=["r"], alert_id="al_1",
+                                              review=True)
+    assert repos.messages.get("cl_1", reply.at) is None
+    assert repos.messages.between("cl_1", NOW - timedelta(days=1), NOW + timedelta(days=1)) == []
+    # And a message that exists takes its verdict
+    kept = repos.messages.record(_reply("cl_2", "SMb", "so tired"), retention_days=400)
+    assert repos.messages.save_assessment(kept, mood=2.0, level=Level.HIGH, reasons=["r"], alert_id=None)
+    assert repos.messages.get("cl_2", kept.at).level is Level.HIGH
+
+
+def test_a_row_of_verdicts_without_a_message_never_takes_a_clients_messages_down(repos, request):
+    if request.node.callspec.params["repos"] == "fakes":
+        pytest.skip("a row an older version wrote: DynamoDB only")
+    from moodline.adapters.dynamodb import MessageRow
+
+    # Given a reply, and beside it the row an unconditional verdict wrote for a reply erased before it
+    kept = repos.messages.record(_reply("cl_1", "SMa", "so tired"), retention_days=400)
+    ghost = MessageRow(client_id="cl_1", at=message_key(NOW - timedelta(minutes=5), "SMgone"))
+    ghost.update(actions=[MessageRow.level.set("high")])  # an update creates the item it does not find
+    # When the client's messages are read (every workspace view of the client), then the reply is there alone
+    assert [m.sid for m in repos.messages.between("cl_1", NOW - timedelta(days=1), NOW + timedelta(days=1))] == [
+        kept.sid]
+
+
 def test_a_delivery_status_only_moves_forward(repos):
     message = repos.messages.record(_outbound(), retention_days=400)
     assert repos.messages.advance_delivery_status(message, DeliveryStatus.DELIVERED, 4, None)

@@ -165,8 +165,10 @@ class Messages(Protocol):
         """Name the alert a stored reply led to, unless it names one already; nothing else of it changes."""
         ...
     def save_assessment(self, message: Message, *, mood: float | None, level: Level, reasons: list[str],
-                        alert_id: str | None, review: bool = False) -> None:
-        """Store triage's verdict; ``review``: a coach should read this reply today (the review inbox)."""
+                        alert_id: str | None, review: bool = False) -> bool:
+        """Store triage's verdict; ``review``: a coach should read this reply today (the review inbox).
+
+        False, and nothing written, when the message no longer exists (its client was erased)."""
         ...
     def unscored_replies(self, since: datetime) -> list[Message]:
         """Replies since ``since`` that have no level yet (ops, after a scoring outage: may scan)."""

@@ -97,9 +97,10 @@ class ReplyScorer:
         if client.review_all:
             # Enrolled in a language triage cannot read (--review-all): a coach reads every reply.
             reasons.append(REVIEW_CLIENT_LANGUAGE)
-        self._messages.save_assessment(reply, mood=assessment.mood, level=assessment.level,
-                                       reasons=reasons, alert_id=alert_id,
-                                       review=assessment.review)
+        if not self._messages.save_assessment(reply, mood=assessment.mood, level=assessment.level,
+                                              reasons=reasons, alert_id=alert_id, review=assessment.review):
+            logger.warning("reply gone before its verdict was saved (client erased?): nothing written",
+                           client_id=client.client_id, message_sid=reply.sid)
         logger.info("reply scored", client_id=client.client_id, message_sid=reply.sid,
                     triage_level=assessment.level.value, alert_id=alert_id)
         return ScoreOutcome(assessment.level, assessment.mood, alert_id, paged, resources_sent)

@@ -764,7 +764,9 @@ class DynamoMessages:
 
     def between(self, client_id: str, start: datetime, end: datetime) -> list[domain.Message]:
         query = MessageRow.query(client_id, MessageRow.at.between(to_iso(start), to_iso(end) + "~"))
-        return [message_of(row) for row in query]
+        # A row without a direction is no message: verdicts an older version wrote for a reply erased
+        # meanwhile (save_assessment is conditional now). Skipped, so it never takes a caseload's views down.
+        return [message_of(row) for row in query if row.direction is not None]
 
     def by_sid(self, sid: str) -> domain.Message | None:
         for keys in MessageRow.by_sid.query(sid, limit=1):
@@ -800,8 +802,12 @@ class DynamoMessages:
                 raise
 
     def save_assessment(self, message: domain.Message, *, mood: float | None, level: Level, reasons: list[str],
-                        alert_id: str | None, review: bool = False) -> None:
-        """A MODIFY, which the scoring stream filter ignores."""
+                        alert_id: str | None, review: bool = False) -> bool:
+        """A MODIFY, which the scoring stream filter ignores; nothing when the message is gone.
+
+        Conditional on the row existing: an update creates a missing item, so scoring a reply whose client
+        was erased meanwhile (or a redrive after the erasure) would otherwise leave a row of verdicts with no
+        message behind, health data that outlives the erasure and a row every view must refuse."""
         actions: list[Any] = [MessageRow.level.set(level.value), MessageRow.reasons.set(reasons)]
         actions.append(MessageRow.review.set(True) if review else MessageRow.review.remove())
         actions.append(MessageRow.mood.set(mood) if mood is not None else MessageRow.mood.remove())
@@ -812,7 +818,14 @@ class DynamoMessages:
             actions.append(MessageRow.unreviewed.remove())
         if alert_id:
             actions.append(MessageRow.alert_id.set(alert_id))
-        MessageRow(client_id=message.client_id, at=message.at).update(actions=actions)
+        try:
+            MessageRow(client_id=message.client_id, at=message.at).update(
+                actions=actions, condition=MessageRow.direction.exists())
+        except UpdateError as exc:
+            if not _conditional_failure(exc):
+                raise
+            return False
+        return True
 
     def unscored_replies(self, since: datetime) -> list[domain.Message]:
         """A scan: for ops, after an incident, never on a hot path."""
