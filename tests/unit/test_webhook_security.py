@@ -27,6 +27,7 @@ from moodline.adapters.twilio.webhook import (
     RejectCause,
     ambiguous_characters,
     parse_inbound,
+    parse_status,
     signed_url_candidates,
     verified_form,
 )
@@ -188,7 +189,7 @@ def test_a_sha256_webhooks_rule_signature_validates_with_the_shared_key():
     assert verified_form(event, with_key, now=AT) == fields
     with pytest.raises(InvalidSignature) as no_key:
         verified_form(event, CREDENTIALS, now=AT)
-    assert no_key.value.cause is RejectCause.NO_SHARED_KEY and no_key.value.status_code == 503
+    assert no_key.value.cause is RejectCause.NO_SHARED_KEY and no_key.value.status_code == 403
     forged = event_for(BASE, fields, token=TOKEN, headers=settings_header, algorithm=HMAC_SHA256)
     with pytest.raises(InvalidSignature):
         verified_form(forged, with_key, now=AT)
@@ -464,3 +465,58 @@ def test_property_audit_figures(capsys):
         print(f"\nwebhook audit: inputs tried {AUDIT['inputs']} (genuinely signed {AUDIT['signed']}), "
               f"5xx {AUDIT['5xx']}, unsigned stored {AUDIT['unsigned_stored']}")
     assert AUDIT["5xx"] == 0 and AUDIT["unsigned_stored"] == 0
+
+
+# --- found by an attack test (round after v4): spellings, shapes and sizes Twilio may send or a forger may try ---
+
+
+@pytest.mark.parametrize("query", [
+    "?a=%7E",  # "~" escaped, as encoders before RFC 3986 wrote it
+    "?token=abc%7Edef&x=1",
+    "?a=%2f",  # lower-case hex, as .NET's UrlEncode writes it
+    "?tag=north%20east&next=%2fhome",
+    "?q=%e2%9c%93",
+    "?a=b+c&d=%2f",  # a plus for a space and lower-case hex in one URL
+])
+def test_a_webhook_url_configured_with_lower_case_hex_or_an_escaped_tilde_still_validates(query):
+    # Given the URL Twilio signed, spelled as the tool that configured it wrote its query
+    fields = form()
+    event = event_for(BASE + query, fields, decode=unquote_plus if "+" in query else unquote)
+    # When the webhook checks it (API Gateway hands over the query decoded), then it is Twilio's
+    assert verified_form(event, CREDENTIALS, now=AT) == fields
+
+
+def test_a_request_that_names_hmac_sha256_without_a_shared_key_configured_is_a_403_never_a_5xx(ingest, caplog):
+    # Given no Webhooks-Rules key in the secret, and an unsigned request claiming HMAC-SHA256
+    event = event_for(BASE, form(body="i want to kill myself"), signature="x", headers={
+        "X-Twilio-Webhooks-Signature-Settings": "algorithm=HMAC_SHA256"})
+    # When it arrives, then it is refused as any unverifiable request: 403, its cause logged for ops
+    assert ingest.post(event)["statusCode"] == 403
+    assert _causes(caplog) == ["no_shared_key"]
+    assert ingest.world.pager.pages == [] and ingest.buffer.bodies == []
+
+
+@pytest.mark.parametrize("sid", ["SM" + "x" * 1100, "SM", "SMabc-def", "sm" + "a" * 32, "XX" + "a" * 32])
+def test_a_message_sid_that_is_not_twilios_shape_is_a_400_before_anything_is_stored(sid):
+    with pytest.raises(BadWebhook):
+        parse_inbound({"MessageSid": sid, "From": "+15550100001", "Body": "7"})
+    with pytest.raises(BadWebhook):
+        parse_status({"MessageSid": sid, "MessageStatus": "delivered"})
+
+
+def test_an_error_code_of_thousands_of_digits_is_no_code_not_a_crash():
+    report = parse_status({"MessageSid": "SM" + "a" * 32, "MessageStatus": "failed", "ErrorCode": "3" * 5000})
+    assert report.error_code is None
+    assert parse_status({"MessageSid": "SM" + "a" * 32, "MessageStatus": "undelivered",
+                         "ErrorCode": "30003"}).error_code == 30003
+
+
+@pytest.mark.parametrize(("body", "expected"), [
+    ("STOP", "stop"), ("stop.", "stop"), ("Stop!", "stop"),
+    ("ſtop", None), ("ﬆop", None), ("ＳＴＯＰ", None),  # str.upper() folds the first two onto STOP; Twilio does not
+])
+def test_a_keyword_is_matched_as_twilio_matches_it_in_ascii_only(body, expected):
+    from moodline.texts import keyword_of
+
+    found = keyword_of(body)
+    assert (found.value if found else None) == expected

@@ -86,5 +86,10 @@ def keyword_of(body: str) -> Keyword | None:
     Only a message that *is* the keyword counts: "stop, I can't take this anymore" is a reply,
     and goes to triage like any other.
     """
-    word = body.strip().strip(".!").upper()
+    word = body.strip().strip(".!")
+    if not word.isascii():
+        # str.upper() maps "ſtop" (long s) and "ﬆop" (a ligature) onto STOP; Twilio's opt-out matching does
+        # not, so neither may Moodline (a client it stops would still be texted by Twilio, or the reverse).
+        return None
+    word = word.upper()
     return next((keyword for keyword, words in KEYWORD_WORDS.items() if word in words), None)

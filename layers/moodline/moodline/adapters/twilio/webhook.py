@@ -21,6 +21,7 @@ import binascii
 import hmac
 import itertools
 import math
+import re
 from collections.abc import Iterator, Mapping
 from datetime import datetime
 from enum import StrEnum
@@ -48,12 +49,16 @@ class RejectCause(StrEnum):
     STALE_TOKEN = "stale_token"  # noqa: S105 - signed with the previous token after its grace period: finish the rotation
     WRONG_ACCOUNT = "wrong_account"  # genuinely signed, but for another Twilio account
     MALFORMED_CREDENTIALS = "malformed_credentials"  # our secret holds a placeholder: fail closed (503)
-    NO_SHARED_KEY = "no_shared_key"  # Twilio signs with a Webhooks-Rules key the secret does not hold (503)
+    # Signed with HMAC-SHA256 (a Webhooks Rule), and the secret holds no shared key: a forgery that names the
+    # algorithm, or a rule whose key ops have not added. 403 either way: anyone can send the header, so it
+    # must not buy a 5xx; the rejection alarm tells ops, and this cause names the fix.
+    NO_SHARED_KEY = "no_shared_key"
     BAD_BASIC_AUTH = "bad_basic_auth"  # wrong user or password in the webhook URL
 
 
 class InvalidSignature(BadWebhook):
-    """The request is not one Twilio signed for this account and URL: answered 403 (503 if it is our config)."""
+    """The request is not one Twilio signed for this account and URL: answered 403 (503 if our secret is a
+    placeholder)."""
 
     def __init__(self, cause: RejectCause) -> None:
         super().__init__(f"webhook rejected: {cause.value}")
@@ -63,7 +68,7 @@ class InvalidSignature(BadWebhook):
     def status_code(self) -> int:
         # Our own misconfiguration is a 503: Twilio retries (connection overrides) and tries the
         # Fallback URL, and nothing signed with a key anyone can read is ever trusted.
-        if self.cause in {RejectCause.MALFORMED_CREDENTIALS, RejectCause.NO_SHARED_KEY}:
+        if self.cause is RejectCause.MALFORMED_CREDENTIALS:
             return 503
         return 401 if self.cause is RejectCause.BAD_BASIC_AUTH else 403
 
@@ -72,11 +77,16 @@ class AuthChallenge(BadWebhook):
     """Basic auth is configured and the request carries none: Twilio's first call, answered 401 + challenge."""
 
 
+# Twilio's message SIDs are "SM" or "MM" and 32 hex digits; bounded here, loosely, because a SID is a
+# DynamoDB key (at most 1,024 bytes in a sort key) and goes into logs: anything else is not Twilio's, 400.
+_MESSAGE_SID = re.compile(r"(?:SM|MM)[0-9A-Za-z]{1,62}")
+
+
 def parse_inbound(form: Mapping[str, str]) -> InboundSms:
     """Validate the fields of an inbound-message webhook."""
     sid = form.get("MessageSid") or form.get("SmsMessageSid") or ""
     sender = form.get("From") or ""
-    if not sid.startswith(("SM", "MM")) or not sender:
+    if not _MESSAGE_SID.fullmatch(sid) or not sender:
         raise BadWebhook("not an inbound message webhook (MessageSid and From are required)")
     if not sender.isascii():
         # Twilio sends E.164 or an ASCII sender id; full-width digits (５５５…) are not a phone number.
@@ -88,10 +98,11 @@ def parse_status(form: Mapping[str, str]) -> DeliveryReport:
     """Validate a status callback, and rank and classify it in Moodline's terms."""
     sid = form.get("MessageSid") or form.get("SmsSid") or ""
     raw_status = (form.get("MessageStatus") or form.get("SmsStatus") or "").lower()
-    if not sid or not raw_status:
+    if not _MESSAGE_SID.fullmatch(sid) or not raw_status:
         raise BadWebhook("not a status callback (MessageSid and MessageStatus are required)")
     raw_code = form.get("ErrorCode") or ""
-    code = int(raw_code) if raw_code.isascii() and raw_code.isdigit() else None
+    # Twilio's error codes are five digits; a longer "number" is no code (and int() refuses 4,300+ digits).
+    code = int(raw_code) if raw_code.isascii() and raw_code.isdigit() and len(raw_code) <= 9 else None
     status = status_of(raw_status)
     refusal = refusal_of(code) if code is not None and status is not None and status.failed else None
     return DeliveryReport(sid, status, rank_of(status), code,
@@ -206,9 +217,13 @@ def _query_spellings(query: Mapping[str, Any]) -> Iterator[str]:
     if not pairs:
         yield ""
         return
-    # Uniform spellings first (what a URL built by one tool looks like)...
-    for safe, space in ((UNRESERVED, "%20"), (LITERAL, "%20"), (UNRESERVED, "+"), (LITERAL + "+", "%20")):
-        yield "&".join(f"{_enc(k, safe, space)}={_enc(v, safe, space)}" for k, v in pairs)
+    # Uniform spellings first (what a URL built by one tool looks like), each also as tools that write
+    # lower-case hex (.NET's UrlEncode) and that escape "~" (encoders before RFC 3986) spell it...
+    uniform = ["&".join(f"{_enc(k, safe, space)}={_enc(v, safe, space)}" for k, v in pairs)
+               for safe, space in ((UNRESERVED, "%20"), (LITERAL, "%20"), (UNRESERVED, "+"), (LITERAL + "+", "%20"))]
+    variants = [*uniform, *(_lower_hex(q) for q in uniform), *(q.replace("~", "%7E") for q in uniform if "~" in q),
+                *(_lower_hex(q.replace("~", "%7E")) for q in uniform if "~" in q)]
+    yield from dict.fromkeys(variants)
     # ...then every character the decoded event cannot tell apart, each both ways, across the whole
     # query: with up to log2(MAX_CANDIDATES) = 8 of them every spelling is tried. A mix of spellings
     # in one value is real: quote_plus("+ ") is "%2B+", which a plus-keeping decoder shows as "++".
@@ -238,6 +253,10 @@ def _char_spellings(ch: str) -> tuple[str, ...]:
 def ambiguous_characters(text: str) -> int:
     """How many characters of a decoded query have more than one spelling (see ``_char_spellings``)."""
     return sum(len(_char_spellings(ch)) > 1 for ch in text)
+
+
+def _lower_hex(query: str) -> str:
+    return re.sub(r"%[0-9A-F]{2}", lambda escape: escape.group(0).lower(), query)
 
 
 def _enc(text: str, safe: str, space: str) -> str:
