@@ -75,3 +75,16 @@ def test_every_shipped_text_is_one_gsm7_segment_with_a_source(country: str) -> N
     for text in line.texts.values():
         assert set(text) <= GSM7_BASIC, text
         assert len(text) <= 160, (country, len(text))
+
+
+def test_every_default_text_loses_exactly_its_coach_sentence_for_a_stranger():
+    from moodline.crisis_lines import DEFAULT_CRISIS_LINES, without_coach_sentence
+    from moodline.settings import DEFAULT_CRISIS_RESOURCES
+
+    texts = [t for line in DEFAULT_CRISIS_LINES.values() for t in line.texts.values()]
+    texts += list(DEFAULT_CRISIS_RESOURCES.values())
+    for text in texts:
+        stripped = without_coach_sentence(text)
+        assert "coach" not in stripped.lower(), text
+        assert stripped.endswith(".") and len(stripped) < len(text), text
+        assert stripped.split()[:4] == text.split()[:4]  # the lines themselves are untouched

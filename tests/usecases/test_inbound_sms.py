@@ -194,11 +194,14 @@ def test_a_stranger_gets_a_polite_answer_and_nothing_is_stored(world):
     result = text(world, "+15550188888", "who is this?")
     assert result.outcome is InboundOutcome.UNKNOWN_SENDER and world.messages.rows == {}
     assert world.pager.pages == []
+    # And the lines, but no promise that a coach was alerted: a stranger has none, and nobody was paged
+    assert "988" in result.reply and "coach" not in result.reply.lower()
 
 
 def test_a_stranger_in_crisis_pages_the_team_with_no_number_or_text(world):
     result = text(world, "+15550188888", "i am going to kill myself tonight")
     assert result.outcome is InboundOutcome.UNKNOWN_SENDER_CRISIS and "988" in result.reply
+    assert "coach" not in result.reply.lower()
     [page] = world.pager.pages
     assert page.coach_id == "team" and "+1555" not in page.body and "kill" not in page.body
 

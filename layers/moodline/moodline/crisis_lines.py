@@ -10,6 +10,7 @@ dashes, accents and emoji, so that each is one GSM-7 segment (160 characters, no
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -169,6 +170,16 @@ def crisis_line_for(country: str | None, lines: Mapping[str, CrisisLine] = DEFAU
     if country is None or country.upper() not in lines:
         raise UnknownCountry(f"no crisis lines configured for country {country or 'unknown'}")
     return lines[country.upper()]
+
+
+# The crisis texts end by telling a client their coach was alerted. A number that is not enrolled has no
+# coach (and, unless it wrote crisis language, nobody was alerted): it gets the lines without that sentence.
+_COACH_SENTENCE = re.compile(r"\s*(?:Your coach has been alerted|Tu coach (?:ya fue avisad|ha sido avisad))[^.]*\.")
+
+
+def without_coach_sentence(text: str) -> str:
+    """``text`` without the sentence that says the person's coach was alerted (for a number not enrolled)."""
+    return _COACH_SENTENCE.sub("", text).strip()
 
 
 def crisis_text(*, country: str | None, locale: str, lines: Mapping[str, CrisisLine] = DEFAULT_CRISIS_LINES) -> str:

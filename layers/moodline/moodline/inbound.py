@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import assert_never
 
 from moodline.alerting import AlertError
-from moodline.crisis_lines import country_of
+from moodline.crisis_lines import country_of, without_coach_sentence
 from moodline.domain import (
     Client,
     Coach,
@@ -217,9 +217,11 @@ class InboundSmsService:
         metrics.add_metric(name="InboundUnknownSender", unit="Count", value=1)
         logger.info("inbound from an unknown number", message_sid=inbound.message_sid)
         country = country_of(inbound.from_number)
+        # The lines, never "your coach has been alerted": a stranger has no coach (and in crisis, the team
+        # is paged with the provider's SID only; nobody can promise to reach out).
+        resources = without_coach_sentence(self._crisis_text("en-US", country))
         if self._assess(inbound.body, ()).level is not Level.CRISIS:
-            return InboundResult(InboundOutcome.UNKNOWN_SENDER,
-                                 f"{text_for('unknown', 'en-US')} {self._crisis_text('en-US', country)}")
+            return InboundResult(InboundOutcome.UNKNOWN_SENDER, f"{text_for('unknown', 'en-US')} {resources}")
         outcome = InboundOutcome.UNKNOWN_SENDER_CRISIS
         key = inbound_sid_key(inbound.message_sid)
         # The SID is claimed before the page (a retry finds it and pages nobody), and freed if the
@@ -238,7 +240,7 @@ class InboundSmsService:
                 self._claims.release(key, outcome.value)
                 raise
             metrics.add_metric(name="PagesPublished", unit="Count", value=1)
-        return InboundResult(InboundOutcome.UNKNOWN_SENDER_CRISIS, self._crisis_text("en-US", country))
+        return InboundResult(InboundOutcome.UNKNOWN_SENDER_CRISIS, resources)
 
     def _sender_key(self, from_number: str) -> str | None:
         try:
