@@ -825,3 +825,23 @@ def test_a_coach_cannot_open_another_caseload(workspace):
     # Given Casey, no admin; when she asks for Jordan's caseload, then she gets her own (no caseload links)
     text = text_of(get(workspace, "/clients", token("c1"), coach="c2").body)
     assert "My clients" in text and "Ben" in text and "Zoe" not in text and "Mine and open alerts" not in text
+
+
+@pytest.mark.parametrize(("status", "label", "reason"), [
+    ("stopped", "Opted out", "opted out of texts"),
+    ("unreachable", "Unreachable", "cannot receive texts"),
+    ("pending_consent", "Awaiting consent", "has not answered the welcome"),
+    ("no_consent", "No consent", "never answered the welcome"),
+    ("paused", "Paused", "check-ins paused"),
+])
+def test_each_status_is_named_for_what_it_is_on_the_roster_the_thread_and_a_refused_text(workspace, data, status,
+                                                                                         label, reason):
+    # Given Amy in that status (a client just imported awaits consent: she is not "unreachable")
+    data.clients["cl_amy"] = replace(data.clients["cl_amy"], status=status)
+    # Then the roster, her thread and a text refused all say so
+    assert label in text_of(get(workspace, "/clients", token("c1")).body)
+    assert reason in text_of(get(workspace, "/clients/cl_amy", token("c1")).body)
+    refused = post(workspace, "/clients/cl_amy/text", token("c1"), {"body": "hi", "submission": "s1"})
+    assert refused.status == 409 and reason in text_of(refused.body)
+    if status != "unreachable":
+        assert "Unreachable" not in text_of(get(workspace, "/clients", token("c1")).body)

@@ -59,6 +59,27 @@ def detail_words(detail: str) -> str:
     return _RULE_ID.sub(lambda m: reason_words(m.group(0)), detail)
 
 
+# What a coach reads for each client status but "active": a label for the roster, and why nothing can be
+# texted (the thread page and the refusal page). Keyed by ClientStatus's values.
+STATUS_WORDS: dict[str, tuple[str, str]] = {
+    "stopped": ("Opted out", "opted out of texts (they sent STOP)"),
+    "unreachable": ("Unreachable", "has a number that cannot receive texts"),
+    "pending_consent": ("Awaiting consent", "has not answered the welcome with YES yet: no texts until they do"),
+    "no_consent": ("No consent", "never answered the welcome with YES: no texts"),
+    "paused": ("Paused", "has check-ins paused by the practice: no texts until they are resumed"),
+}
+
+
+def status_label(status: str) -> str:
+    """The roster's word for a client who is not active."""
+    return STATUS_WORDS.get(status, (status.replace("_", " ").capitalize(), ""))[0]
+
+
+def status_reason(status: str) -> str:
+    """Why a client who is not active cannot be texted, as the end of a sentence that starts with their name."""
+    return STATUS_WORDS.get(status, ("", f"cannot be texted ({status.replace('_', ' ')})"))[1]
+
+
 def zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
