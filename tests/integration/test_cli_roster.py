@@ -86,11 +86,15 @@ def test_coach_add_creates_the_sign_in_and_prints_the_temporary_password_once(cl
     user = cognito.admin_get_user(UserPoolId=os.environ["USER_POOL_ID"], Username="casey@practice.example")
     assert {"Name": "custom:coach_id", "Value": "c1"} in user["UserAttributes"]
 
-    # Run again: the coach is updated, the sign-in left alone, no new password
-    code, out, _ = cli("coach", "add", "--id", "c1", "--name", "Casey B", "--email", "casey@practice.example")
+    # Run again by mistake: refused, Casey untouched (her phone still acknowledges pages)
+    one_line_error(cli("coach", "add", "--id", "c1", "--name", "Dup", "--email", "dup@practice.example"),
+                   "coach c1 exists (Casey, casey@practice.example)", "--update")
+    # With --update: the coach is changed, the sign-in left alone, no new password, the phone on file kept
+    code, out, _ = cli("coach", "add", "--id", "c1", "--name", "Casey B", "--email", "casey@practice.example",
+                       "--update")
     assert code == 0 and "exists already" in out and "temporary password" not in out
     assert listed(cli, "coach", "list") == [{"coach_id": "c1", "name": "Casey B", "email": "casey@practice.example",
-                                             "ack_by_sms": False}]
+                                             "ack_by_sms": True}]
     code, out, _ = cli("coach", "list")
     assert out.splitlines()[0].split() == ["COACH_ID", "NAME", "EMAIL", "ACK_BY_SMS"]
 
@@ -107,6 +111,43 @@ def test_coach_remove_takes_the_sign_in_and_refuses_while_clients_remain(cli):
         boto3.client("cognito-idp").admin_get_user(UserPoolId=os.environ["USER_POOL_ID"],
                                                    Username="casey@practice.example")
     assert [c["coach_id"] for c in listed(cli, "coach", "list")] == ["c2"]
+
+
+def test_an_e_mail_is_one_coachs_and_removing_a_coach_never_takes_another_coachs_sign_in(cli):
+    # Given Casey (c1) with her workspace sign-in
+    add_coaches(cli)
+    cognito = boto3.client("cognito-idp")
+    # When another coach is added with Casey's e-mail, then it is refused: it is her sign-in
+    one_line_error(cli("coach", "add", "--id", "c4", "--name", "Ann", "--email", "Casey@Practice.example"),
+                   "is coach c1's (Casey)")
+    # And should a sign-in be shared anyway (made outside the CLI), removing the other coach leaves Casey's
+    from moodline.adapters.cognito import CognitoSignIn
+
+    assert not CognitoSignIn(os.environ["USER_POOL_ID"], send_invitation=False).remove(
+        email="casey@practice.example", coach_id="c4")
+    assert cognito.admin_get_user(UserPoolId=os.environ["USER_POOL_ID"], Username="casey@practice.example")
+
+
+def test_a_coach_whose_e_mail_changes_loses_the_old_sign_in(cli):
+    add_coaches(cli)
+    code, out, _ = cli("coach", "add", "--id", "c1", "--name", "Casey", "--email", "casey.new@practice.example",
+                       "--update")
+    assert code == 0 and "temporary password" in out
+    cognito = boto3.client("cognito-idp")
+    with pytest.raises(cognito.exceptions.UserNotFoundException):
+        cognito.admin_get_user(UserPoolId=os.environ["USER_POOL_ID"], Username="casey@practice.example")
+
+
+def test_removing_a_coach_unsubscribes_their_pagers_and_leaves_the_others(cli):
+    # Given Jordan and Casey each with a confirmed pager (SMS subscriptions confirm at once)
+    add_coaches(cli)
+    assert cli("pager", "subscribe", "--coach", "c2", "--protocol", "sms", "--endpoint", "+15550199002")[0] == 0
+    assert cli("pager", "subscribe", "--coach", "c1", "--protocol", "sms", "--endpoint", "+15550199001")[0] == 0
+    # When Jordan is removed
+    code, out, _ = cli("coach", "remove", "--id", "c2")
+    # Then his pager goes with him (it took the team's crisis pages too), and Casey's stays
+    assert code == 0 and "1 pager(s)" in out
+    assert [p["coach_id"] for p in listed(cli, "pager", "list")] == ["c1"]
 
 
 @pytest.mark.parametrize(("argv", "fragment"), [
@@ -413,6 +454,9 @@ def test_alert_list_show_ack_and_resolve(cli, monkeypatch):
     assert cli("alert", "resolve", alert["alert_id"], "--by", "c1", "--outcome", "follow_up")[0] == 0
     assert listed(cli, "alert", "list") == []
     one_line_error(cli("alert", "show", "al_nope"), "no such alert")
+    one_line_error(cli("alert", "ack", alert["alert_id"], "--by", "nobody"), "no coach 'nobody'")
+    one_line_error(cli("alert", "resolve", alert["alert_id"], "--by", "ghost", "--outcome", "false_alarm"),
+                   "no coach 'ghost'")
     one_line_error(cli("alert", "ack", "al_nope", "--by", "c1"), "no such alert")
 
 

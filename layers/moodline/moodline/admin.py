@@ -98,8 +98,8 @@ class CoachSignIn(Protocol):
         """Create the coach's user; returns the temporary password to hand over (None: already exists)."""
         ...
 
-    def remove(self, *, email: str) -> bool:
-        """Delete the coach's user; False when there was none."""
+    def remove(self, *, email: str, coach_id: str) -> bool:
+        """Delete the user ``email`` if it is ``coach_id``'s; False when there was none (or it is another's)."""
         ...
 
 
@@ -349,12 +349,20 @@ class Roster:
         return sorted(self._coaches.all(), key=lambda c: c.coach_id)
 
     def add_coach(self, coach_id: str, name: str, email: str, *, phone: str | None = None,
-                  phone_key: bytes | None = None) -> Coach:
-        """Add (or update) a coach; with ``phone`` they can acknowledge pages by texting ``ACK <code>``."""
+                  phone_key: bytes | None = None, keep_phone: bool = False) -> Coach:
+        """Add (or update) a coach; with ``phone`` they can acknowledge pages by texting ``ACK <code>``.
+
+        ``keep_phone``: an update without ``phone`` keeps the number on file instead of dropping it.
+        An e-mail is one coach's: it is their workspace sign-in, so a second coach may not share it.
+        """
         if not _ID.match(coach_id) or coach_id == TEAM:
             raise RosterError("coach id must be 2-41 lowercase letters, digits, '-' or '_' (and not 'team')")
         if not _EMAIL.match(email):
             raise RosterError("coach e-mail is not an e-mail address")
+        owner = next((c for c in self._coaches.all()
+                      if c.coach_id != coach_id and c.email.casefold() == email.casefold()), None)
+        if owner is not None:
+            raise RosterError(f"the e-mail {email} is coach {owner.coach_id}'s ({owner.name}): it is their sign-in")
         if name.strip():
             _display_name(name, limit=80)
         key = None
@@ -362,6 +370,8 @@ class Roster:
             key = phone_hash(self._key(phone_key), self._phone(phone))
             self._claim_phone(key, f"coach:{coach_id}", now=datetime.now(UTC))
         previous = self._coaches.get(coach_id)
+        if key is None and keep_phone and previous is not None:
+            key = previous.phone_hash
         coach = Coach(coach_id=coach_id, name=_display_name(name, limit=80) if name.strip() else coach_id,
                       email=email, phone_hash=key)
         self._coaches.put(coach)
@@ -370,11 +380,17 @@ class Roster:
         return coach
 
     def onboard_coach(self, coach_id: str, name: str, email: str, *, sign_in: CoachSignIn | None,
-                      phone: str | None = None) -> tuple[Coach, str | None]:
-        """Add a coach and their workspace sign-in; returns the temporary password (shown once) if one was made."""
-        coach = self.add_coach(coach_id, name, email, phone=phone)
-        password = sign_in.create(coach_id=coach.coach_id, email=coach.email) if sign_in is not None else None
-        return coach, password
+                      phone: str | None = None, keep_phone: bool = False) -> tuple[Coach, str | None]:
+        """Add a coach and their workspace sign-in; returns the temporary password (shown once) if one was made.
+
+        A coach whose e-mail changes loses the sign-in of the old one: it would still open their workspace."""
+        previous = self._coaches.get(coach_id)
+        coach = self.add_coach(coach_id, name, email, phone=phone, keep_phone=keep_phone)
+        if sign_in is None:
+            return coach, None
+        if previous is not None and previous.email.casefold() != coach.email.casefold():
+            sign_in.remove(email=previous.email, coach_id=coach_id)
+        return coach, sign_in.create(coach_id=coach.coach_id, email=coach.email)
 
     def remove_coach(self, coach_id: str, *, now: datetime, sign_in: CoachSignIn | None = None) -> Coach:
         """Remove a coach who has no clients and no shift now; their sign-in goes too."""
@@ -391,7 +407,7 @@ class Roster:
         if coach.phone_hash:
             self._claims.release(phone_claim_key(coach.phone_hash), f"coach:{coach_id}")
         if sign_in is not None:
-            sign_in.remove(email=coach.email)
+            sign_in.remove(email=coach.email, coach_id=coach_id)
         return coach
 
     # --- rota -----------------------------------------------------------------------------------

@@ -120,6 +120,10 @@ def _alert(args: argparse.Namespace) -> int:
 
     services = _services()
     now = datetime.now(UTC)
+    if args.alert_command in ("ack", "resolve"):
+        from moodline.admin import Roster
+
+        Roster.on(services).coach(args.by)  # a typo must not stop an escalation or close an episode
     try:
         if args.alert_command == "ack":
             alert = services.actions.acknowledge(args.alert_id, by=args.by, via=Via.CLI, at=now)
@@ -327,8 +331,13 @@ def _coach(args: argparse.Namespace) -> int:
     services = _services()
     roster = Roster.on(services)
     if args.coach_command == "add":
+        existing = next((c for c in roster.coaches() if c.coach_id == args.id), None)
+        if existing is not None and not args.update:
+            raise CliError(f"coach {args.id} exists ({existing.name}, {existing.email}); to change them, "
+                           "run the same command with --update (their phone on file is kept unless --phone)")
         sign_in = _sign_in(services)
-        coach, password = roster.onboard_coach(args.id, args.name, args.email, phone=args.phone, sign_in=sign_in)
+        coach, password = roster.onboard_coach(args.id, args.name, args.email, phone=args.phone, sign_in=sign_in,
+                                               keep_phone=True)
         print(f"coach {coach.coach_id} ({coach.name}, {coach.email}) added"
               + (", can text ACK <code> from their phone" if coach.phone_hash else ""))
         if sign_in is None:
@@ -341,7 +350,12 @@ def _coach(args: argparse.Namespace) -> int:
         return 0
     if args.coach_command == "remove":
         coach = roster.remove_coach(args.id, now=_now(), sign_in=_sign_in(services))
-        print(f"coach {coach.coach_id} removed, with their workspace sign-in")
+        pagers = 0
+        if services.settings.alerts_topic_arn:
+            from moodline.adapters.sns import unsubscribe_pagers
+
+            pagers = unsubscribe_pagers(coach.coach_id, topic_arn=services.settings.alerts_topic_arn)
+        print(f"coach {coach.coach_id} removed, with their workspace sign-in and {pagers} pager(s)")
         return 0
     rows = [{"coach_id": c.coach_id, "name": c.name, "email": c.email, "ack_by_sms": c.phone_hash is not None}
             for c in roster.coaches()]
@@ -744,6 +758,8 @@ def _add_coach(commands: Any) -> None:
     add.add_argument("--name", required=True)
     add.add_argument("--email", required=True, help="weekly e-mail, and the workspace sign-in")
     add.add_argument("--phone", help="E.164; lets the coach acknowledge a page by texting ACK <code>")
+    add.add_argument("--update", action="store_true",
+                     help="change a coach who exists (name, e-mail; the phone on file is kept unless --phone)")
     _leaf(coach_commands, "list", "every coach", json_flag=True)
     remove = _leaf(coach_commands, "remove", "remove a coach with no clients and no current shift")
     remove.add_argument("--id", required=True)

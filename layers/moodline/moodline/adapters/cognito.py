@@ -47,9 +47,14 @@ class CognitoSignIn:
             return None
         return password
 
-    def remove(self, *, email: str) -> bool:
+    def remove(self, *, email: str, coach_id: str) -> bool:
+        # Only the user that is this coach's: an e-mail shared by mistake must not take another coach's sign-in.
         try:
-            self._client.admin_delete_user(UserPoolId=self._pool, Username=email)
+            user = self._client.admin_get_user(UserPoolId=self._pool, Username=email)
         except self._client.exceptions.UserNotFoundException:
             return False
+        attributes = {a["Name"]: a.get("Value") for a in user.get("UserAttributes", [])}
+        if attributes.get("custom:coach_id") != coach_id:
+            return False
+        self._client.admin_delete_user(UserPoolId=self._pool, Username=email)
         return True

@@ -103,3 +103,23 @@ def subscribe_pager(coach_id: str, *, topic_arn: str, protocol: str, endpoint: s
         ReturnSubscriptionArn=True,
     )
     return response["SubscriptionArn"]
+
+
+def unsubscribe_pagers(coach_id: str, *, topic_arn: str, sns: SNSClient | None = None) -> int:
+    """Remove every confirmed pager whose filter delivers ``coach_id``'s pages alone; returns how many.
+
+    A removed coach's pager would otherwise keep receiving the team's crisis pages (its filter also
+    takes ``team``). One still pending confirmation has no ARN to remove; it lapses after three days.
+    """
+    client = sns or _default_client()
+    removed = 0
+    for page in client.get_paginator("list_subscriptions_by_topic").paginate(TopicArn=topic_arn):
+        for subscription in page["Subscriptions"]:
+            arn = subscription["SubscriptionArn"]
+            if not arn.startswith("arn:"):
+                continue
+            attributes = client.get_subscription_attributes(SubscriptionArn=arn)["Attributes"]
+            if filtered_coaches(attributes.get("FilterPolicy", "")) == {coach_id}:
+                client.unsubscribe(SubscriptionArn=arn)
+                removed += 1
+    return removed
