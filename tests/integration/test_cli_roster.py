@@ -389,6 +389,35 @@ def test_client_import_refuses_a_file_that_is_not_utf8_at_its_line_and_enrols_no
     assert listed(cli, "client", "list") == []
 
 
+def test_client_import_takes_excels_trailing_empty_columns_and_times_and_zones_as_sheets_write_them(cli, tmp_path):
+    # Given an Excel export: two empty columns after the last one used, "9:00" and "9:00:00", a zone in lower case
+    add_coaches(cli)
+    csv_file = tmp_path / "clients.csv"
+    csv_file.write_text("\r\n".join([
+        "Name;Phone;Timezone;Checkin_Time;Locale;Coach_ID;;",
+        "Ana;+15550100001;america/new_york;9:00;en-US;c1;;",
+        "Ben;+15550100002;America/Chicago;09:00:00;en-US;c1;;",
+        "Cy;+15550100003;America/Chicago;21:00;en-US;c1;;",
+        "Di;+15550100004;America/Chicago;09:00;en-US;c1;;oops",
+    ]) + "\r\n")
+    # When it is imported
+    code, out, err = cli("client", "import", str(csv_file))
+    assert code == 1
+    # Then the rows are read, stored as the roster writes them, and 21:00 is refused by a message that says why
+    assert out.strip() == "2 enrolled, 0 already enrolled (skipped), 2 refused", err
+    assert err.splitlines() == [
+        "line 4: check-in time must be from 08:00 to 20:45 local (21:00-08:00 is quiet hours)",
+        "line 5: expected 6 fields, got 8"]
+    assert sorted((c["name"], c["timezone"], c["checkin_time"]) for c in listed(cli, "client", "list")) == [
+        ("Ana", "America/New_York", "09:00"), ("Ben", "America/Chicago", "09:00")]
+
+
+def test_an_empty_file_is_named_as_empty(cli, tmp_path):
+    csv_file = tmp_path / "clients.csv"
+    csv_file.write_text("")
+    one_line_error(cli("client", "import", str(csv_file)), "line 1: the file is empty")
+
+
 def test_client_import_names_the_missing_and_unknown_columns(cli, tmp_path):
     csv_file = tmp_path / "clients.csv"
     csv_file.write_text("name,phone,tz,checkin_time,locale,coach_id\n")

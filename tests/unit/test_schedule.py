@@ -49,8 +49,9 @@ def test_a_checkin_inside_the_spring_forward_gap_still_happens_that_day():
     assert checkin.local_date_of(instant) == day
 
 
-@pytest.mark.parametrize(("hhmm", "zone"), [("9:00", "UTC"), ("09:05", "UTC"), ("07:45", "UTC"),
-                                            ("21:00", "UTC"), ("09:00", "Mars/Olympus")])
+@pytest.mark.parametrize(("hhmm", "zone"), [("9:0", "UTC"), ("09:05", "UTC"), ("07:45", "UTC"),
+                                            ("21:00", "UTC"), ("09:00", "Mars/Olympus"), ("9:00 AM", "UTC"),
+                                            ("09:00:30", "UTC"), ("009:00", "UTC")])
 def test_invalid_checkins_are_rejected_with_a_reason(hhmm, zone):
     with pytest.raises(InvalidSchedule):
         CheckinTime.parse(hhmm, zone)
@@ -108,3 +109,14 @@ def test_a_probe_never_arrives_late_or_at_night(due, zone):
     if within_sending_hours(zone, due):
         # Every instant from the due time to the last moment is within the client's sending hours.
         assert within_sending_hours(zone, latest - timedelta(seconds=1))
+
+
+@pytest.mark.parametrize(("hhmm", "zone", "stored"), [
+    ("9:00", "UTC", ("09:00", "UTC")),  # as a spreadsheet writes it
+    ("09:00:00", "America/New_York", ("09:00", "America/New_York")),
+    ("20:45", "america/new_york", ("20:45", "America/New_York")),  # the zone in its own spelling
+    (" 08:00 ", "EUROPE/LONDON", ("08:00", "Europe/London")),
+])
+def test_a_checkin_time_and_zone_are_read_as_written_and_stored_canonically(hhmm, zone, stored):
+    checkin = CheckinTime.parse(hhmm, zone)
+    assert (checkin.hhmm, checkin.timezone) == stored

@@ -180,7 +180,7 @@ class Roster:
             phone_e164=e164,
             phone_hash=key,
             timezone=checkin.timezone,
-            checkin_time=enrolment.checkin_time,
+            checkin_time=checkin.hhmm,
             locale=enrolment.locale,
             status=ClientStatus.ACTIVE if consented else ClientStatus.PENDING_CONSENT,
             consented_at=to_iso(now) if consented else None,
@@ -278,7 +278,7 @@ class Roster:
             checkin = CheckinTime.parse(checkin_time, timezone or client.timezone)
         except ValueError as exc:
             raise RosterError(str(exc)) from exc
-        self._clients.save(replace(client, checkin_time=checkin_time, timezone=checkin.timezone))
+        self._clients.save(replace(client, checkin_time=checkin.hhmm, timezone=checkin.timezone))
         if client.status is ClientStatus.ACTIVE and client.next_probe_at is not None:
             # The next check-in moves with the time; conditional on the value read, like the scheduler.
             fresh = self.client(client_id)

@@ -534,6 +534,12 @@ def _import_rows(path: Path) -> tuple[list[tuple[int, dict[str, str]]], list[str
     delimiter = max((",", ";", "\t"), key=first.count)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     header = [h.strip().lower() for h in next(reader, [])]
+    if not any(header):
+        raise CliError("line 1: the file is empty; its first line must be the header " + ",".join(IMPORT_HEADER))
+    # A spreadsheet often exports empty columns after the last one used: their cells are ignored (never data).
+    width = len(header)
+    while header and not header[-1]:
+        header.pop()
     if sorted(header) != sorted(IMPORT_HEADER):
         missing = [name for name in IMPORT_HEADER if name not in header]
         extra = [name for name in header if name not in IMPORT_HEADER]
@@ -547,10 +553,12 @@ def _import_rows(path: Path) -> tuple[list[tuple[int, dict[str, str]]], list[str
     try:
         for row in reader:
             if any(cell.strip() for cell in row):
-                if len(row) != len(header):
+                extra = row[len(header):]
+                if len(row) < len(header) or len(row) > width or any(cell.strip() for cell in extra):
                     refused.append(f"line {number}: expected {len(header)} fields, got {len(row)}")
                 else:
-                    rows.append((number, {name: cell.strip() for name, cell in zip(header, row, strict=True)}))
+                    cells = zip(header, row[: len(header)], strict=True)
+                    rows.append((number, {name: cell.strip() for name, cell in cells}))
             number = reader.line_num + 1
     except csv.Error as exc:
         refused.append(f"line {number}: {exc}; the rest of the file was not read")

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from functools import cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 SLOT = timedelta(minutes=15)
 # US messaging rules allow 8 am – 9 pm recipient-local; check-in times must sit inside that window.
@@ -14,11 +15,31 @@ QUIET_HOURS_START = time(21, 0)
 # A probe found this late (scheduler outage) is skipped rather than sent at an odd hour.
 MAX_LATENESS = timedelta(hours=3)
 
-_HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+# "09:00" as stored; "9:00" and "09:00:00" as spreadsheets write it (seconds must be zero).
+_HHMM = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)(?::00)?$")
 
 
 class InvalidSchedule(ValueError):
     """A check-in time or timezone that Moodline cannot schedule."""
+
+
+def canonical_timezone(name: str) -> str:
+    """The IANA zone ``name`` names, in its own spelling ("america/new_york" is "America/New_York")."""
+    name = name.strip()
+    try:
+        ZoneInfo(name)
+        return name
+    except (ZoneInfoNotFoundError, ValueError):
+        pass
+    found = _zones_by_folded_name().get(name.casefold())
+    if found is None:
+        raise InvalidSchedule(f"unknown IANA timezone {name!r} (e.g. America/New_York)")
+    return found
+
+
+@cache
+def _zones_by_folded_name() -> dict[str, str]:
+    return {zone.casefold(): zone for zone in available_timezones()}
 
 
 @dataclass(frozen=True)
@@ -33,17 +54,18 @@ class CheckinTime:
         """Validate ``"HH:MM"`` (on a 15-minute boundary, inside 08:00–21:00) and an IANA timezone."""
         match = _HHMM.match(hhmm.strip())
         if not match:
-            raise InvalidSchedule(f"check-in time must be HH:MM, got {hhmm!r}")
+            raise InvalidSchedule(f"check-in time must be HH:MM (24-hour), got {hhmm!r}")
         local_time = time(int(match[1]), int(match[2]))
         if local_time.minute % 15:
             raise InvalidSchedule("check-in time must be on a 15-minute boundary (the scheduler's slot)")
         if not QUIET_HOURS_END <= local_time < QUIET_HOURS_START:
-            raise InvalidSchedule("check-in time must be between 08:00 and 21:00 local (quiet hours)")
-        try:
-            ZoneInfo(timezone)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise InvalidSchedule(f"unknown IANA timezone {timezone!r}") from exc
-        return cls(local_time, timezone)
+            raise InvalidSchedule("check-in time must be from 08:00 to 20:45 local (21:00-08:00 is quiet hours)")
+        return cls(local_time, canonical_timezone(timezone))
+
+    @property
+    def hhmm(self) -> str:
+        """The time as stored: ``"09:00"``."""
+        return self.local_time.strftime("%H:%M")
 
     @property
     def zone(self) -> ZoneInfo:
