@@ -207,6 +207,22 @@ def test_rota_set_override_and_show(cli):
     assert cli("rota", "show")[1].splitlines()[-1].endswith("go to: c2")
 
 
+def test_a_shift_set_inside_a_longer_one_says_it_ends_it_early_and_how_to_close_the_gap(cli):
+    # Given Casey on the primary rota for a week
+    add_coaches(cli)
+    week_end = (NOW + timedelta(days=7)).replace(microsecond=0)
+    assert cli("rota", "set", "--primary", "c1", "--from", (NOW - timedelta(hours=1)).isoformat(),
+               "--to", week_end.isoformat())[0] == 0
+    # When Jordan is set for two days from now
+    code, out, err = cli("rota", "set", "--primary", "c2", "--to", (NOW + timedelta(days=2)).isoformat())
+    # Then it is done, and ops are told that Casey's shift ends early and nobody is on call after Jordan's
+    assert code == 0 and "c2" in out
+    assert err.startswith("note: this ends c1's primary shift") and "pages go to the whole team" in err
+    assert "moodline rota set --primary c1 --from" in err
+    later = cli("rota", "show", "--at", (NOW + timedelta(days=3)).isoformat())[1]
+    assert later.splitlines()[-1].endswith("the whole team (nobody on call)")
+
+
 @pytest.mark.parametrize(("argv", "fragment"), [
     (["set", "--primary", "nobody", "--to", "2030-01-01T00:00Z"], "no coach 'nobody'"),
     (["set", "--primary", "c1", "--to", "2001-01-01T00:00Z"], "end after it starts"),

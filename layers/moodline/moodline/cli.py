@@ -434,15 +434,23 @@ def _pager_rows(topic: str) -> list[dict[str, Any]]:
 
 def _rota(args: argparse.Namespace) -> int:
     from moodline.admin import Roster
+    from moodline.vocabulary import Rota
 
     roster = Roster.on(_services())
     if args.rota_command in ("set", "override"):
         rota = "primary" if args.rota_command == "set" else "override"
         start = _instant(args.start, "--from")
+        # The latest shift to start is the one on call, so a shift set inside a longer one ends it early.
+        superseded = roster.shifts_at(start).get(Rota(rota))
         shift = roster.set_shift(rota, starts_at=start, ends_at=_instant(args.end, "--to"), primary=args.primary,
                                  backup=args.backup)
         print(f"{rota}: {shift.primary_coach_id} (backup {shift.backup_coach_id or 'none: the team'}) "
               f"from {shift.starts_at} to {shift.ends_at}")
+        if superseded is not None and superseded.starts_at != shift.starts_at and superseded.ends_at > shift.ends_at:
+            print(f"note: this ends {superseded.primary_coach_id}'s {rota} shift (to {superseded.ends_at}) early: from "
+                  f"{shift.ends_at} nobody is on this rota (pages go to the whole team) unless you set a shift "
+                  f"from then, e.g. `moodline rota {args.rota_command} --primary {superseded.primary_coach_id} "
+                  f"--from {shift.ends_at} --to {superseded.ends_at}`", file=sys.stderr)
         return 0
     at = _instant(args.at, "--at")
     shifts = roster.shifts_at(at)
