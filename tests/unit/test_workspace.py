@@ -845,3 +845,21 @@ def test_each_status_is_named_for_what_it_is_on_the_roster_the_thread_and_a_refu
     assert refused.status == 409 and reason in text_of(refused.body)
     if status != "unreachable":
         assert "Unreachable" not in text_of(get(workspace, "/clients", token("c1")).body)
+
+
+def test_v4_rule_ids_read_as_their_familys_plain_words_once_and_never_leak(workspace, data):
+    # Given an alert raised by several v4 rules (ids are <family>.<name>.<language>), two of one family
+    rules = ("crisis.ideation.implicit.passive_wish.en", "crisis.ideation.implicit.better_without.en",
+             "crisis.plan.means.overdose.en", "hopelessness.core.en")
+    alert = data.alerts["al_1"]
+    data.alerts["al_1"] = replace(alert, reasons=rules, timeline=(
+        TimelineView(alert.opened_at, "raised", "crisis: " + ", ".join(rules)),))
+    # When Casey opens it
+    page = text_of(get(workspace, "/alerts/al_1", token("c1")).body)
+    # Then each reason is in the words of its family, once, in "why" and in the timeline; no id shows
+    assert page.count("Hinted at not wanting to be alive") == 1
+    assert "Mentioned a way to end their life" in page and "Wrote about feeling hopeless" in page
+    assert "raised: crisis: hinted at not wanting to be alive, mentioned a way to end their life, wrote about " \
+           "feeling hopeless" in page
+    assert "signals crisis" not in page
+    assert not re.search(r"\b(?:crisis|hopelessness)\.[a-z_.]+", page)

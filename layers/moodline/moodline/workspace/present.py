@@ -31,6 +31,13 @@ _RULE_WORDS = {
     "crisis.plan.timing": "mentioned when they would do it",
     "hopelessness": "wrote about feeling hopeless",
     "ideation.returning": "said dark thoughts are coming back",
+    "semantic.page": "the language model read risk in their words",
+    "review.semantic": "the language model was unsure about their words",
+    "review.language": "wrote in a language triage cannot read",
+    "review.client_language": "writes in a language triage cannot read (every reply is read by a coach)",
+    "review.no_rating": "gave no rating, and wrote something a coach should read",
+    "review.negative_words": "used negative words",
+    "review.means_alone": "mentioned a means of harm",
 }
 _FAMILY_WORDS = {"crisis": "wrote something that signals crisis", "mood": "reported a low mood",
                  "baseline": "mood changed from their usual", "history": "referred to past risk",
@@ -47,16 +54,42 @@ KIND_WORDS = {"probe": "Check-in", "reply": "Reply", "keyword": "Keyword", "reso
 
 
 def reason_words(rule: str) -> str:
-    """A rule id in plain words (never the id itself)."""
-    return _RULE_WORDS.get(rule) or _FAMILY_WORDS.get(rule.split(".", 1)[0], "matched a risk pattern")
+    """A rule id in plain words (never the id itself).
+
+    Rule ids are ``<family>.<name>.<language>`` ("crisis.plan.means.overdose.en"): the words are the
+    family's, found by the longest known prefix, so a new rule in a known family reads right at once.
+    """
+    parts = rule.split(".")
+    for end in range(len(parts), 0, -1):
+        words = _RULE_WORDS.get(".".join(parts[:end]))
+        if words:
+            return words
+    return _FAMILY_WORDS.get(parts[0], "matched a risk pattern")
 
 
-_RULE_ID = re.compile(r"\b(?:crisis|mood|baseline|history|adherence|coach|ideation)(?:\.[a-z_]+)+\b|\bhopelessness\b")
+def reasons_words(rules: list[str] | tuple[str, ...]) -> list[str]:
+    """Each reason in plain words, once: two rules of one family read the same to a coach."""
+    return list(dict.fromkeys(reason_words(rule) for rule in rules))
+
+
+_RULE_ID = re.compile(r"\b(?:(?:crisis|mood|baseline|history|adherence|coach|ideation|semantic|review)(?:\.[a-z0-9_]+)+"
+                      r"|hopelessness(?:\.[a-z0-9_]+)*)\b")
 
 
 def detail_words(detail: str) -> str:
-    """A timeline detail with any rule id replaced by its plain words."""
-    return _RULE_ID.sub(lambda m: reason_words(m.group(0)), detail)
+    """A timeline detail with any rule id replaced by its plain words, each said once."""
+    seen: set[str] = set()
+
+    def words(match: re.Match[str]) -> str:
+        said = reason_words(match.group(0))
+        if said in seen:
+            return ""
+        seen.add(said)
+        return said
+
+    replaced = _RULE_ID.sub(words, detail)
+    # Drop the separators a repeated id left behind: "a, , b" → "a, b"; "a, " → "a".
+    return re.sub(r",(?:\s*,)+", ",", replaced).rstrip(" ,")
 
 
 # What a coach reads for each client status but "active": a label for the roster, and why nothing can be
