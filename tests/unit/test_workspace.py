@@ -539,7 +539,7 @@ def test_open_alerts_lists_the_alerts_a_coach_may_see_most_urgent_first(workspac
     data.alerts["al_2"] = AlertView("al_2", "cl_amy", "c1", "high", "open", at(0.1), ("mood.very_low",), ())
     text = text_of(get(workspace, "/alerts", token("c1")).body)
     assert text.index("Ben") < text.index("Amy")
-    assert "held by c2" in text
+    assert "held by Jordan" in text  # by name, not by coach id
     # Jordan sees Ben's (it paged them) but not Amy's
     other = text_of(get(workspace, "/alerts", token("c2")).body)
     assert "Ben" in other and "Amy" not in other
@@ -863,3 +863,10 @@ def test_v4_rule_ids_read_as_their_familys_plain_words_once_and_never_leak(works
            "feeling hopeless" in page
     assert "signals crisis" not in page
     assert not re.search(r"\b(?:crisis|hopelessness)\.[a-z_.]+", page)
+
+
+def test_the_alert_page_names_coaches_by_name_in_its_status_and_timeline(workspace, data):
+    data.alerts["al_1"] = replace(data.alerts["al_1"], acknowledged_by="c2", status="acknowledged")
+    page = text_of(get(workspace, "/alerts/al_1", token("c1")).body)
+    assert "acknowledged by Jordan" in page and "paged: Jordan (primary), step crisis" in page
+    assert not re.search(r"\bc2\b", page)

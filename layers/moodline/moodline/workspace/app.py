@@ -311,7 +311,12 @@ class Workspace:
         alerts = [a for a in self.data.open_alerts() if may_see_alert(page.who, a)]
         alerts.sort(key=lambda a: (a.status != "open", -_level_rank(a.level), a.opened_at))
         clients = {a.client_id: self.data.client(a.client_id) for a in alerts}
-        return Response(200, self._render("alerts.html.j2", page.request, page, alerts=alerts, clients=clients))
+        return Response(200, self._render("alerts.html.j2", page.request, page, alerts=alerts, clients=clients,
+                                          coach_names=self._coach_names() if alerts else {}))
+
+    def _coach_names(self) -> dict[str, str]:
+        """Coach id → name, so a coach reads "held by Casey Morgan", not "held by c1" (one small table read)."""
+        return {c.coach_id: c.name for c in self.data.all_coaches()}
 
     def alert_page(self, page: Page, parts: list[str]) -> Response:
         now = page.request.now
@@ -332,7 +337,7 @@ class Workspace:
         chart = Markup(present.mood_chart(moods, {HISTORY_DAYS - 1 - alert_day}))  # noqa: S704 - numbers only
         coach = self.data.coach(client.coach_id)
         body = self._render("alert.html.j2", page.request, page, alert=alert, client=client, replies=replies,
-                            sent=sent, chart=chart, coach=coach, outcomes=OUTCOMES,
+                            sent=sent, chart=chart, coach=coach, outcomes=OUTCOMES, coach_names=self._coach_names(),
                             done=page.request.query.get("done", ""),
                             submission=secrets.token_urlsafe(16), back=f"/alerts/{alert.alert_id}")
         return Response(200, body)

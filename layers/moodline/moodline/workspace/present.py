@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -76,8 +77,8 @@ _RULE_ID = re.compile(r"\b(?:(?:crisis|mood|baseline|history|adherence|coach|ide
                       r"|hopelessness(?:\.[a-z0-9_]+)*)\b")
 
 
-def detail_words(detail: str) -> str:
-    """A timeline detail with any rule id replaced by its plain words, each said once."""
+def detail_words(detail: str, coach_names: Mapping[str, str] | None = None) -> str:
+    """A timeline detail with any rule id replaced by its plain words, each said once, and coach ids by names."""
     seen: set[str] = set()
 
     def words(match: re.Match[str]) -> str:
@@ -88,6 +89,10 @@ def detail_words(detail: str) -> str:
         return said
 
     replaced = _RULE_ID.sub(words, detail)
+    if coach_names:
+        # The details are the machine's ("c2 (primary), step crisis", "by c1 via workspace"): ids are whole words.
+        ids = re.compile(r"\b(" + "|".join(re.escape(i) for i in sorted(coach_names, key=len, reverse=True)) + r")\b")
+        replaced = ids.sub(lambda m: coach_names[m.group(1)], replaced)
     # Drop the separators a repeated id left behind: "a, , b" → "a, b"; "a, " → "a".
     return re.sub(r",(?:\s*,)+", ",", replaced).rstrip(" ,")
 
