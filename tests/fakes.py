@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -420,9 +420,10 @@ class FakeReviews:
         self.rows: dict[tuple[str, str], ReviewMark] = {}
         self.messages = messages if messages is not None else FakeMessages()
 
-    def waiting(self, since: datetime) -> list[tuple[str, str]]:
+    def waiting(self, since: datetime, clients: Collection[str] | None = None) -> list[tuple[str, str]]:
         return sorted(((cid, at) for (cid, at), m in self.messages.rows.items()
-                       if at >= to_iso(since) and awaits_review(m) and (cid, at) not in self.rows),
+                       if at >= to_iso(since) and awaits_review(m) and (cid, at) not in self.rows
+                       and (clients is None or cid in clients)),
                       key=lambda ref: (ref[1], ref[0]))
 
     def mark(self, mark: ReviewMark) -> bool:

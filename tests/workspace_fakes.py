@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -81,11 +81,12 @@ class MemoryData:
         self.reads += 1
         return [m for m in self.marks if m.client_id == client_id]
 
-    def awaiting_review(self, since: datetime) -> list[tuple[str, str]]:
+    def awaiting_review(self, since: datetime, clients: Collection[str] | None = None) -> list[tuple[str, str]]:
         self.reads += 1
         marked = {(m.client_id, m.message_key) for m in self.marks}
         return sorted(((m.client_id, m.key) for thread in self.messages_by_client.values() for m in thread
-                       if m.awaits_review and m.at >= since and (m.client_id, m.key) not in marked),
+                       if m.awaits_review and m.at >= since and (m.client_id, m.key) not in marked
+                       and (clients is None or m.client_id in clients)),
                       key=lambda ref: (ref[1], ref[0]))
 
     def record_audit(self, entries: list[AuditEntry]) -> None:

@@ -322,6 +322,8 @@ def test_replies_with_words_wait_for_review_until_marked_and_a_flagged_bare_rati
     # When triage flags the bare rating for review, it waits too
     repos.messages.save_assessment(bare, mood=4.0, level=Level.LOW, reasons=[], alert_id=None, review=True)
     assert sorted(repos.reviews.waiting(since)) == [("cl_1", worded.at), ("cl_2", bare.at)]
+    # And one coach's inbox reads only its clients' (cl_2's coach)
+    assert repos.reviews.waiting(since, clients={"cl_2", "cl_9"}) == [("cl_2", bare.at)]
 
     # When a coach marks the reply with words (twice: the second is refused), it waits no more
     assert repos.reviews.mark(ReviewMark("cl_1", worded.at, "seen_fine", "c1", NOW))

@@ -870,3 +870,16 @@ def test_the_alert_page_names_coaches_by_name_in_its_status_and_timeline(workspa
     page = text_of(get(workspace, "/alerts/al_1", token("c1")).body)
     assert "acknowledged by Jordan" in page and "paged: Jordan (primary), step crisis" in page
     assert not re.search(r"\bc2\b", page)
+
+
+def test_a_coachs_inbox_reads_follow_the_replies_waiting_not_the_size_of_the_caseload(workspace, data):
+    # Given Casey with 200 quiet clients besides Ben and Amy, whose replies wait
+    for i in range(200):
+        data.clients[f"cl_quiet{i}"] = replace(data.clients["cl_amy"], client_id=f"cl_quiet{i}", coach_id="c1")
+    data.reads = 0
+    # When she opens her inbox
+    text = text_of(get(workspace, "/inbox", token("c1")).body)
+    # Then her waiting replies are there and Zoe's (Jordan's client) are not...
+    assert "I can't do this" in text and "tired, work is a lot" in text and "un poco triste" not in text
+    # ...for her caseload, the index of waiting replies, and the messages of the two clients with replies waiting
+    assert data.reads <= 1 + 1 + 2

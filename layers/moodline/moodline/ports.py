@@ -10,7 +10,7 @@ messages between two instants, alert by id, open alerts…), so it is built on t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
@@ -239,9 +239,11 @@ class Reviews(Protocol):
 
         Either way the reply leaves :meth:`waiting`."""
         ...
-    def waiting(self, since: datetime) -> list[tuple[str, str]]:
+    def waiting(self, since: datetime, clients: Collection[str] | None = None) -> list[tuple[str, str]]:
         """(client id, message key) of every reply received since ``since`` that awaits a review
-        (:func:`moodline.domain.awaits_review`) and has no mark, oldest first; cost ∝ those replies."""
+        (:func:`moodline.domain.awaits_review`) and has no mark, oldest first; cost ∝ those replies.
+
+        ``clients``: only theirs (one coach's inbox), and only their marks are read."""
         ...
     def of_client(self, client_id: str, since: datetime) -> list[ReviewMark]:
         """Marks of replies of one client received since ``since``."""

@@ -29,7 +29,7 @@ import hashlib
 import random
 import secrets
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import suppress
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -1004,10 +1004,11 @@ class DynamoReviews:
             if not _conditional_failure(exc):
                 raise
 
-    def waiting(self, since: datetime) -> list[tuple[str, str]]:
+    def waiting(self, since: datetime, clients: Collection[str] | None = None) -> list[tuple[str, str]]:
         """One query per review shard, then the marks of each client found: cost ∝ replies waiting."""
         found = [(row.client_id, row.at) for shard in range(domain.REVIEW_SHARDS)
-                 for row in MessageRow.unreviewed_replies.query(shard, MessageRow.at >= to_iso(since))]
+                 for row in MessageRow.unreviewed_replies.query(shard, MessageRow.at >= to_iso(since))
+                 if clients is None or row.client_id in clients]
         marked: set[tuple[str, str]] = set()
         for client_id in dict.fromkeys(client_id for client_id, _ in found):
             marked.update((client_id, mark.message_key) for mark in self.of_client(client_id, since))

@@ -8,7 +8,7 @@ root builds these (``moodline.workspace.wiring``); ``tests/`` builds them on the
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import datetime
 from functools import cached_property
 
@@ -97,8 +97,8 @@ class PortsData:
     def review_marks(self, client_id: str, since: datetime) -> list[ReviewMark]:
         return self._reviews.of_client(client_id, since)
 
-    def awaiting_review(self, since: datetime) -> list[tuple[str, str]]:
-        return self._reviews.waiting(since)
+    def awaiting_review(self, since: datetime, clients: Collection[str] | None = None) -> list[tuple[str, str]]:
+        return self._reviews.waiting(since, clients)
 
     def record_audit(self, entries: list[AuditEntry]) -> None:
         if entries:

@@ -455,26 +455,20 @@ class Workspace:
         now = page.request.now
         since = now - timedelta(days=INBOX_DAYS)
         if page.who.admin:
-            return self._practice_inbox_items(now, since)
-        clients = self.data.clients_of(page.who.coach_id)
-        items: list[tuple[ClientView, MessageView]] = []
-        for client in clients:
-            marked = {m.message_key for m in self.data.review_marks(client.client_id, since)}
-            for m in self.data.messages(client.client_id, since, now + timedelta(seconds=1)):
-                if m.awaits_review and m.key not in marked:
-                    items.append((client, m))
-        items.sort(key=lambda item: (-_level_rank(item[1].level), not item[1].review, item[1].at))
-        return items
+            return self._waiting_items(now, since, None)
+        return self._waiting_items(now, since, {c.client_id: c for c in self.data.clients_of(page.who.coach_id)})
 
-    def _practice_inbox_items(self, now: datetime, since: datetime) -> list[tuple[ClientView, MessageView]]:
-        """An admin's inbox, the whole practice: from the replies waiting (the review index), so its cost
-        follows them and not the number of clients; then each of those clients' recent messages once."""
+    def _waiting_items(self, now: datetime, since: datetime,
+                       caseload: dict[str, ClientView] | None) -> list[tuple[ClientView, MessageView]]:
+        """The inbox: a coach's caseload, or (``None``) the whole practice for an admin. Read from the replies
+        waiting (the review index), so its cost follows them and not the number of clients; then each of
+        those clients' recent messages once."""
         waiting: dict[str, set[str]] = {}
-        for client_id, key in self.data.awaiting_review(since):
+        for client_id, key in self.data.awaiting_review(since, None if caseload is None else set(caseload)):
             waiting.setdefault(client_id, set()).add(key)
         items: list[tuple[ClientView, MessageView]] = []
         for client_id, keys in waiting.items():
-            client = self.data.client(client_id)
+            client = caseload[client_id] if caseload is not None else self.data.client(client_id)
             if client is None:  # erased meanwhile
                 continue
             items += [(client, m) for m in self.data.messages(client_id, since, now + timedelta(seconds=1))

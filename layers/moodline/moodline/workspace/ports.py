@@ -7,6 +7,7 @@ in-memory fakes of these two (``tests/workspace_fakes.py``) or the adapters over
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -120,9 +121,9 @@ class WorkspaceData(Protocol):
     def messages(self, client_id: str, since: datetime, until: datetime) -> list[MessageView]: ...
     def coach(self, coach_id: str) -> CoachView | None: ...
     def review_marks(self, client_id: str, since: datetime) -> list[ReviewMark]: ...
-    def awaiting_review(self, since: datetime) -> list[tuple[str, str]]:
-        """(client id, message key) of every reply of the practice received since ``since`` that waits
-        for a coach's mark: the admin inbox, at a cost that follows the replies waiting, not the clients."""
+    def awaiting_review(self, since: datetime, clients: Collection[str] | None = None) -> list[tuple[str, str]]:
+        """(client id, message key) of every reply received since ``since`` that waits for a coach's mark
+        (of ``clients`` only, when given), at a cost that follows the replies waiting, not the clients."""
         ...
     def record_audit(self, entries: list[AuditEntry]) -> None: ...
     def record_review(self, mark: ReviewMark) -> bool: ...
