@@ -282,3 +282,28 @@ def test_no_stop_is_asked_for_until_a_signal_arrives():
     stop = StopRequest()
     assert not stop.requested and stop.signal_name is None
     assert stop.wait(0.01) is False
+
+
+def test_the_text_helper_without_a_serve_says_so_in_one_line(tmp_path):
+    # Given no serve on the port and no state file
+    port = free_port()
+    result = subprocess.run([sys.executable, "-m", "moodline_local.text", "--from", "+15550100001", "--port",
+                             str(port), "7"], cwd=ROOT, capture_output=True, text=True, timeout=60,
+                            env={**os.environ, "MOODLINE_LOCAL_STATE": str(tmp_path / "none.json")})
+    # Then one line names the port and the way out, and no traceback
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and f"127.0.0.1:{port}" in result.stderr and "--port" in result.stderr
+
+
+def test_env_into_a_closed_pipe_ends_quietly(tmp_path):
+    # Given a state file of a live process (this one), read by `moodline-local env | head -1`
+    state = tmp_path / "s.json"
+    state.write_text(json.dumps({"pid": os.getpid(), "env": {f"VAR{i}": "x" * 2000 for i in range(200)}}))
+    env = subprocess.Popen([sys.executable, "-m", "moodline_local.cli", "env", "--state", str(state)], cwd=ROOT,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert env.stdout is not None
+    env.stdout.readline()
+    env.stdout.close()  # what `head -1` does once it has its line
+    _, err = env.communicate(timeout=60)
+    # Then no traceback
+    assert b"Traceback" not in err and b"BrokenPipeError" not in err

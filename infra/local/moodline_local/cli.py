@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -87,7 +88,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     for flag in ("port", "moto_port", "twilio_port"):
         if hasattr(args, flag) and not 0 < getattr(args, flag) < 65536:
             parser.error(f"--{flag.replace('_', '-')} must be between 1 and 65535")
-    return int(args.run(args))
+    try:
+        return int(args.run(args))
+    except BrokenPipeError:
+        # `moodline-local env | head`: the reader left; say nothing more (Python's documented way out).
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
 
 
 if __name__ == "__main__":

@@ -280,8 +280,12 @@ def banner(served: Served, state_path: Path) -> str:
         lines.append(f"  Clients:              {', '.join(f'{p.name} {p.phone}' for p in PERSONAS)}")
         lines.append(f"  Text as a client:     .venv/bin/python -m moodline_local.text --port {stack.http_port} "
                      f"--from {PERSONAS[0].phone} \"7 good day\"")
+    if state_path.resolve() == default_state_path().resolve():
+        lines.append("Point the moodline CLI at this stack (the roster CLI finds this state file by itself):")
+    else:
+        lines += ["Point the moodline CLI at this stack (this state file is not the default, so tell it where):",
+                  f"  export MOODLINE_LOCAL_STATE={state_path}"]
     lines += [
-        "Point the moodline CLI at this stack (the roster CLI finds the state file by itself):",
         f"  eval \"$(.venv/bin/moodline-local env --state {state_path})\"",
         "Ctrl-C or SIGTERM to stop.",
     ]

@@ -1,6 +1,6 @@
 """The ``moodline`` command for ops: the roster (coaches, pagers, rota, clients), alerts, triage and rescore.
 
-The same commands against a deployed stack (``--stack``) and the local stack (``moodline serve``):
+The same commands against a deployed stack (``--stack``) and the local stack (``moodline-local serve``):
 see ``moodline --help`` for how it finds either.
 """
 
@@ -154,13 +154,13 @@ def render_alert(alert: Alert, messages: Messages | None = None) -> str:
 
 # --------------------------------------------------------------------------------------- where it points
 
-# The state file `moodline serve` (infra/local, moodline_local.serve) writes; the shipped package cannot import
+# The state file `moodline-local serve` (infra/local, moodline_local.serve) writes; the shipped package cannot import
 # the local stack, so the path and the keys it reads are spelled here too (tests/integration hold them together).
 LOCAL_STATE_ENV = "MOODLINE_LOCAL_STATE"
 
 
 def local_state_path() -> Path:
-    """Where a running ``moodline serve`` leaves its endpoint and environment (see ``--help``)."""
+    """Where a running ``moodline-local serve`` leaves its endpoint and environment (see ``--help``)."""
     return Path(os.environ.get(LOCAL_STATE_ENV) or Path.home() / ".moodline" / "local.json")
 
 
@@ -203,7 +203,7 @@ class _Current:
 
 def connect(stack: str | None, *, profile: str | None, region: str | None) -> Connection:
     """``--stack``: the stack's outputs and its webhook function's environment. No flag: the exported
-    environment if the tables are in it, else a running ``moodline serve`` (its state file)."""
+    environment if the tables are in it, else a running ``moodline-local serve`` (its state file)."""
     if stack:
         return _from_stack(stack, profile=profile, region=region)
     if os.environ.get("CLIENTS_TABLE"):
@@ -677,7 +677,7 @@ Where it points:
   --stack NAME [--profile P] [--region R]   a deployed stack: its outputs, and its webhook function's
                                             environment (tables, shards, secrets' ids, crisis lines)
   no flag                                   the environment, if CLIENTS_TABLE is exported; else a running
-                                            `moodline serve`, found by the state file it writes
+                                            `moodline-local serve`, found by the state file it writes
                                             ($MOODLINE_LOCAL_STATE, default ~/.moodline/local.json:
                                             its pid, moto endpoint and function environment)
 Errors are one line on stderr, exit 2; `client import` exits 1 when any row was refused."""
@@ -795,7 +795,7 @@ def _add_pager(commands: Any) -> None:
 
 
 def _add_rota(commands: Any) -> None:
-    rota = commands.add_parser("rota", help="who is on call: the primary rota, overrides, and now")
+    rota = commands.add_parser("rota", help="who is on call: set the primary rota, override it, show it")
     rota_commands = rota.add_subparsers(dest="rota_command", required=True)
     for name, help_text in (("set", "a shift on the primary rota"),
                             ("override", "an override (a swap, a sick day): wins over the primary rota")):
