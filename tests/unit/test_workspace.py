@@ -84,7 +84,8 @@ def probe(client_id: str, when: datetime) -> MessageView:
 @pytest.fixture
 def data() -> MemoryData:
     d = MemoryData()
-    d.coaches = {"c1": CoachView("c1", "Casey"), "c2": CoachView("c2", "Jordan")}
+    d.coaches = {"c1": CoachView("c1", "Casey"), "c2": CoachView("c2", "Jordan"), "c3": CoachView("c3", "Riley"),
+                 "c7": CoachView("c7", "Sam")}
     d.clients = {
         "cl_ben": ClientView("cl_ben", "c1", "Ben", "+15550100002", "America/Los_Angeles", "active", "al_1"),
         "cl_amy": ClientView("cl_amy", "c1", "Amy", "+15550100003", "America/New_York", "stopped"),
@@ -881,5 +882,16 @@ def test_a_coachs_inbox_reads_follow_the_replies_waiting_not_the_size_of_the_cas
     text = text_of(get(workspace, "/inbox", token("c1")).body)
     # Then her waiting replies are there and Zoe's (Jordan's client) are not...
     assert "I can't do this" in text and "tired, work is a lot" in text and "un poco triste" not in text
-    # ...for her caseload, the index of waiting replies, and the messages of the two clients with replies waiting
-    assert data.reads <= 1 + 1 + 2
+    # ...for the roster's coaches (the session check), her caseload, the index of waiting replies, and the
+    # messages of the two clients with replies waiting
+    assert data.reads <= 1 + 1 + 1 + 2
+
+
+def test_a_coach_removed_from_the_roster_is_signed_out_at_once_not_when_the_token_expires(workspace, data):
+    # Given Jordan signed in (a valid token for an hour), then removed from the roster
+    session = token("c2")
+    assert get(workspace, "/alerts", session).status == 200
+    del data.coaches["c2"]
+    # When the token is used again, then it opens nothing: back to sign-in, the cookie cleared
+    response = get(workspace, "/clients/cl_zoe", session)
+    assert response.status == 303 and "/sign-in" in response.headers["Location"]

@@ -38,6 +38,7 @@ from moodline.workspace.ports import (
     ActionError,
     AlertView,
     ClientView,
+    CoachView,
     Identity,
     MessageView,
     WorkspaceActions,
@@ -94,6 +95,12 @@ class Page:
     token: str
     csrf: str
     extra: dict[str, Any] = field(default_factory=dict)
+    # The roster's coaches, read once per request (one small table): the session check, and names for ids.
+    coaches: dict[str, CoachView] = field(default_factory=dict)
+
+    @property
+    def coach_names(self) -> dict[str, str]:
+        return {coach_id: coach.name for coach_id, coach in self.coaches.items()}
 
 
 class Workspace:
@@ -157,13 +164,19 @@ class Workspace:
         except InvalidToken as exc:
             logger.info("workspace session refused", reason=str(exc))
             who = None
+        coaches = {c.coach_id: c for c in self.data.all_coaches()} if who is not None else {}
+        if who is not None and not who.admin and who.coach_id not in coaches:
+            # A coach removed from the roster (`moodline coach remove` also deletes the sign-in) must not keep
+            # reading clients until their ID token expires: the roster is checked on every request.
+            logger.info("workspace session refused", reason="coach not on the roster", coach_id=who.coach_id)
+            who = None
         if who is None:
             target = request.full_path if request.method == "GET" else request.root + "/alerts"
             from urllib.parse import quote  # noqa: PLC0415
 
             return redirect(f"{request.root}/sign-in?next={quote(target, safe='')}",
                             cookies=[clear_session_cookie()] if token else [])
-        return Page(request, who, token, csrf_token(self._csrf_key(), token))
+        return Page(request, who, token, csrf_token(self._csrf_key(), token), coaches=coaches)
 
     def _sign_in_page(self, request: Request, error: str = "", status: int = 200, next_path: str = "",
                       cookies: tuple[str, ...] = ()) -> Response:
@@ -312,11 +325,7 @@ class Workspace:
         alerts.sort(key=lambda a: (a.status != "open", -_level_rank(a.level), a.opened_at))
         clients = {a.client_id: self.data.client(a.client_id) for a in alerts}
         return Response(200, self._render("alerts.html.j2", page.request, page, alerts=alerts, clients=clients,
-                                          coach_names=self._coach_names() if alerts else {}))
-
-    def _coach_names(self) -> dict[str, str]:
-        """Coach id → name, so a coach reads "held by Casey Morgan", not "held by c1" (one small table read)."""
-        return {c.coach_id: c.name for c in self.data.all_coaches()}
+                                          coach_names=page.coach_names))
 
     def alert_page(self, page: Page, parts: list[str]) -> Response:
         now = page.request.now
@@ -335,9 +344,9 @@ class Workspace:
         moods = present.daily_moods(messages, client.timezone, end_day, HISTORY_DAYS)
         alert_day = (end_day - alert.opened_at.astimezone(present.zone(client.timezone)).date()).days
         chart = Markup(present.mood_chart(moods, {HISTORY_DAYS - 1 - alert_day}))  # noqa: S704 - numbers only
-        coach = self.data.coach(client.coach_id)
+        coach = page.coaches.get(client.coach_id)
         body = self._render("alert.html.j2", page.request, page, alert=alert, client=client, replies=replies,
-                            sent=sent, chart=chart, coach=coach, outcomes=OUTCOMES, coach_names=self._coach_names(),
+                            sent=sent, chart=chart, coach=coach, outcomes=OUTCOMES, coach_names=page.coach_names,
                             done=page.request.query.get("done", ""),
                             submission=secrets.token_urlsafe(16), back=f"/alerts/{alert.alert_id}")
         return Response(200, body)
@@ -368,7 +377,8 @@ class Workspace:
         on their own: the page costs one caseload's reads, never the whole practice's."""
         now = page.request.now
         who = page.who
-        coaches = self.data.all_coaches() if who.admin else []
+        # The request read the roster's coaches once already (page.coaches); shown by name.
+        coaches = sorted(page.coaches.values(), key=lambda c: c.name.casefold()) if who.admin else []
         caseload = who.coach_id
         asked = page.request.query.get("coach", "")
         if who.admin and asked and asked != who.coach_id:
@@ -420,7 +430,7 @@ class Workspace:
         messages = self.data.messages(client.client_id, now - timedelta(days=THREAD_DAYS), now + timedelta(seconds=1))
         alerts = self.data.alerts_of_client(client.client_id, now - timedelta(days=THREAD_DAYS), now)
         self._audit(page, [client.client_id], "thread")
-        coach = self.data.coach(client.coach_id)
+        coach = page.coaches.get(client.coach_id)
         body = self._render("client.html.j2", page.request, page, client=client, messages=messages, alerts=alerts,
                             coach=coach, submission=secrets.token_urlsafe(16), back=f"/clients/{client.client_id}",
                             done=page.request.query.get("done", ""))
