@@ -305,6 +305,13 @@ def test_client_pause_resume_move_set_time_and_set_locale(cli):
     assert (ana["coach_id"], ana["checkin_time"], ana["timezone"], ana["locale"]) == (
         "c2", "10:15", "Europe/London", "es-US")
 
+    # The flags `client enroll` uses work here too
+    assert cli("client", "set-time", cid, "--checkin-time", "9:30")[0] == 0
+    assert cli("client", "set-locale", cid, "--locale", "en-US")[0] == 0
+    [ana] = listed(cli, "client", "list")
+    assert (ana["checkin_time"], ana["locale"]) == ("09:30", "en-US")
+    one_line_error(cli("client", "set-time", cid), "missing a check-in time")
+    one_line_error(cli("client", "set-time", cid, "10:00", "--checkin-time", "11:00"), "two values")
     one_line_error(cli("client", "set-time", cid, "06:00"), "quiet hours")
     one_line_error(cli("client", "set-locale", cid, "fr-FR"), "triage cannot read")
     one_line_error(cli("client", "move", cid, "--coach", "nobody"), "no coach 'nobody'")

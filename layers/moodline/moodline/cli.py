@@ -510,12 +510,23 @@ def _client(args: argparse.Namespace) -> int:
         elif command == "move":
             client = roster.move(args.client_id, coach_id=args.coach)
         elif command == "set-time":
-            client = roster.set_time(args.client_id, args.checkin_time, now=now, timezone=args.timezone)
+            hhmm = _one_value(args.checkin_time, args.checkin_time_flag, "a check-in time (HH:MM or --checkin-time)")
+            client = roster.set_time(args.client_id, hhmm, now=now, timezone=args.timezone)
         else:
-            client = roster.set_locale(args.client_id, args.locale, review_all=args.review_all)
+            locale = _one_value(args.locale, args.locale_flag, "a locale (e.g. es-US, or --locale)")
+            client = roster.set_locale(args.client_id, locale, review_all=args.review_all)
         _print_rows([_client_row(client)], ["client_id", "name", "coach_id", "status", "timezone", "checkin_time",
                                             "locale", "review_all"], as_json=False)
     return 0
+
+
+def _one_value(positional: str | None, flag: str | None, what: str) -> str:
+    if positional and flag and positional != flag:
+        raise CliError(f"two values given for {what}: {positional!r} and {flag!r}")
+    value = positional or flag
+    if not value:
+        raise CliError(f"missing {what}")
+    return value
 
 
 IMPORT_HEADER = ("name", "phone", "timezone", "checkin_time", "locale", "coach_id")
@@ -836,11 +847,14 @@ def _add_client(commands: Any) -> None:
     move.add_argument("--coach", required=True)
     set_time = _leaf(client_commands, "set-time", "change the daily check-in time (and timezone)")
     set_time.add_argument("client_id")
-    set_time.add_argument("checkin_time", metavar="HH:MM")
+    # The value as `client enroll` spells it (--checkin-time) or after the id: both, so neither is a surprise.
+    set_time.add_argument("checkin_time", metavar="HH:MM", nargs="?")
+    set_time.add_argument("--checkin-time", dest="checkin_time_flag", metavar="HH:MM")
     set_time.add_argument("--timezone")
     set_locale = _leaf(client_commands, "set-locale", "change the language of the texts")
     set_locale.add_argument("client_id")
-    set_locale.add_argument("locale")
+    set_locale.add_argument("locale", nargs="?")
+    set_locale.add_argument("--locale", dest="locale_flag")
     set_locale.add_argument("--review-all", action="store_true", help="a language triage cannot read: every "
                             "reply is marked for a human")
     export = _leaf(client_commands, "export", "print the client, their messages and alerts as JSON")
