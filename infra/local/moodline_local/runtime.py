@@ -97,7 +97,9 @@ class LocalRuntime:
         # still runs, and their routes answer 502 as API Gateway does for a broken integration.
         self.broken: dict[str, tuple[LocalFunction, str]] = {}
         self._lock = threading.RLock()
-        self._iterators: dict[str, list[str]] = {}
+        # Event source → shard id → sequence number of the last record read (None: none yet, read from
+        # the shard's start). A checkpoint, as Lambda's poller keeps, never a shard iterator: see _read_stream.
+        self._checkpoints: dict[str, dict[str, str | None]] = {}
         self._queue_urls: dict[str, str] = {}
         self._sqs = boto3.client("sqs", region_name=REGION)
         self._streams = boto3.client("dynamodbstreams", region_name=REGION)
@@ -215,32 +217,60 @@ class LocalRuntime:
                 delivered += self._pump(function, f"{function.logical_id}.{name}", props)
         return delivered
 
-    def _shard_iterators(self, key: str, stream_arn: str, position: str) -> list[str]:
-        if key not in self._iterators:
-            shards = self._streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"]
-            self._iterators[key] = [
-                self._streams.get_shard_iterator(StreamArn=stream_arn, ShardId=s["ShardId"],
-                                                 ShardIteratorType=position)["ShardIterator"]
-                for s in shards
-            ]
-        return self._iterators[key]
-
     def _pump(self, function: LocalFunction, key: str, props: dict[str, Any]) -> int:
         stream_arn = props["Stream"]
         patterns = [json.loads(f["Pattern"]) for f in props.get("FilterCriteria", {}).get("Filters", [])]
         batch_size = int(props.get("BatchSize", 100))
         max_retries = int(props.get("MaximumRetryAttempts", -1))
         delivered = 0
-        iterators = self._shard_iterators(key, stream_arn, props.get("StartingPosition", "LATEST"))
-        for index, iterator in enumerate(iterators):
-            response = self._streams.get_records(ShardIterator=iterator)
-            iterators[index] = response["NextShardIterator"]
-            records = [self._lambda_record(r, stream_arn) for r in response["Records"]]
+        for raw in self._read_stream(key, stream_arn, props.get("StartingPosition", "LATEST")):
+            records = [self._lambda_record(r, stream_arn) for r in raw]
             records = [r for r in records if not patterns or any(matches_filter(r, p) for p in patterns)]
             for start in range(0, len(records), batch_size):
                 delivered += self._deliver_stream_batch(function, props, records[start:start + batch_size],
                                                         max_retries)
         return delivered
+
+    def _read_stream(self, key: str, stream_arn: str, position: str) -> list[list[dict[str, Any]]]:
+        """The records written since the last read, one list per shard, from the table's stream as it is now.
+
+        Every read re-describes the stream and asks for a fresh iterator after the last sequence number
+        read; a shard iterator is never kept from one read to the next. moto's TransactWriteItems copies
+        each table it touches first and, when the transaction is cancelled (a Twilio retry finds its
+        MessageSid's claim), puts the copies back: the table then has another stream shard object under
+        the same stream ARN and shard id. An iterator kept from before reads the old, orphaned shard
+        forever (no later write is ever streamed: no reply scored, no page), and that old shard also
+        holds an INSERT for the write the transaction made before it was refused, a record real
+        DynamoDB never emits (scoring it would even create a row). A fresh iterator reads the shard
+        the table has now, which holds neither; the checkpoint keeps it from re-reading old records.
+
+        Under the runtime's lock, so a read never falls between a function's transaction writing and
+        moto rolling it back (the functions run under the same lock).
+        """
+        with self._lock:
+            checkpoints = self._checkpoints.setdefault(key, {})
+            shards = self._streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"]
+            batches = []
+            for shard in shards:
+                shard_id = shard["ShardId"]
+                if shard_id not in checkpoints:
+                    # First sight: TRIM_HORIZON reads what the shard holds; LATEST skips it.
+                    checkpoints[shard_id] = None
+                    if position == "LATEST":
+                        while skipped := self._records_after(stream_arn, shard_id, checkpoints[shard_id]):
+                            checkpoints[shard_id] = skipped[-1]["dynamodb"]["SequenceNumber"]
+                records = self._records_after(stream_arn, shard_id, checkpoints[shard_id])
+                if records:
+                    checkpoints[shard_id] = records[-1]["dynamodb"]["SequenceNumber"]
+                    batches.append(records)
+            return batches
+
+    def _records_after(self, stream_arn: str, shard_id: str, sequence_number: str | None) -> list[dict[str, Any]]:
+        where = ({"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": sequence_number}
+                 if sequence_number is not None else {"ShardIteratorType": "TRIM_HORIZON"})
+        iterator = self._streams.get_shard_iterator(StreamArn=stream_arn, ShardId=shard_id, **where)["ShardIterator"]
+        records: list[dict[str, Any]] = self._streams.get_records(ShardIterator=iterator)["Records"]
+        return records
 
     @staticmethod
     def _lambda_record(record: dict[str, Any], stream_arn: str) -> dict[str, Any]:

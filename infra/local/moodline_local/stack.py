@@ -27,7 +27,7 @@ from moodline.admin import Roster
 from moodline.composition import Services
 from moodline.settings import Settings
 from moodline_local.provision import provision
-from moodline_local.runtime import LocalRuntime
+from moodline_local.runtime import ApiResponse, LocalRuntime
 from moodline_local.template import REGION, Template
 from moodline_local.twilio_standin import TwilioStandIn
 
@@ -49,6 +49,16 @@ AWS_ENV = {
     # botocore ≥1.40 sends stream calls to an account-ID endpoint moto does not serve.
     "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
 }
+
+
+def _content_length(values: list[str]) -> int | None:
+    """The body's length from every ``Content-Length`` header (none: 0); None when it cannot be trusted."""
+    lengths = {value.strip() for value in values}
+    if not lengths:
+        return 0
+    if len(lengths) > 1 or not all(v.isascii() and v.isdigit() for v in lengths):
+        return None
+    return int(lengths.pop())
 
 
 def free_port() -> int:
@@ -317,16 +327,24 @@ class LocalStack:
 
             def _route(self) -> None:
                 parts = urlsplit(self.path)
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length).decode("utf-8", "replace") if length else ""
-                headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
-                assert stack.runtime is not None
-                with stack.quiet():
-                    response = stack.runtime.api_request(
-                        self.command, parts.path, headers=headers, body=body,
-                        host=self.headers.get("Host", f"127.0.0.1:{stack.http_port}"), at=stack.clock(),
-                        query=parse_qs(parts.query) or None,
-                    )
+                length = _content_length(self.headers.get_all("Content-Length") or [])
+                if length is None:
+                    # Not a count of bytes ("abc", "-1") or two that disagree: where the body ends is
+                    # unknown, so nothing more is read (rfile.read(-1) would wait for the client to close),
+                    # no function is invoked, and the answer is a 400 as API Gateway's would be.
+                    self.close_connection = True
+                    response = ApiResponse(400, {"content-type": "application/json"}, '{"message":"Bad Request"}')
+                else:
+                    body = self.rfile.read(length).decode("utf-8", "replace") if length else ""
+                    headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
+                    assert stack.runtime is not None
+                    with stack.quiet():
+                        response = stack.runtime.api_request(
+                            self.command, parts.path, headers=headers, body=body,
+                            host=self.headers.get("Host", f"127.0.0.1:{stack.http_port}"), at=stack.clock(),
+                            # API Gateway keeps a blank value (?a=&b): {"a": "", "b": ""}.
+                            query=parse_qs(parts.query, keep_blank_values=True) or None,
+                        )
                 payload = response.body.encode()
                 self.send_response(response.status)
                 for key, value in response.headers.items():
@@ -337,9 +355,12 @@ class LocalStack:
                         self.send_header(key, value)
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
-                self.wfile.write(payload)
+                if self.command != "HEAD":  # a HEAD answer has headers only
+                    self.wfile.write(payload)
 
-            do_GET = do_POST = _route  # noqa: N815
+            # Every method API Gateway accepts goes to the routes, so one with no route gets API Gateway's
+            # 403 JSON (Missing Authentication Token), not BaseHTTPRequestHandler's 501 HTML.
+            do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_HEAD = _route  # noqa: N815
 
         try:
             self._http = ThreadingHTTPServer(("127.0.0.1", self.http_port), Handler)
