@@ -435,6 +435,24 @@ def test_client_import_takes_excels_trailing_empty_columns_and_times_and_zones_a
         ("Ana", "America/New_York", "09:00"), ("Ben", "America/Chicago", "09:00")]
 
 
+def test_a_row_already_enrolled_with_other_details_is_skipped_with_a_note_of_what_differs(cli, tmp_path):
+    # Given Ana enrolled by an import
+    add_coaches(cli)
+    csv_file = tmp_path / "clients.csv"
+    csv_file.write_text(f"{HEADER}\nAna,+15550100001,America/New_York,09:00,en-US,c1\n")
+    assert cli("client", "import", str(csv_file))[0] == 0
+    # When the file comes back with her coach and time changed (and the same time spelt another way)
+    csv_file.write_text(f"{HEADER}\nAna,+1 555 010 0001,America/New_York,10:00,en-US,c2\n")
+    code, out, err = cli("client", "import", str(csv_file))
+    # Then nothing is changed or refused, and a note says what differs and how to change it
+    assert code == 0 and out.strip() == "0 enrolled, 1 already enrolled (skipped), 0 refused"
+    assert err.startswith("note: line 2: already enrolled as Ana (cl_")
+    assert "this row's coach_id, checkin_time differ and were not applied" in err
+    # And a row identical but for spelling gets no note
+    csv_file.write_text(f"{HEADER}\nAna,+15550100001,america/new_york,9:00,en-US,c1\n")
+    assert cli("client", "import", str(csv_file))[2] == ""
+
+
 def test_an_empty_file_is_named_as_empty(cli, tmp_path):
     csv_file = tmp_path / "clients.csv"
     csv_file.write_text("")

@@ -33,6 +33,10 @@ class RosterError(ValueError):
 class AlreadyEnrolled(RosterError):
     """The phone number is enrolled already: an import run twice skips the row instead of enrolling twice."""
 
+    def __init__(self, message: str, client: Client | None = None) -> None:
+        super().__init__(message)
+        self.client = client  # who has the number, so the caller can say what differs
+
 
 _END_OF_TIME = datetime(9999, 1, 1, tzinfo=UTC)  # "due before" this: everyone in the due index
 ORPHAN_AFTER = timedelta(minutes=5)  # far beyond an enrolment's claim-to-write moment
@@ -165,8 +169,9 @@ class Roster:
         if self._coaches.get(enrolment.coach_id) is None:
             raise RosterError(f"no coach {enrolment.coach_id!r}; add the coach first")
         key = phone_hash(self._key(phone_key), e164)
-        if self._clients.by_phone(key) is not None:
-            raise AlreadyEnrolled("a client with this phone number is already enrolled")
+        enrolled = self._clients.by_phone(key)
+        if enrolled is not None:
+            raise AlreadyEnrolled("a client with this phone number is already enrolled", enrolled)
         note = enrolment.consent_on_file.strip() if enrolment.consent_on_file else None
         if enrolment.consent_on_file is not None and not note:
             raise RosterError("--consent-on-file needs a note: who took the consent, and how")

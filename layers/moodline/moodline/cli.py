@@ -596,6 +596,7 @@ def _import(roster: Any, path: Path, *, consent_on_file: str | None, review_all:
     from moodline.phones import normalize_e164
 
     rows, refused = _import_rows(path)
+    notes: list[str] = []
     enrolled = skipped = 0
     first_line_of: dict[str, int] = {}
     with _progress(len(rows)) as advance:
@@ -614,8 +615,10 @@ def _import(roster: Any, path: Path, *, consent_on_file: str | None, review_all:
                                                consent_on_file=consent_on_file, review_all=review_all),
                                      now=_now())
                 enrolled += 1
-            except AlreadyEnrolled:
+            except AlreadyEnrolled as exc:
                 skipped += 1
+                if exc.client is not None:
+                    notes.append(_differences(number, cells, exc.client))
             except RosterError as exc:
                 refused.append(f"line {number}: {exc}")
                 continue
@@ -631,8 +634,29 @@ def _import(roster: Any, path: Path, *, consent_on_file: str | None, review_all:
                 first_line_of[e164] = number
     for line in sorted(refused, key=lambda line: int(line.split(":", 1)[0].removeprefix("line "))):
         print(line, file=sys.stderr)
+    for note in filter(None, notes):
+        print(note, file=sys.stderr)
     print(f"{enrolled} enrolled, {skipped} already enrolled (skipped), {len(refused)} refused")
     return 1 if refused else 0
+
+
+def _differences(number: int, cells: dict[str, str], client: Any) -> str:
+    """A note for a row whose number is enrolled already with other details (they are not applied)."""
+    from moodline.schedule import CheckinTime
+
+    try:
+        wanted = CheckinTime.parse(cells["checkin_time"], cells["timezone"])
+        time_zone = (wanted.hhmm, wanted.timezone)
+    except ValueError:
+        time_zone = (cells["checkin_time"], cells["timezone"])
+    differs = [name for name, row, now in (
+        ("name", cells["name"], client.display_name), ("coach_id", cells["coach_id"], client.coach_id),
+        ("timezone", time_zone[1], client.timezone), ("checkin_time", time_zone[0], client.checkin_time),
+        ("locale", cells["locale"] or "en-US", client.locale)) if row != now]
+    if not differs:
+        return ""
+    return (f"note: line {number}: already enrolled as {client.display_name} ({client.client_id}); this row's "
+            f"{', '.join(differs)} differ and were not applied (client move | set-time | set-locale change them)")
 
 
 @contextmanager
