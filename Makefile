@@ -42,7 +42,7 @@ demo: $(STAMP)
 	@$(BIN)/moodline-local demo
 
 serve: $(STAMP)
-	$(BIN)/moodline-local serve --demo-roster
+	$(BIN)/moodline-local serve --demo-roster $(SERVE_ARGS)
 
 $(CHECKOV): | $(STAMP)
 	$(PHASE) "install: checkov $(CHECKOV_VERSION) in a venv of its own"
