@@ -139,7 +139,7 @@ def test_samconfig_overrides_name_template_parameters_within_their_ranges():
 def _broken(**overrides: str) -> list[str]:
     from moodline_local.template import Template
 
-    with pytest.raises(ValueError) as refused:
+    with pytest.raises(ValueError, match=r"^template rule ") as refused:
         Template.load(ROOT / "template.yaml", overrides)
     return [line for line in str(refused.value).splitlines() if line]
 
