@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from moodline.alert_links import LinkRequest, handle_alert_link
 from moodline.composition import Services
-from moodline.events import form_of, request_time, request_url
+from moodline.events import request_time, request_url
 from moodline.handling import NOT_FOUND, HttpResponse
 from moodline.observability import logger, metrics
 from moodline.settings import APP_SECRET_ID
@@ -22,8 +22,7 @@ def link_request(event: dict[str, Any]) -> LinkRequest | None:
     method, path = event.get("httpMethod") or "", event.get("path") or ""
     match path.strip("/").split("/"):
         case ["alerts", alert_id, action] if method in {"GET", "POST"}:
-            return LinkRequest(method, action, alert_id, event.get("queryStringParameters") or {},
-                               form_of(event) if method == "POST" else {})
+            return LinkRequest(method, action, alert_id, event.get("queryStringParameters") or {})
     return None
 
 

@@ -150,6 +150,44 @@ def test_a_forged_or_expired_link_is_refused(stack, clock):
     assert DynamoAlerts().get(alert.alert_id).status == "open"
 
 
+def _api(stack, method: str, path: str, query: dict[str, list[str]], body: str = ""):
+    """The response API Gateway would give, headers included."""
+    with stack.quiet():
+        return stack.runtime.api_request(method, path, headers={}, body=body, host=f"127.0.0.1:{stack.http_port}",
+                                         at=stack.clock(), query=query)
+
+
+@pytest.mark.parametrize("query", [
+    pytest.param({"exp": ["²"]}, id="exp-superscript-two"),  # the attack test's exp=%C2%B2
+    pytest.param({"exp": ["9" * 4301]}, id="exp-4301-digits"),
+    pytest.param({"round": ["²"]}, id="round-superscript-two"),
+    pytest.param({"sig": ["é"]}, id="sig-non-ascii"),
+])
+def test_a_link_with_a_number_that_is_not_ascii_digits_gets_the_not_valid_page_never_an_error(stack, clock, query):
+    # Given the attack test's link: no alert, no signature of ours, and a value int() cannot read
+    link = {"coach": ["c1"], "round": ["0"], "exp": ["1796396100"], "sig": ["x"], **query}
+    for method in ("GET", "POST"):
+        # When it is opened or confirmed
+        response = _api(stack, method, "/alerts/anything/ack", link)
+        # Then the function answers the tampered-link page (a raise would be a 502 and an AlertActionsErrorsAlarm)
+        assert (response.status, response.headers["Content-Type"]) == (403, "text/html; charset=utf-8")
+        assert "this link is not valid" in response.body
+
+
+def test_a_confirm_post_is_answered_from_its_signed_url_whatever_its_body(stack, clock):
+    # Given a POST that claims a base64 body but carries none (this API has no binary media types: kept total)
+    from moodline_local.runtime import build_api_event
+
+    event = build_api_event("POST", "/alerts/anything/ack", "/alerts/{alert_id}/{action}", headers={}, body="%%%",
+                            host="127.0.0.1", at=CRISIS_AT, query={"coach": ["c1"], "round": ["0"]},
+                            path_parameters={"alert_id": "anything", "action": "ack"})
+    event["isBase64Encoded"] = True
+    # When the function gets it, then the body is never read: the link (unsigned here) gets its page, not an error
+    with stack.quiet():
+        result = stack.runtime.invoke("AlertActionsFunction", event)
+    assert result["statusCode"] == 403 and "this link is not valid" in result["body"]
+
+
 def test_resolving_with_an_outcome_closes_the_episode_and_the_next_crisis_opens_a_new_alert(stack, clock):
     # Given a crisis alert, acknowledged and then resolved as a true alarm
     _setup(stack)

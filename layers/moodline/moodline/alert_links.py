@@ -16,13 +16,13 @@ from moodline.vocabulary import Via
 
 @dataclass(frozen=True)
 class LinkRequest:
-    """A request on ``/alerts/{alert_id}/{action}`` with the signed query and, for POST, the form."""
+    """A request on ``/alerts/{alert_id}/{action}`` with the signed query. The confirming POST carries no fields:
+    everything is in the signed URL, so its body is never read (and no body can fail it)."""
 
     method: str
     action: str
     alert_id: str
     query: Mapping[str, str]
-    form: Mapping[str, str]
 
 
 def _page(title: str, body: str, status: int = 200) -> tuple[int, str]:
