@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
@@ -9,6 +10,7 @@ import pytest
 from pynamodb.exceptions import PutError
 
 from moodline.adapters.dynamodb import AlertRow, DynamoAlerts, DynamoClients
+from moodline.security_headers import SECURITY_HEADERS
 from moodline.vocabulary import Via
 from tests.integration.roster import add_coach_with_pager, enrol
 
@@ -186,6 +188,36 @@ def test_a_confirm_post_is_answered_from_its_signed_url_whatever_its_body(stack,
     with stack.quiet():
         result = stack.runtime.invoke("AlertActionsFunction", event)
     assert result["statusCode"] == 403 and "this link is not valid" in result["body"]
+
+
+def test_the_one_tap_pages_carry_the_workspaces_security_headers_and_no_inline_style(stack, clock):
+    # Given a crisis page with a signed link
+    casey, _, _ = _setup(stack)
+    _crisis(stack, clock)
+    link = urlsplit(_link_from_page(casey.pages()[0]))
+    query = parse_qs(link.query)
+    clock.now = CRISIS_AT + timedelta(minutes=2)
+
+    # When the link is opened, tampered with, and confirmed
+    pages = {"confirm": _api(stack, "GET", link.path, query),
+             "tampered": _api(stack, "GET", link.path, {**query, "exp": ["²"]}),
+             "acknowledged": _api(stack, "POST", link.path, query)}
+
+    # Then every page has the workspace's policy: no inline script or style, no framing, no sniffing, never stored,
+    # and no referrer (the signed URL must not leak to the workspace or anywhere else)
+    assert [p.status for p in pages.values()] == [200, 403, 200]
+    for name, page in pages.items():
+        headers = page.headers
+        assert headers["Content-Security-Policy"] == SECURITY_HEADERS["Content-Security-Policy"], name
+        assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+        assert (headers["X-Frame-Options"], headers["X-Content-Type-Options"]) == ("DENY", "nosniff"), name
+        assert (headers["Cache-Control"], headers["Referrer-Policy"]) == ("no-store", "no-referrer"), name
+        assert not re.search(r"\sstyle=|<style|<script|\son[a-z]+=", page.body), name
+    # And the one stylesheet they link is the workspace's, root-relative: from the origin the coach used
+    stylesheet = re.search(r"<link rel='stylesheet' href='([^']+)'>", pages["confirm"].body)
+    assert stylesheet is not None and stylesheet.group(1) == "/coach/static/app.css"
+    served = _api(stack, "GET", stylesheet.group(1), {})
+    assert served.status == 200 and served.headers["Content-Type"].startswith("text/css")
 
 
 def test_resolving_with_an_outcome_closes_the_episode_and_the_next_crisis_opens_a_new_alert(stack, clock):

@@ -40,9 +40,14 @@ def link_lifetime(severity: str) -> timedelta:
     return CRISIS_LINK_LIFETIME if severity == "crisis" else LINK_LIFETIME
 
 
+def workspace_root(base_url: str) -> str:
+    """Where the coach workspace lives under the API's base URL (custom domain or execute-api + stage)."""
+    return f"{base_url}/coach"
+
+
 def workspace_alert_url(base_url: str, alert_id: str) -> str:
     """The alert's page in the coach workspace (sign-in required): where resolving happens."""
-    return f"{base_url}/coach/alerts/{alert_id}"
+    return f"{workspace_root(base_url)}/alerts/{alert_id}"
 
 
 @dataclass(frozen=True)
