@@ -8,13 +8,15 @@ from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from html import unescape
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import boto3
 import jwt
 import pytest
 from botocore.stub import Stubber
 from cryptography.hazmat.primitives.asymmetric import rsa
+from hypothesis import given
+from hypothesis import strategies as st
 
 from moodline.domain import has_words
 from moodline.workspace import present
@@ -185,12 +187,26 @@ def test_a_wrong_password_shows_the_sign_in_page_again_with_a_plain_message(work
 
 
 @pytest.mark.parametrize("evil", ["https://evil.example/x", "//evil.example/x", "/\\evil.example", "/other/path",
-                                  f"{ROOT}/../../x", "javascript:alert(1)"])
+                                  f"{ROOT}/../../x", "javascript:alert(1)", f"{ROOT}/%2e%2e/%2e%2e/evil",
+                                  f"{ROOT}/.%2E/x", f"{ROOT}/alerts/%2E./../x"])
 def test_sign_in_never_redirects_off_the_workspace(workspace, evil):
     # Given a sign-in link whose return path points elsewhere
     done = sign_in(workspace, "casey@practice.example", "pw-casey", evil)
     # Then signing in lands on the workspace's own alerts page
     assert done.headers["Location"] == f"{ROOT}/alerts"
+
+
+@pytest.mark.parametrize(("asked", "location"), [
+    (f"{ROOT}/。x", f"{ROOT}/%E3%80%82x"),  # not Latin-1: the local server could not even write the header
+    (f"{ROOT}/é", f"{ROOT}/%C3%A9"),  # Latin-1: went out as one raw byte, which no browser reads as é
+    (f"{ROOT}/alerts?q=ü ok", f"{ROOT}/alerts?q=%C3%BC%20ok"),
+])
+def test_sign_in_returns_to_a_path_with_other_characters_percent_encoded(workspace, asked, location):
+    # Given a sign-in link whose return path has characters a Location header cannot carry as they are
+    done = sign_in(workspace, "casey@practice.example", "pw-casey", asked)
+    # Then signing in returns there, written in ASCII with percent-encoding
+    assert done.status == 303 and done.headers["Location"] == location
+    done.headers["Location"].encode("ascii")
 
 
 def test_a_sign_in_post_without_its_csrf_token_is_refused(workspace):
@@ -646,6 +662,47 @@ def test_return_paths_stay_inside_the_workspace():
     assert safe_return_path(f"{ROOT}/alerts/al_1?x=1", ROOT) == f"{ROOT}/alerts/al_1?x=1"
     for bad in ("https://e.example", "//e.example", f"{ROOT}evil", "/Prod/other", f"{ROOT}/a\r\nb", ""):
         assert safe_return_path(bad, ROOT) is None
+
+
+@pytest.mark.parametrize(("asked", "returned"), [
+    (f"{ROOT}/%C3%A9", f"{ROOT}/%C3%A9"),  # already encoded: never twice
+    (f"{ROOT}/inbox?done=seen_fine#top", f"{ROOT}/inbox?done=seen_fine#top"),
+    (f"{ROOT}/100%", f"{ROOT}/100%25"),  # a lone % is a literal one
+    (f"{ROOT}/a b\"<>", f"{ROOT}/a%20b%22%3C%3E"),
+    (f"{ROOT}/alerts/../inbox", f"{ROOT}/inbox"),  # dot segments resolved, as the browser would
+    (f"{ROOT}/alerts/%2e/al_1", f"{ROOT}/alerts/al_1"),
+    (ROOT, ROOT),
+])
+def test_a_return_path_is_ascii_with_its_dot_segments_resolved(asked, returned):
+    assert safe_return_path(asked, ROOT) == returned
+
+
+@pytest.mark.parametrize("bad", [
+    f"{ROOT}/%2e%2e/%2e%2e/evil",  # a browser reads %2e as a dot: /Prod/evil, same origin but off the workspace
+    f"{ROOT}/..", f"{ROOT}/%2E%2E", f"{ROOT}/.%2e/", f"{ROOT}/alerts/../../x",
+    f"{ROOT}/a%2F..%2F..%2Fx", f"{ROOT}/a%5C..%5C..%5Cx",  # a server that decodes them would see other segments
+    f"{ROOT}/\x7f", f"{ROOT}/\x00", f"{ROOT}/\u0085",
+    f"{ROOT}/" + "é" * 100,  # 600 characters once encoded: longer than a return path gets
+])
+def test_a_return_path_that_leaves_the_workspace_or_cannot_be_written_is_refused(bad):
+    assert safe_return_path(bad, ROOT) is None
+
+
+_PIECES = st.sampled_from(["/", ".", "..", "%", "%2e", "%2E", "%2F", "%5c", "2", "e", "f", "?", "#", "é", "。", " ",
+                           "a", "\\", "\x00", ":", "coach", "Prod", "//"])
+
+
+@given(st.lists(_PIECES, max_size=30).map("".join))
+def test_any_return_path_accepted_is_ascii_under_the_workspace_and_stable(tail):
+    path = safe_return_path(ROOT + tail, ROOT)
+    if path is None:
+        return
+    assert path.isascii() and path.isprintable() and len(path) <= 512
+    route = urlsplit(path).path
+    assert route == ROOT or route.startswith(ROOT + "/")
+    segments = [unquote(s) for s in route.split("/")]
+    assert not {".", ".."} & set(segments) and not any("/" in s or "\\" in s for s in segments)
+    assert safe_return_path(path, ROOT) == path  # what is returned is itself a return path, unchanged
 
 
 def test_the_jwks_url_is_the_issuers_in_aws_and_the_local_servers_under_moto():
