@@ -13,6 +13,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import boto3
 import jwt
 import pytest
+from botocore.exceptions import EndpointConnectionError
 from botocore.stub import Stubber
 from cryptography.hazmat.primitives.asymmetric import rsa
 from hypothesis import given
@@ -812,6 +813,82 @@ def test_a_step_the_workspace_cannot_complete_is_refused_with_ask_an_administrat
     stub.add_response("initiate_auth", result)
     with pytest.raises(SignInFailed, match="ask an administrator"):
         signin.sign_in("casey@practice.example", "pw")
+
+
+def unreachable(client) -> None:
+    """Make every call of ``client`` fail as botocore does when Cognito's endpoint cannot be reached."""
+    def refuse(**kwargs: object) -> None:
+        raise EndpointConnectionError(endpoint_url="https://cognito-idp.us-east-1.amazonaws.com/")
+
+    client.meta.events.register("before-send.cognito-idp.*", refuse)
+
+
+# What Cognito can answer InitiateAuth besides a wrong password, and what the coach reads then.
+SIGN_IN_FAULTS = [
+    pytest.param("TooManyRequestsException", 429, "Too many attempts; wait a minute and try again.", id="throttled"),
+    pytest.param("LimitExceededException", 429, "Too many attempts; wait a minute and try again.", id="limit"),
+    pytest.param("UserNotConfirmedException", 403, "This account is not confirmed: ask an administrator.",
+                 id="not-confirmed"),
+    pytest.param("InvalidParameterException", 400, "Those details cannot be used to sign in: check the e-mail "
+                 "address and try again.", id="invalid-parameter"),
+    pytest.param("InternalErrorException", 503, "Sign-in is unavailable right now; try again shortly.",
+                 id="cognito-failing"),
+    pytest.param("ResourceNotFoundException", 503, "Sign-in is unavailable right now; try again shortly.",
+                 id="app-client-gone"),
+]
+
+
+@pytest.mark.parametrize(("code", "status", "words"), SIGN_IN_FAULTS)
+def test_cognito_faults_at_sign_in_become_one_plain_line_with_a_status_of_their_own(stubbed, code, status, words):
+    # Given Cognito answering InitiateAuth with something other than tokens, a step or a wrong password
+    signin, stub = stubbed
+    stub.add_client_error("initiate_auth", code, "Cognito's own words, which may quote the user name")
+    # When a coach signs in, then the workspace gets a refusal it can show, with the status for the page
+    with pytest.raises(SignInFailed) as refused:
+        signin.sign_in("casey@practice.example", "pw")
+    assert (str(refused.value), refused.value.status) == (words, status)
+
+
+def test_cognito_out_of_reach_at_sign_in_means_unavailable_not_an_error():
+    signin = CognitoSignIn(CONFIG)
+    signin._client = boto3.client("cognito-idp", region_name="us-east-1", aws_access_key_id="x",
+                                  aws_secret_access_key="x")
+    unreachable(signin._client)
+    with pytest.raises(SignInFailed) as refused:
+        signin.sign_in("casey@practice.example", "pw")
+    assert (str(refused.value), refused.value.status) == ("Sign-in is unavailable right now; try again shortly.", 503)
+
+
+@pytest.fixture
+def on_cognito(data, actions, stubbed) -> tuple[Workspace, Stubber]:
+    """The workspace signing in with the real ``CognitoSignIn`` on a stubbed Cognito client."""
+    signin, stub = stubbed
+    verifier = TokenVerifier(CONFIG, Jwks("https://example.test/jwks.json", lambda url: jwks_document()),
+                             clock=NOW.timestamp)
+    return Workspace(data=data, actions=actions, verifier=verifier, sign_in=signin, csrf_key=lambda: CSRF_KEY), stub
+
+
+@pytest.mark.parametrize(("code", "status", "words"), [
+    *SIGN_IN_FAULTS, pytest.param("unreachable", 503, "Sign-in is unavailable right now; try again shortly.",
+                                  id="unreachable")])
+def test_whatever_cognito_answers_the_coach_gets_the_sign_in_page_with_one_line_never_a_500(on_cognito, stubbed,
+                                                                                              code, status, words):
+    # Given Cognito refusing, throttling, failing or out of reach
+    workspace, stub = on_cognito
+    if code == "unreachable":
+        unreachable(stubbed[0]._client)
+        stub.deactivate()
+    else:
+        stub.add_client_error("initiate_auth", code, "Cognito's own words")
+    # When a coach signs in from a page's alert link
+    response = Jar(workspace).sign_in("casey@practice.example", "pw-casey", f"{ROOT}/alerts/al_1")
+    # Then the sign-in page says what happened and what to do, announced, with its own status and no session
+    assert response.status == status
+    assert f'<p class="error" role="alert">{words}</p>' in response.body
+    assert f'name="next" value="{ROOT}/alerts/al_1"' in response.body  # the way back is kept for the next try
+    assert not any(c.startswith("ml_session=") for c in response.cookies)
+    # And a wait that will pass is said in Retry-After, for the browser and any proxy
+    assert response.headers.get("Retry-After") == {429: "60", 503: "30"}.get(status)
 
 
 def test_the_password_rules_shown_are_the_pools_policy_in_the_template():
