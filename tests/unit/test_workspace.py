@@ -891,6 +891,43 @@ def test_whatever_cognito_answers_the_coach_gets_the_sign_in_page_with_one_line_
     assert response.headers.get("Retry-After") == {429: "60", 503: "30"}.get(status)
 
 
+@pytest.mark.parametrize(("code", "status", "words"), [
+    pytest.param("TooManyRequestsException", 429, "Too many attempts; wait a minute and try again.", id="throttled"),
+    pytest.param("InternalErrorException", 503, "Sign-in is unavailable right now; try again shortly.",
+                 id="cognito-failing"),
+    pytest.param("unreachable", 503, "Sign-in is unavailable right now; try again shortly.", id="unreachable"),
+    pytest.param("InvalidParameterException", 400, "That answer cannot be used: check it and try again.",
+                 id="invalid-parameter"),
+])
+def test_when_cognito_cannot_take_a_steps_answer_the_step_stays_open_for_another_try(on_cognito, stubbed, code,
+                                                                                      status, words):
+    # Given an invited coach at the new-password step
+    workspace, stub = on_cognito
+    stub.add_response("initiate_auth", {"ChallengeName": "NEW_PASSWORD_REQUIRED", "Session": S1,
+                                        "ChallengeParameters": {"USER_ID_FOR_SRP": "0f7c-sub"}})
+    jar = Jar(workspace)
+    assert jar.sign_in("riley@practice.example", TEMPORARY).headers["Location"] == f"{ROOT}/sign-in/step"
+    # When Cognito cannot take the new password (throttled, failing, out of reach, or refusing the parameter)
+    if code == "unreachable":
+        unreachable(stubbed[0]._client)
+        stub.deactivate()
+    else:
+        stub.add_client_error("respond_to_auth_challenge", code, "Cognito's own words")
+    refused = jar.answer(new_password=NEW_PASSWORD, confirm_password=NEW_PASSWORD)
+    # Then the same step shows one line with its status, never a 500, and the step is kept for another try
+    assert refused.status == status and f'role="alert" id="step-error">{words}</p>' in refused.body
+    assert "Choose your password" in refused.body and "ml_step" in jar.cookies
+    assert refused.headers.get("Retry-After") == {429: "60", 503: "30"}.get(status)
+    if code == "unreachable":
+        return
+    # And the next try goes to Cognito with the same step, and signs the coach in
+    stub.add_response("respond_to_auth_challenge", {"AuthenticationResult": {"IdToken": token("c7")}},
+                      {"ClientId": "app-client", "ChallengeName": "NEW_PASSWORD_REQUIRED", "Session": S1,
+                       "ChallengeResponses": {"USERNAME": "0f7c-sub", "NEW_PASSWORD": NEW_PASSWORD}})
+    done = jar.answer(new_password=NEW_PASSWORD, confirm_password=NEW_PASSWORD)
+    assert done.status == 303 and "ml_session" in jar.cookies
+
+
 def test_the_password_rules_shown_are_the_pools_policy_in_the_template():
     from samtranslator.yaml_helper import yaml_parse
 

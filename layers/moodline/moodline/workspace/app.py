@@ -272,6 +272,9 @@ class Workspace:
         except AnswerRefused as exc:
             logger.info("sign-in step", challenge=step.name, outcome=exc.reason)
             return self._step_form(request, step, value, str(exc), 400)
+        except SignInUnavailable as exc:  # Cognito judged nothing: the same step, tried again in a moment
+            logger.info("sign-in step", challenge=step.name, outcome=exc.reason)
+            return _retry_after(self._step_form(request, step, value, str(exc), exc.status), exc)
         except ChallengeExpired:
             return self._timed_out(request, step.name, step.next_path)
         except SignInFailed as exc:

@@ -293,10 +293,13 @@ class CognitoSignIn:
 
     def respond(self, challenge: Challenge, answers: Mapping[str, str]) -> str | Challenge:
         """Answer ``challenge`` (``NEW_PASSWORD`` or ``SOFTWARE_TOKEN_MFA_CODE``): the ID token or the next step.
-        :class:`AnswerRefused` leaves the step open; :class:`ChallengeExpired` means sign in again."""
+        :class:`AnswerRefused` and :class:`SignInUnavailable` leave the step open; :class:`ChallengeExpired` means
+        sign in again."""
         if challenge.name not in CHALLENGES:
             raise unsupported(challenge.name)
         cognito = self._cognito()
+        from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415 - loaded with the client
+
         self.calls += 1
         try:
             result = cognito.respond_to_auth_challenge(
@@ -316,6 +319,10 @@ class CognitoSignIn:
         # since InitiateAuth just accepted it.
         except (cognito.exceptions.NotAuthorizedException, cognito.exceptions.ResourceNotFoundException):
             raise ChallengeExpired from None
+        except cognito.exceptions.InvalidParameterException:
+            raise AnswerRefused("That answer cannot be used: check it and try again.", "invalid_parameter") from None
+        except (ClientError, BotoCoreError) as exc:
+            raise cognito_fault(exc, "RespondToAuthChallenge") from None
         return _outcome(result, challenge.username)
 
 
