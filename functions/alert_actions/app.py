@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from moodline.alert_links import LinkRequest, handle_alert_link
+from moodline.alert_links import PAGE_HEADERS, LinkRequest, handle_alert_link
 from moodline.composition import Services
-from moodline.events import form_of, request_time, request_url
+from moodline.events import request_time, request_url, stage_prefix
 from moodline.handling import NOT_FOUND, HttpResponse
+from moodline.links import workspace_root
 from moodline.observability import logger, metrics
 from moodline.settings import APP_SECRET_ID
 
@@ -22,8 +23,7 @@ def link_request(event: dict[str, Any]) -> LinkRequest | None:
     method, path = event.get("httpMethod") or "", event.get("path") or ""
     match path.strip("/").split("/"):
         case ["alerts", alert_id, action] if method in {"GET", "POST"}:
-            return LinkRequest(method, action, alert_id, event.get("queryStringParameters") or {},
-                               form_of(event) if method == "POST" else {})
+            return LinkRequest(method, action, alert_id, event.get("queryStringParameters") or {})
     return None
 
 
@@ -34,9 +34,9 @@ def alert_link(event: dict[str, Any]) -> HttpResponse:
     # The base the coach's link used (custom domain or execute-api + stage): the workspace is under it.
     base_url = request_url(event, SERVICES.settings.public_base_url).split("/alerts/", 1)[0]
     status, html = handle_alert_link(request, actions=SERVICES.actions, claims=SERVICES.claims,
-                                     link_key=SERVICES.link_key, now=request_time(event), public_base_url=base_url)
-    return HttpResponse(status, html, "text/html; charset=utf-8",
-                        {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
+                                     link_key=SERVICES.link_key, now=request_time(event), public_base_url=base_url,
+                                     workspace_path=workspace_root(stage_prefix(event)))
+    return HttpResponse(status, html, "text/html; charset=utf-8", PAGE_HEADERS)
 
 
 @logger.inject_lambda_context

@@ -1,7 +1,8 @@
 """The workspace on 127.0.0.1 for browser and HTTP tests: the whole local stack on a moto *server*
 (Cognito included, so the JWKS is fetched over HTTP exactly as in AWS), seeded with coaches, a client
-with 28 days of history and a real crisis alert, and the coach function behind a tiny HTTP adapter
-that speaks API Gateway's proxy format (``/Prod`` stage prefix, multi-value ``Set-Cookie``)."""
+with 28 days of history and a real crisis alert, and the coach function (and the one-tap alert links'
+function) behind a tiny HTTP adapter that speaks API Gateway's proxy format (``/Prod`` stage prefix,
+multi-value ``Set-Cookie``)."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ from tests.conftest import ROOT
 STAGE = "/Prod"
 PASSWORD = "Correct-Horse-42"  # local only: a moto user pool on 127.0.0.1
 FUNCTION = "CoachWebFunction"
+LINKS_FUNCTION = "AlertActionsFunction"
 
 
 @dataclass
@@ -40,6 +42,13 @@ class Seeded:
 
     def url(self, path: str) -> str:
         return f"{self.base_url}{STAGE}/coach{path}"
+
+    def ack_link(self, coach_id: str, *, now: datetime, round: int = 0) -> str:
+        """The one-tap acknowledge link a page to ``coach_id`` carries, signed with the stack's own key."""
+        from moodline.links import AlertLink
+
+        key = self.stack.functions_services(LINKS_FUNCTION).link_key()
+        return AlertLink.for_page("ack", self.alert_id, coach_id, now, round=round).url(f"{self.base_url}{STAGE}", key)
 
     @property
     def services(self) -> Any:
@@ -123,7 +132,8 @@ def seed(stack: LocalStack, now: datetime) -> Seeded:
 
 
 class _Adapter(BaseHTTPRequestHandler):
-    """API Gateway in front of the coach function: ``/Prod/coach/...`` → proxy event → response."""
+    """API Gateway in front of the coach function (``/Prod/coach/...``) and the one-tap links
+    (``/Prod/alerts/{alert_id}/{action}``): proxy event → response."""
 
     stack: LocalStack
     lock = threading.Lock()
@@ -133,19 +143,23 @@ class _Adapter(BaseHTTPRequestHandler):
 
     def _route(self) -> None:
         parts = urlsplit(self.path)
-        if not parts.path.startswith(f"{STAGE}/coach"):
+        if parts.path.startswith(f"{STAGE}/coach"):
+            function, resource = FUNCTION, "/coach/{proxy+}"
+        elif parts.path.startswith(f"{STAGE}/alerts/"):
+            function, resource = LINKS_FUNCTION, "/alerts/{alert_id}/{action}"
+        else:
             self.send_error(404)
             return
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length).decode("utf-8", "replace") if length else ""
         path = parts.path[len(STAGE):]
         headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
-        event = build_api_event(self.command, path, "/coach/{proxy+}", headers=headers, body=body,
+        event = build_api_event(self.command, path, resource, headers=headers, body=body,
                                 host=self.headers.get("Host", "localhost"), at=datetime.now(UTC),
                                 query=parse_qs(parts.query, keep_blank_values=True) or None, stage_prefix=STAGE)
         assert self.stack.runtime is not None
         with self.lock, self.stack.quiet():
-            result = self.stack.runtime.invoke(FUNCTION, event)
+            result = self.stack.runtime.invoke(function, event)
         payload = (result.get("body") or "").encode()
         self.send_response(int(result["statusCode"]))
         for key, value in (result.get("headers") or {}).items():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from tests.e2e.conftest import shot
@@ -177,3 +178,25 @@ def test_an_invited_coach_chooses_a_password_at_first_sign_in(page, seeded):
     shot(page, "14-first-sign-in-done")
     # Chromium reports the refused answer's 400 as a console error; nothing else (no CSP violation) may show
     assert [p for p in page.problems if "status of 400" not in p] == []
+
+
+def test_the_one_tap_acknowledge_page_fits_a_phone_under_the_workspaces_policy(page, seeded):
+    # Given the one-tap link a page carries, opened on a 400 px phone (no sign-in)
+    link = seeded.ack_link("c1", now=datetime.now(UTC))
+    response = page.goto(link)
+    # Then the confirmation is styled by the workspace's stylesheet (same origin), with no inline style to refuse
+    assert response is not None and response.status == 200
+    assert response.headers["x-frame-options"] == "DENY" and "frame-ancestors 'none'" in (
+        response.headers["content-security-policy"])
+    assert page.inner_text("h1") == "Acknowledge this alert?"
+    assert page.evaluate("getComputedStyle(document.querySelector('button')).minHeight") == "44px"
+    assert no_sideways_scroll(page) and small_targets(page) == []
+    shot(page, "15-one-tap-ack")
+    # And a tampered link (the attack test's exp=%C2%B2) gets the not-valid page, just as readable
+    response = page.goto(link.replace("exp=", "exp=%C2%B2&x="))
+    assert response is not None and response.status == 403
+    assert "this link is not valid" in page.inner_text("main")
+    assert no_sideways_scroll(page) and small_targets(page) == []
+    shot(page, "16-one-tap-not-valid")
+    # Chromium reports the 403 as a console error; nothing else (no CSP violation) may show
+    assert [p for p in page.problems if "status of 403" not in p] == []

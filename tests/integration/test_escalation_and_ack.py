@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
@@ -9,6 +10,7 @@ import pytest
 from pynamodb.exceptions import PutError
 
 from moodline.adapters.dynamodb import AlertRow, DynamoAlerts, DynamoClients
+from moodline.security_headers import SECURITY_HEADERS
 from moodline.vocabulary import Via
 from tests.integration.roster import add_coach_with_pager, enrol
 
@@ -148,6 +150,74 @@ def test_a_forged_or_expired_link_is_refused(stack, clock):
     # Then both are refused and the alert is untouched
     assert forged[0] == 403 and expired[0] == 403 and "expired" in expired[1]
     assert DynamoAlerts().get(alert.alert_id).status == "open"
+
+
+def _api(stack, method: str, path: str, query: dict[str, list[str]], body: str = ""):
+    """The response API Gateway would give, headers included."""
+    with stack.quiet():
+        return stack.runtime.api_request(method, path, headers={}, body=body, host=f"127.0.0.1:{stack.http_port}",
+                                         at=stack.clock(), query=query)
+
+
+@pytest.mark.parametrize("query", [
+    pytest.param({"exp": ["²"]}, id="exp-superscript-two"),  # the attack test's exp=%C2%B2
+    pytest.param({"exp": ["9" * 4301]}, id="exp-4301-digits"),
+    pytest.param({"round": ["²"]}, id="round-superscript-two"),
+    pytest.param({"sig": ["é"]}, id="sig-non-ascii"),
+])
+def test_a_link_with_a_number_that_is_not_ascii_digits_gets_the_not_valid_page_never_an_error(stack, clock, query):
+    # Given the attack test's link: no alert, no signature of ours, and a value int() cannot read
+    link = {"coach": ["c1"], "round": ["0"], "exp": ["1796396100"], "sig": ["x"], **query}
+    for method in ("GET", "POST"):
+        # When it is opened or confirmed
+        response = _api(stack, method, "/alerts/anything/ack", link)
+        # Then the function answers the tampered-link page (a raise would be a 502 and an AlertActionsErrorsAlarm)
+        assert (response.status, response.headers["Content-Type"]) == (403, "text/html; charset=utf-8")
+        assert "this link is not valid" in response.body
+
+
+def test_a_confirm_post_is_answered_from_its_signed_url_whatever_its_body(stack, clock):
+    # Given a POST that claims a base64 body but carries none (this API has no binary media types: kept total)
+    from moodline_local.runtime import build_api_event
+
+    event = build_api_event("POST", "/alerts/anything/ack", "/alerts/{alert_id}/{action}", headers={}, body="%%%",
+                            host="127.0.0.1", at=CRISIS_AT, query={"coach": ["c1"], "round": ["0"]},
+                            path_parameters={"alert_id": "anything", "action": "ack"})
+    event["isBase64Encoded"] = True
+    # When the function gets it, then the body is never read: the link (unsigned here) gets its page, not an error
+    with stack.quiet():
+        result = stack.runtime.invoke("AlertActionsFunction", event)
+    assert result["statusCode"] == 403 and "this link is not valid" in result["body"]
+
+
+def test_the_one_tap_pages_carry_the_workspaces_security_headers_and_no_inline_style(stack, clock):
+    # Given a crisis page with a signed link
+    casey, _, _ = _setup(stack)
+    _crisis(stack, clock)
+    link = urlsplit(_link_from_page(casey.pages()[0]))
+    query = parse_qs(link.query)
+    clock.now = CRISIS_AT + timedelta(minutes=2)
+
+    # When the link is opened, tampered with, and confirmed
+    pages = {"confirm": _api(stack, "GET", link.path, query),
+             "tampered": _api(stack, "GET", link.path, {**query, "exp": ["²"]}),
+             "acknowledged": _api(stack, "POST", link.path, query)}
+
+    # Then every page has the workspace's policy: no inline script or style, no framing, no sniffing, never stored,
+    # and no referrer (the signed URL must not leak to the workspace or anywhere else)
+    assert [p.status for p in pages.values()] == [200, 403, 200]
+    for name, page in pages.items():
+        headers = page.headers
+        assert headers["Content-Security-Policy"] == SECURITY_HEADERS["Content-Security-Policy"], name
+        assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+        assert (headers["X-Frame-Options"], headers["X-Content-Type-Options"]) == ("DENY", "nosniff"), name
+        assert (headers["Cache-Control"], headers["Referrer-Policy"]) == ("no-store", "no-referrer"), name
+        assert not re.search(r"\sstyle=|<style|<script|\son[a-z]+=", page.body), name
+    # And the one stylesheet they link is the workspace's, root-relative: from the origin the coach used
+    stylesheet = re.search(r"<link rel='stylesheet' href='([^']+)'>", pages["confirm"].body)
+    assert stylesheet is not None and stylesheet.group(1) == "/coach/static/app.css"
+    served = _api(stack, "GET", stylesheet.group(1), {})
+    assert served.status == 200 and served.headers["Content-Type"].startswith("text/css")
 
 
 def test_resolving_with_an_outcome_closes_the_episode_and_the_next_crisis_opens_a_new_alert(stack, clock):

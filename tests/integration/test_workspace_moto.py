@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from html import unescape
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import boto3
 import botocore.endpoint
@@ -111,6 +111,18 @@ def test_a_coach_signs_in_with_cognito_and_reads_the_alert_which_is_audited(seed
     assert "default-src 'none'" in headers["Content-Security-Policy"]
     audit = seeded.services.audit.of_client(seeded.clients["ben"].client_id)
     assert [(a.coach_id, a.what) for a in audit][-1] == ("c1", "alert")
+
+
+def test_a_return_path_with_other_characters_comes_back_percent_encoded_over_http(seeded):
+    # Given a sign-in link whose return path has a character no HTTP header can carry as it is (U+3002)
+    browser = Browser(seeded)
+    _, _, page = browser.request("GET", "/sign-in?next=" + quote("/Prod/coach/。x"))
+    # When the coach signs in (through the same HTTP server code as `moodline-local serve`)
+    status, headers, _ = browser.request("POST", "/sign-in", {
+        "email": seeded.coaches["c1"], "password": seeded.password, "csrf": browser.csrf(page),
+        "next": "/Prod/coach/。x"})
+    # Then the answer is written, not dropped (UnicodeEncodeError), and returns there in ASCII
+    assert status == 303 and headers["Location"] == "/Prod/coach/%E3%80%82x"
 
 
 def test_a_wrong_password_is_refused_by_cognito(seeded):

@@ -8,13 +8,16 @@ from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from html import unescape
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import boto3
 import jwt
 import pytest
+from botocore.exceptions import EndpointConnectionError
 from botocore.stub import Stubber
 from cryptography.hazmat.primitives.asymmetric import rsa
+from hypothesis import given
+from hypothesis import strategies as st
 
 from moodline.domain import has_words
 from moodline.workspace import present
@@ -186,12 +189,26 @@ def test_a_wrong_password_shows_the_sign_in_page_again_with_a_plain_message(work
 
 
 @pytest.mark.parametrize("evil", ["https://evil.example/x", "//evil.example/x", "/\\evil.example", "/other/path",
-                                  f"{ROOT}/../../x", "javascript:alert(1)"])
+                                  f"{ROOT}/../../x", "javascript:alert(1)", f"{ROOT}/%2e%2e/%2e%2e/evil",
+                                  f"{ROOT}/.%2E/x", f"{ROOT}/alerts/%2E./../x"])
 def test_sign_in_never_redirects_off_the_workspace(workspace, evil):
     # Given a sign-in link whose return path points elsewhere
     done = sign_in(workspace, "casey@practice.example", "pw-casey", evil)
     # Then signing in lands on the workspace's own alerts page
     assert done.headers["Location"] == f"{ROOT}/alerts"
+
+
+@pytest.mark.parametrize(("asked", "location"), [
+    (f"{ROOT}/。x", f"{ROOT}/%E3%80%82x"),  # not Latin-1: the local server could not even write the header
+    (f"{ROOT}/é", f"{ROOT}/%C3%A9"),  # Latin-1: went out as one raw byte, which no browser reads as é
+    (f"{ROOT}/alerts?q=ü ok", f"{ROOT}/alerts?q=%C3%BC%20ok"),
+])
+def test_sign_in_returns_to_a_path_with_other_characters_percent_encoded(workspace, asked, location):
+    # Given a sign-in link whose return path has characters a Location header cannot carry as they are
+    done = sign_in(workspace, "casey@practice.example", "pw-casey", asked)
+    # Then signing in returns there, written in ASCII with percent-encoding
+    assert done.status == 303 and done.headers["Location"] == location
+    done.headers["Location"].encode("ascii")
 
 
 def test_a_sign_in_post_without_its_csrf_token_is_refused(workspace):
@@ -649,6 +666,47 @@ def test_return_paths_stay_inside_the_workspace():
         assert safe_return_path(bad, ROOT) is None
 
 
+@pytest.mark.parametrize(("asked", "returned"), [
+    (f"{ROOT}/%C3%A9", f"{ROOT}/%C3%A9"),  # already encoded: never twice
+    (f"{ROOT}/inbox?done=seen_fine#top", f"{ROOT}/inbox?done=seen_fine#top"),
+    (f"{ROOT}/100%", f"{ROOT}/100%25"),  # a lone % is a literal one
+    (f"{ROOT}/a b\"<>", f"{ROOT}/a%20b%22%3C%3E"),
+    (f"{ROOT}/alerts/../inbox", f"{ROOT}/inbox"),  # dot segments resolved, as the browser would
+    (f"{ROOT}/alerts/%2e/al_1", f"{ROOT}/alerts/al_1"),
+    (ROOT, ROOT),
+])
+def test_a_return_path_is_ascii_with_its_dot_segments_resolved(asked, returned):
+    assert safe_return_path(asked, ROOT) == returned
+
+
+@pytest.mark.parametrize("bad", [
+    f"{ROOT}/%2e%2e/%2e%2e/evil",  # a browser reads %2e as a dot: /Prod/evil, same origin but off the workspace
+    f"{ROOT}/..", f"{ROOT}/%2E%2E", f"{ROOT}/.%2e/", f"{ROOT}/alerts/../../x",
+    f"{ROOT}/a%2F..%2F..%2Fx", f"{ROOT}/a%5C..%5C..%5Cx",  # a server that decodes them would see other segments
+    f"{ROOT}/\x7f", f"{ROOT}/\x00", f"{ROOT}/\u0085",
+    f"{ROOT}/" + "é" * 100,  # 600 characters once encoded: longer than a return path gets
+])
+def test_a_return_path_that_leaves_the_workspace_or_cannot_be_written_is_refused(bad):
+    assert safe_return_path(bad, ROOT) is None
+
+
+_PIECES = st.sampled_from(["/", ".", "..", "%", "%2e", "%2E", "%2F", "%5c", "2", "e", "f", "?", "#", "é", "。", " ",
+                           "a", "\\", "\x00", ":", "coach", "Prod", "//"])
+
+
+@given(st.lists(_PIECES, max_size=30).map("".join))
+def test_any_return_path_accepted_is_ascii_under_the_workspace_and_stable(tail):
+    path = safe_return_path(ROOT + tail, ROOT)
+    if path is None:
+        return
+    assert path.isascii() and path.isprintable() and len(path) <= 512
+    route = urlsplit(path).path
+    assert route == ROOT or route.startswith(ROOT + "/")
+    segments = [unquote(s) for s in route.split("/")]
+    assert not {".", ".."} & set(segments) and not any("/" in s or "\\" in s for s in segments)
+    assert safe_return_path(path, ROOT) == path  # what is returned is itself a return path, unchanged
+
+
 def test_the_jwks_url_is_the_issuers_in_aws_and_the_local_servers_under_moto():
     assert jwks_url(CONFIG) == f"{CONFIG.issuer}/.well-known/jwks.json"
     local = replace(CONFIG, endpoint_url="http://127.0.0.1:5055/")
@@ -756,6 +814,119 @@ def test_a_step_the_workspace_cannot_complete_is_refused_with_ask_an_administrat
     stub.add_response("initiate_auth", result)
     with pytest.raises(SignInFailed, match="ask an administrator"):
         signin.sign_in("casey@practice.example", "pw")
+
+
+def unreachable(client) -> None:
+    """Make every call of ``client`` fail as botocore does when Cognito's endpoint cannot be reached."""
+    def refuse(**kwargs: object) -> None:
+        raise EndpointConnectionError(endpoint_url="https://cognito-idp.us-east-1.amazonaws.com/")
+
+    client.meta.events.register("before-send.cognito-idp.*", refuse)
+
+
+# What Cognito can answer InitiateAuth besides a wrong password, and what the coach reads then.
+SIGN_IN_FAULTS = [
+    pytest.param("TooManyRequestsException", 429, "Too many attempts; wait a minute and try again.", id="throttled"),
+    pytest.param("LimitExceededException", 429, "Too many attempts; wait a minute and try again.", id="limit"),
+    pytest.param("UserNotConfirmedException", 403, "This account is not confirmed: ask an administrator.",
+                 id="not-confirmed"),
+    pytest.param("InvalidParameterException", 400, "Those details cannot be used to sign in: check the e-mail "
+                 "address and try again.", id="invalid-parameter"),
+    pytest.param("InternalErrorException", 503, "Sign-in is unavailable right now; try again shortly.",
+                 id="cognito-failing"),
+    pytest.param("ResourceNotFoundException", 503, "Sign-in is unavailable right now; try again shortly.",
+                 id="app-client-gone"),
+]
+
+
+@pytest.mark.parametrize(("code", "status", "words"), SIGN_IN_FAULTS)
+def test_cognito_faults_at_sign_in_become_one_plain_line_with_a_status_of_their_own(stubbed, code, status, words):
+    # Given Cognito answering InitiateAuth with something other than tokens, a step or a wrong password
+    signin, stub = stubbed
+    stub.add_client_error("initiate_auth", code, "Cognito's own words, which may quote the user name")
+    # When a coach signs in, then the workspace gets a refusal it can show, with the status for the page
+    with pytest.raises(SignInFailed) as refused:
+        signin.sign_in("casey@practice.example", "pw")
+    assert (str(refused.value), refused.value.status) == (words, status)
+
+
+def test_cognito_out_of_reach_at_sign_in_means_unavailable_not_an_error():
+    signin = CognitoSignIn(CONFIG)
+    signin._client = boto3.client("cognito-idp", region_name="us-east-1", aws_access_key_id="x",
+                                  aws_secret_access_key="x")
+    unreachable(signin._client)
+    with pytest.raises(SignInFailed) as refused:
+        signin.sign_in("casey@practice.example", "pw")
+    assert (str(refused.value), refused.value.status) == ("Sign-in is unavailable right now; try again shortly.", 503)
+
+
+@pytest.fixture
+def on_cognito(data, actions, stubbed) -> tuple[Workspace, Stubber]:
+    """The workspace signing in with the real ``CognitoSignIn`` on a stubbed Cognito client."""
+    signin, stub = stubbed
+    verifier = TokenVerifier(CONFIG, Jwks("https://example.test/jwks.json", lambda url: jwks_document()),
+                             clock=NOW.timestamp)
+    return Workspace(data=data, actions=actions, verifier=verifier, sign_in=signin, csrf_key=lambda: CSRF_KEY), stub
+
+
+@pytest.mark.parametrize(("code", "status", "words"), [
+    *SIGN_IN_FAULTS, pytest.param("unreachable", 503, "Sign-in is unavailable right now; try again shortly.",
+                                  id="unreachable")])
+def test_whatever_cognito_answers_the_coach_gets_the_sign_in_page_with_one_line_never_a_500(on_cognito, stubbed,
+                                                                                              code, status, words):
+    # Given Cognito refusing, throttling, failing or out of reach
+    workspace, stub = on_cognito
+    if code == "unreachable":
+        unreachable(stubbed[0]._client)
+        stub.deactivate()
+    else:
+        stub.add_client_error("initiate_auth", code, "Cognito's own words")
+    # When a coach signs in from a page's alert link
+    response = Jar(workspace).sign_in("casey@practice.example", "pw-casey", f"{ROOT}/alerts/al_1")
+    # Then the sign-in page says what happened and what to do, announced, with its own status and no session
+    assert response.status == status
+    assert f'<p class="error" role="alert">{words}</p>' in response.body
+    assert f'name="next" value="{ROOT}/alerts/al_1"' in response.body  # the way back is kept for the next try
+    assert not any(c.startswith("ml_session=") for c in response.cookies)
+    # And a wait that will pass is said in Retry-After, for the browser and any proxy
+    assert response.headers.get("Retry-After") == {429: "60", 503: "30"}.get(status)
+
+
+@pytest.mark.parametrize(("code", "status", "words"), [
+    pytest.param("TooManyRequestsException", 429, "Too many attempts; wait a minute and try again.", id="throttled"),
+    pytest.param("InternalErrorException", 503, "Sign-in is unavailable right now; try again shortly.",
+                 id="cognito-failing"),
+    pytest.param("unreachable", 503, "Sign-in is unavailable right now; try again shortly.", id="unreachable"),
+    pytest.param("InvalidParameterException", 400, "That answer cannot be used: check it and try again.",
+                 id="invalid-parameter"),
+])
+def test_when_cognito_cannot_take_a_steps_answer_the_step_stays_open_for_another_try(on_cognito, stubbed, code,
+                                                                                      status, words):
+    # Given an invited coach at the new-password step
+    workspace, stub = on_cognito
+    stub.add_response("initiate_auth", {"ChallengeName": "NEW_PASSWORD_REQUIRED", "Session": S1,
+                                        "ChallengeParameters": {"USER_ID_FOR_SRP": "0f7c-sub"}})
+    jar = Jar(workspace)
+    assert jar.sign_in("riley@practice.example", TEMPORARY).headers["Location"] == f"{ROOT}/sign-in/step"
+    # When Cognito cannot take the new password (throttled, failing, out of reach, or refusing the parameter)
+    if code == "unreachable":
+        unreachable(stubbed[0]._client)
+        stub.deactivate()
+    else:
+        stub.add_client_error("respond_to_auth_challenge", code, "Cognito's own words")
+    refused = jar.answer(new_password=NEW_PASSWORD, confirm_password=NEW_PASSWORD)
+    # Then the same step shows one line with its status, never a 500, and the step is kept for another try
+    assert refused.status == status and f'role="alert" id="step-error">{words}</p>' in refused.body
+    assert "Choose your password" in refused.body and "ml_step" in jar.cookies
+    assert refused.headers.get("Retry-After") == {429: "60", 503: "30"}.get(status)
+    if code == "unreachable":
+        return
+    # And the next try goes to Cognito with the same step, and signs the coach in
+    stub.add_response("respond_to_auth_challenge", {"AuthenticationResult": {"IdToken": token("c7")}},
+                      {"ClientId": "app-client", "ChallengeName": "NEW_PASSWORD_REQUIRED", "Session": S1,
+                       "ChallengeResponses": {"USERNAME": "0f7c-sub", "NEW_PASSWORD": NEW_PASSWORD}})
+    done = jar.answer(new_password=NEW_PASSWORD, confirm_password=NEW_PASSWORD)
+    assert done.status == 303 and "ml_session" in jar.cookies
 
 
 def test_the_password_rules_shown_are_the_pools_policy_in_the_template():

@@ -75,7 +75,7 @@ def link_of(body: str) -> dict[str, str]:
 
 def tap(world: World, link: dict[str, str], *, method: str = "POST", minutes: float = 1) -> tuple[int, str]:
     query = {k: v for k, v in link.items() if k not in {"alert_id", "action"}}
-    request = LinkRequest(method, link["action"], link["alert_id"], query, {})
+    request = LinkRequest(method, link["action"], link["alert_id"], query)
     return handle_alert_link(request, actions=world.actions, claims=world.claims, link_key=lambda: LINK_KEY,
                              now=MONDAY + timedelta(minutes=minutes), public_base_url=BASE)
 
@@ -283,6 +283,49 @@ def test_a_forged_link_acknowledges_nothing(world, paged, tamper):
     link = {**link_of(world.pager.pages[0].body), **tamper}
     status, _ = tap(world, link)
     assert status == 403 and world.alerts.get(paged.alert_id).status is AlertStatus.OPEN
+
+
+_ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+
+
+@pytest.mark.parametrize("malformed", [
+    # str.isdigit() is true for a superscript two and int() then raises: a 5xx before the signature is checked
+    pytest.param({"exp": "²"}, id="exp-superscript-two"),
+    pytest.param({"round": "²"}, id="round-superscript-two"),
+    # past CPython's int-from-string limit (4,300 digits): int() raises
+    pytest.param({"exp": "1" * 4301}, id="exp-4301-digits"),
+    pytest.param({"round": "1" * 4301}, id="round-4301-digits"),
+    # longer than any expiry we sign (epoch seconds have 10 digits until 2286)
+    pytest.param({"exp": "1" * 11}, id="exp-11-digits"),
+    pytest.param({"exp": "-1"}, id="exp-negative"),
+    pytest.param({"exp": " 1"}, id="exp-space"),
+    # compare_digest refuses a str with non-ASCII characters (TypeError); the message cannot hold a lone surrogate
+    pytest.param({"sig": "é" * 24}, id="sig-non-ascii"),
+    pytest.param({"coach": "c\udc801"}, id="coach-lone-surrogate"),
+    pytest.param({"alert_id": "al_\udc80"}, id="alert-lone-surrogate"),
+])
+def test_a_malformed_link_is_refused_as_not_valid_whatever_its_numbers_say(world, paged, malformed):
+    # Given the first page's link with one query value (or the alert id) replaced by something no link of ours has
+    link = {**link_of(world.pager.pages[0].body), **malformed}
+    for method in ("GET", "POST"):
+        # When it is opened or confirmed
+        status, html = tap(world, link, method=method)
+        # Then it is the tampered-link page (never an exception, so never a 5xx), and the alert is untouched
+        assert status == 403 and "this link is not valid" in html
+    assert world.alerts.get(paged.alert_id).status is AlertStatus.OPEN
+
+
+def test_a_genuine_link_written_in_other_digits_is_not_ours(world, paged):
+    # Given the first page's link with its expiry and round in Arabic-Indic digits (int() would read them)
+    link = link_of(world.pager.pages[0].body)
+    other_digits = {**link, "exp": link["exp"].translate(_ARABIC_INDIC),
+                    "round": link["round"].translate(_ARABIC_INDIC)}
+    # When it is confirmed, then it is refused: a link is exactly what was signed, in ASCII digits
+    status, html = tap(world, other_digits)
+    assert status == 403 and "this link is not valid" in html
+    assert world.alerts.get(paged.alert_id).status is AlertStatus.OPEN
+    # And the link as sent still works
+    assert tap(world, link)[0] == 200
 
 
 def test_resolving_by_link_is_refused_with_a_pointer_to_the_workspace(world, paged):

@@ -56,6 +56,15 @@ def request_url(event: Mapping[str, Any], public_base_url: str = "") -> str:
     return base + path + (f"?{urlencode(pairs)}" if pairs else "")
 
 
+def stage_prefix(event: Mapping[str, Any]) -> str:
+    """The stage in the caller's URL path (``/Prod`` behind the default execute-api URL; ``""`` on a custom
+    domain): ``requestContext.path`` keeps it, ``path`` does not. Root-relative links built on it stay on the
+    origin the caller used, whatever ``PUBLIC_BASE_URL`` says."""
+    path = event.get("path") or "/"
+    full = (event.get("requestContext") or {}).get("path") or path
+    return full[: len(full) - len(path)] if full.endswith(path) else ""
+
+
 def form_of(event: Mapping[str, Any]) -> dict[str, str]:
     """The form fields of a URL-encoded body (decoded from base64 when API Gateway did so)."""
     body = event.get("body") or ""

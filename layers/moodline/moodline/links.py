@@ -12,12 +12,23 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
 LINK_LIFETIME = timedelta(hours=24)
 CRISIS_LINK_LIFETIME = timedelta(hours=1)
+
+# What a link of ours can hold, checked before anything is parsed or signed: ``[0-9]``, never ``str.isdigit``
+# or ``\d`` (both accept '²' and other Unicode digits, which int() then refuses or reads), and lengths far
+# below CPython's 4,300-digit int limit. An expiry is epoch seconds (10 digits until 2286); a round counts
+# re-triggers of one episode. Ids are ours (``new_id``, the roster's coach ids): ASCII, so the signed message
+# always encodes; a signature is 18 bytes in unpadded base64url, which ``compare_digest`` needs in ASCII.
+_EXPIRES = re.compile(r"[0-9]{1,10}")
+_ROUND = re.compile(r"[0-9]{1,6}")
+_ID = re.compile(r"[A-Za-z0-9_-]{1,80}")
+_SIGNATURE = re.compile(r"[A-Za-z0-9_-]{24}")
 
 
 class InvalidLink(ValueError):
@@ -29,9 +40,14 @@ def link_lifetime(severity: str) -> timedelta:
     return CRISIS_LINK_LIFETIME if severity == "crisis" else LINK_LIFETIME
 
 
+def workspace_root(base_url: str) -> str:
+    """Where the coach workspace lives under the API's base URL (custom domain or execute-api + stage)."""
+    return f"{base_url}/coach"
+
+
 def workspace_alert_url(base_url: str, alert_id: str) -> str:
     """The alert's page in the coach workspace (sign-in required): where resolving happens."""
-    return f"{base_url}/coach/alerts/{alert_id}"
+    return f"{workspace_root(base_url)}/alerts/{alert_id}"
 
 
 @dataclass(frozen=True)
@@ -68,9 +84,14 @@ class AlertLink:
     @classmethod
     def verify(cls, key: bytes, *, action: str, alert_id: str, coach_id: str, round: str, expires: str,
                signature: str, now: datetime) -> AlertLink:
-        """The link, if its signature is ours and it has not expired; else :class:`InvalidLink`."""
-        if not expires.isdigit() or not round.isdigit() or len(round) > 6:
-            raise InvalidLink("malformed link")
+        """The link, if its signature is ours and it has not expired; else :class:`InvalidLink`.
+
+        A value no link of ours could carry is refused as not valid, like a tampered one: the caller learns
+        nothing more, and nothing is parsed that could raise.
+        """
+        if not (_EXPIRES.fullmatch(expires) and _ROUND.fullmatch(round) and _ID.fullmatch(action)
+                and _ID.fullmatch(alert_id) and _ID.fullmatch(coach_id) and _SIGNATURE.fullmatch(signature)):
+            raise InvalidLink("this link is not valid")
         link = cls(action, alert_id, coach_id, int(round), int(expires))
         if not hmac.compare_digest(link._signature(key), signature):
             raise InvalidLink("this link is not valid")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from moodline.events import BadEvent, form_of, request_time
+from moodline.events import BadEvent, form_of, request_time, stage_prefix
 from moodline.workspace.http import Request, Response
 
 PREFIX = "/coach"
@@ -13,9 +13,6 @@ PREFIX = "/coach"
 def request_of(event: dict[str, Any]) -> Request:
     """The workspace request of a proxy event; ``root`` keeps the stage prefix (``/Prod/coach``)."""
     path = event.get("path") or "/"
-    context = event.get("requestContext") or {}
-    full = context.get("path") or path  # "/Prod/coach/alerts" behind the default stage URL
-    stage_prefix = full[: len(full) - len(path)] if full.endswith(path) else ""
     headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
     method = event.get("httpMethod", "GET")
     form: dict[str, str] = {}
@@ -25,7 +22,7 @@ def request_of(event: dict[str, Any]) -> Request:
         except BadEvent:
             form = {}
     relative = path[len(PREFIX):] if path.startswith(PREFIX) else path
-    return Request(method=method, path=relative or "/", root=stage_prefix + PREFIX, now=request_time(event),
+    return Request(method=method, path=relative or "/", root=stage_prefix(event) + PREFIX, now=request_time(event),
                    query=dict(event.get("queryStringParameters") or {}), form=form,
                    cookie=headers.get("cookie", ""))
 

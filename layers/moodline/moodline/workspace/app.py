@@ -29,6 +29,7 @@ from moodline.workspace.auth import (
     InvalidToken,
     SignInFailed,
     SignInService,
+    SignInUnavailable,
     TokenVerifier,
 )
 from moodline.workspace.http import Request, Response, redirect
@@ -84,6 +85,13 @@ def _level_rank(level: str | None) -> int:
         return Level(level or "low").rank
     except ValueError:
         return 0
+
+
+def _retry_after(response: Response, refusal: SignInFailed) -> Response:
+    """``response`` with a Retry-After header when Cognito asked us to wait (429) or could not answer (503)."""
+    if isinstance(refusal, SignInUnavailable):
+        response.headers["Retry-After"] = str(refusal.retry_after)
+    return response
 
 
 @dataclass
@@ -199,7 +207,7 @@ class Workspace:
         try:
             result = self._auth.sign_in(email, password)
         except SignInFailed as exc:
-            return self._sign_in_page(request, str(exc), 401)
+            return _retry_after(self._sign_in_page(request, str(exc), exc.status), exc)
         spent = f"{PRE_SESSION_COOKIE}=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Strict"
         if isinstance(result, Challenge):
             return self._next_step(request, result, next_path, [spent])
@@ -277,6 +285,9 @@ class Workspace:
         except AnswerRefused as exc:
             logger.info("sign-in step", challenge=step.name, outcome=exc.reason)
             return self._step_form(request, step, value, str(exc), 400)
+        except SignInUnavailable as exc:  # Cognito judged nothing: the same step, tried again in a moment
+            logger.info("sign-in step", challenge=step.name, outcome=exc.reason)
+            return _retry_after(self._step_form(request, step, value, str(exc), exc.status), exc)
         except ChallengeExpired:
             return self._timed_out(request, step.name, step.next_path)
         except SignInFailed as exc:

@@ -47,7 +47,23 @@ _POLICY_FAILURES = (
 
 
 class SignInFailed(Exception):
-    """Wrong e-mail or password, or a challenge this page cannot complete; the message is safe to show."""
+    """Wrong e-mail or password, an account only an administrator can fix, a challenge this page cannot complete,
+    or Cognito unable to answer. The message is safe to show; ``status`` is the HTTP status of the page showing it."""
+
+    def __init__(self, message: str, status: int = 401) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class SignInUnavailable(SignInFailed):
+    """Cognito could not answer now: throttled (429) or out of reach or failing (503). Nothing the coach typed was
+    judged, so a sign-in step stays open; ``retry_after`` (seconds) is for a Retry-After header, ``reason`` for the
+    log."""
+
+    def __init__(self, message: str, status: int, retry_after: int, reason: str) -> None:
+        super().__init__(message, status)
+        self.retry_after = retry_after
+        self.reason = reason
 
 
 class AnswerRefused(SignInFailed):
@@ -82,6 +98,25 @@ class SignInService(Protocol):
 
     def sign_in(self, username: str, password: str) -> str | Challenge: ...
     def respond(self, challenge: Challenge, answers: Mapping[str, str]) -> str | Challenge: ...
+
+
+# Cognito's error codes for "slow down": per user, per app client or per account (InitiateAuth's quota is shared
+# by every sign-in of the practice). Any other error it or botocore raises means it cannot sign anyone in now.
+_THROTTLED = frozenset({"TooManyRequestsException", "LimitExceededException", "TooManyFailedAttemptsException"})
+TOO_MANY_ATTEMPTS = "Too many attempts; wait a minute and try again."
+UNAVAILABLE = "Sign-in is unavailable right now; try again shortly."
+
+
+def cognito_fault(error: Exception, call: str) -> SignInUnavailable:
+    """What the coach reads when Cognito could not answer ``call``: throttled (429), else unavailable (503: the
+    API's 5XX alarm tells ops). Logged by error code only: Cognito's message may quote the user name."""
+    response = getattr(error, "response", None)
+    code = str(response.get("Error", {}).get("Code", "")) if isinstance(response, dict) else ""
+    if code in _THROTTLED:
+        logger.info("sign-in throttled", call=call, error=code)
+        return SignInUnavailable(TOO_MANY_ATTEMPTS, 429, 60, "throttled")
+    logger.warning("sign-in unavailable", call=call, error=code or type(error).__name__)
+    return SignInUnavailable(UNAVAILABLE, 503, 30, "unavailable")
 
 
 def unsupported(name: str) -> SignInFailed:
@@ -232,6 +267,8 @@ class CognitoSignIn:
         """The ID token, or the step Cognito asks for, for a correct e-mail and password; :class:`SignInFailed`
         otherwise (a step the workspace cannot complete included)."""
         cognito = self._cognito()
+        from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415 - loaded with the client
+
         self.calls += 1
         try:
             result = cognito.initiate_auth(
@@ -242,14 +279,27 @@ class CognitoSignIn:
             raise SignInFailed("That e-mail and password do not match.") from None
         except cognito.exceptions.PasswordResetRequiredException:
             raise SignInFailed("Your password must be reset: ask an administrator.") from None
+        except cognito.exceptions.UserNotConfirmedException:
+            raise SignInFailed("This account is not confirmed: ask an administrator.", 403) from None
+        except cognito.exceptions.InvalidParameterException:
+            # What the coach typed, as Cognito read it (an auth flow turned off on the app client says the same:
+            # hence the log line for ops).
+            logger.warning("sign-in refused", call="InitiateAuth", error="InvalidParameterException")
+            raise SignInFailed("Those details cannot be used to sign in: check the e-mail address and try again.",
+                               400) from None
+        except (ClientError, BotoCoreError) as exc:
+            raise cognito_fault(exc, "InitiateAuth") from None
         return _outcome(result, username)
 
     def respond(self, challenge: Challenge, answers: Mapping[str, str]) -> str | Challenge:
         """Answer ``challenge`` (``NEW_PASSWORD`` or ``SOFTWARE_TOKEN_MFA_CODE``): the ID token or the next step.
-        :class:`AnswerRefused` leaves the step open; :class:`ChallengeExpired` means sign in again."""
+        :class:`AnswerRefused` and :class:`SignInUnavailable` leave the step open; :class:`ChallengeExpired` means
+        sign in again."""
         if challenge.name not in CHALLENGES:
             raise unsupported(challenge.name)
         cognito = self._cognito()
+        from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415 - loaded with the client
+
         self.calls += 1
         try:
             result = cognito.respond_to_auth_challenge(
@@ -269,6 +319,10 @@ class CognitoSignIn:
         # since InitiateAuth just accepted it.
         except (cognito.exceptions.NotAuthorizedException, cognito.exceptions.ResourceNotFoundException):
             raise ChallengeExpired from None
+        except cognito.exceptions.InvalidParameterException:
+            raise AnswerRefused("That answer cannot be used: check it and try again.", "invalid_parameter") from None
+        except (ClientError, BotoCoreError) as exc:
+            raise cognito_fault(exc, "RespondToAuthChallenge") from None
         return _outcome(result, challenge.username)
 
 

@@ -15,9 +15,10 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 from dataclasses import dataclass
 from http.cookies import CookieError, SimpleCookie
-from urllib.parse import urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 SESSION_COOKIE = "ml_session"
 STEP_COOKIE = "ml_step"
@@ -110,13 +111,60 @@ def clear_step_cookie(root: str) -> str:
     return step_cookie("", root, 0)
 
 
+# A return path goes into a Location header and, between sign-in steps, into the 4,000-character step cookie
+# beside Cognito's session (up to 2,048): 512 ASCII characters, once encoded, is room enough for any page of ours.
+MAX_RETURN_PATH = 512
+# What a Location header may carry as it is; the rest is percent-encoded (UTF-8). A '%' starting an escape is
+# kept: a path already encoded is never encoded twice.
+_PATH_SAFE = "/!$&'()*+,;=:@%"
+_QUERY_SAFE = _PATH_SAFE + "?"
+_STRAY_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
+
+
+def _ascii(text: str, safe: str) -> str:
+    return quote(_STRAY_PERCENT.sub("%25", text), safe=safe)
+
+
+def _resolved(path: str) -> str | None:
+    """``path`` with its dot segments resolved as a browser does (``%2e`` is a dot too: WHATWG URL), or None for
+    a segment that would read differently to a server that decodes it (an encoded ``/`` or ``\\``)."""
+    kept: list[str] = []
+    segments = path.split("/")[1:]
+    for position, segment in enumerate(segments, start=1):
+        decoded = unquote(segment)
+        if "/" in decoded or "\\" in decoded:
+            return None
+        last = position == len(segments)
+        if decoded == "..":
+            if kept:
+                kept.pop()
+        elif decoded != ".":
+            kept.append(segment)
+            continue
+        if last:  # "/a/.." and "/a/." end in a slash
+            kept.append("")
+    return "/" + "/".join(kept)
+
+
 def safe_return_path(candidate: str, root: str) -> str | None:
-    """``candidate`` if it is a path inside the workspace (``root``/…), else None: never an open redirect."""
-    if not candidate or len(candidate) > 512 or any(c in candidate for c in "\\\r\n\t"):
+    """Where to return after signing in: ``candidate`` if it is a path inside the workspace (``root``/…), else
+    None (the default page): never an open redirect, never a path off the workspace.
+
+    What is returned is the path a browser would go to, written as a Location header can carry it: ASCII only
+    (anything else percent-encoded as UTF-8), dot segments resolved (``%2e`` included) and checked to stay
+    under ``root``; no control characters or backslashes (browsers drop or rewrite them).
+    """
+    if not candidate or len(candidate) > MAX_RETURN_PATH or "\\" in candidate:
+        return None
+    if any(not c.isprintable() for c in candidate):
         return None
     parts = urlsplit(candidate)
-    if parts.scheme or parts.netloc or candidate.startswith("//"):
+    if parts.scheme or parts.netloc or not candidate.startswith("/") or candidate.startswith("//"):
         return None
-    if not (parts.path == root or parts.path.startswith(root + "/")) or "/../" in parts.path + "/":
+    path = _resolved(_ascii(parts.path, _PATH_SAFE))
+    if path is None or not (path == root or path.startswith(root + "/")):
         return None
-    return candidate
+    query = f"?{_ascii(parts.query, _QUERY_SAFE)}" if parts.query else ""
+    fragment = f"#{_ascii(parts.fragment, _QUERY_SAFE)}" if parts.fragment else ""
+    result = path + query + fragment
+    return result if len(result) <= MAX_RETURN_PATH else None
