@@ -120,11 +120,12 @@ def _alert(args: argparse.Namespace) -> int:
 
     services = _services()
     now = datetime.now(UTC)
-    if args.alert_command in ("ack", "resolve"):
-        from moodline.admin import Roster
-
-        Roster.on(services).coach(args.by)  # a typo must not stop an escalation or close an episode
     try:
+        if args.alert_command in ("ack", "resolve"):
+            from moodline.admin import Roster
+
+            services.actions.get(args.alert_id)  # an unknown alert is named first
+            Roster.on(services).coach(args.by)  # a typo must not stop an escalation or close an episode
         if args.alert_command == "ack":
             alert = services.actions.acknowledge(args.alert_id, by=args.by, via=Via.CLI, at=now)
         elif args.alert_command == "resolve":
