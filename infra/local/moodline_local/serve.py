@@ -13,7 +13,6 @@ import os
 import signal
 import sys
 import textwrap
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -191,33 +190,39 @@ class Stop(BaseException):  # a signal, not an error: no `except Exception` may 
 class StopRequest:
     """The signal handler: the first SIGTERM or SIGINT asks the loop to stop between steps.
 
-    It raises nothing. An exception raised from a signal handler lands wherever the main thread happens
-    to be, mid-import or mid-thread-pool included, and can leave a lock held that the clean-up then waits
-    on forever. So the first signal only sets a flag, the loop finishes the step it is in (a tick, a
-    settle: seconds at most) and every part is stopped in order. A second signal is the way out of a step
-    that does not end: it raises ``Stop``, and later signals are ignored so the clean-up is not cut short.
+    It raises nothing and takes no lock. An exception raised from a signal handler lands wherever the main
+    thread happens to be, mid-import or mid-thread-pool included, and can leave a lock held that the clean-up
+    then waits on forever; and a handler that takes a lock (``threading.Event.set``) deadlocks if the main
+    thread holds that lock when the signal lands. So the first signal only sets a flag the loop reads
+    between steps (a tick, a settle: seconds at most). A second signal while a step is stuck raises ``Stop``;
+    once the loop is left, :meth:`ignore` makes every later signal harmless so the clean-up runs whole.
     """
 
     def __init__(self) -> None:
         self.signal_name: str | None = None
-        self._requested = threading.Event()
 
     def __call__(self, signum: int, frame: FrameType | None) -> None:
         name = signal.Signals(signum).name
-        if self._requested.is_set():
-            for other in (signal.SIGINT, signal.SIGTERM):
-                signal.signal(other, signal.SIG_IGN)
+        if self.signal_name is not None:
+            self.ignore()
             raise Stop(name)
         self.signal_name = name
-        self._requested.set()
 
     @property
     def requested(self) -> bool:
-        return self._requested.is_set()
+        return self.signal_name is not None
 
     def wait(self, seconds: float) -> bool:
-        """Sleep up to ``seconds``, waking at once when a stop is asked for."""
-        return self._requested.wait(seconds)
+        """Sleep up to ``seconds`` in short steps, returning as soon as a stop is asked for."""
+        deadline = time.monotonic() + seconds
+        while not self.requested and (left := deadline - time.monotonic()) > 0:
+            time.sleep(min(left, 0.1))
+        return self.requested
+
+    @staticmethod
+    def ignore() -> None:
+        for other in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(other, signal.SIG_IGN)
 
 
 class Console:
@@ -316,6 +321,7 @@ def serve(root: Path, *, ports: Ports, demo_roster: bool, state_path: Path, out:
                     last_roster_check = time.monotonic()
                     console.subscribe_new_coaches()
                 stop.wait(0.5)
+            stop.ignore()  # the loop is left: nothing may cut the clean-up below short
         print(f"stopping ({stop.signal_name}): moto server, Twilio stand-in and HTTP servers stopped",
               file=sys.stderr)
     except Stop as forced:
