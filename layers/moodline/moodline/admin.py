@@ -399,6 +399,16 @@ class Roster:
 
     def remove_coach(self, coach_id: str, *, now: datetime, sign_in: CoachSignIn | None = None) -> Coach:
         """Remove a coach who has no clients and no shift now; their sign-in goes too."""
+        coach = self.check_removable(coach_id, now=now)
+        self._coaches.delete(coach_id)
+        if coach.phone_hash:
+            self._claims.release(phone_claim_key(coach.phone_hash), f"coach:{coach_id}")
+        if sign_in is not None:
+            sign_in.remove(email=coach.email, coach_id=coach_id)
+        return coach
+
+    def check_removable(self, coach_id: str, *, now: datetime) -> Coach:
+        """The coach, if they can be removed now (no clients, no current shift); RosterError otherwise."""
         coach = self.coach(coach_id)
         clients = self._clients.of_coach(coach_id)
         if clients:
@@ -408,11 +418,6 @@ class Roster:
             shift = self._on_call.shift_at(rota, now)
             if shift is not None and coach_id in (shift.primary_coach_id, shift.backup_coach_id):
                 raise RosterError(f"coach {coach_id} is on the {rota.value} rota now; change the rota first")
-        self._coaches.delete(coach_id)
-        if coach.phone_hash:
-            self._claims.release(phone_claim_key(coach.phone_hash), f"coach:{coach_id}")
-        if sign_in is not None:
-            sign_in.remove(email=coach.email, coach_id=coach_id)
         return coach
 
     # --- rota -----------------------------------------------------------------------------------

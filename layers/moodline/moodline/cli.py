@@ -350,13 +350,16 @@ def _coach(args: argparse.Namespace) -> int:
                   f"sign-in): {password}")
         return 0
     if args.coach_command == "remove":
-        coach = roster.remove_coach(args.id, now=_now(), sign_in=_sign_in(services))
+        now = _now()
+        roster.check_removable(args.id, now=now)
         pagers = 0
         if services.settings.alerts_topic_arn:
             from moodline.adapters.sns import unsubscribe_pagers
 
-            pagers = unsubscribe_pagers(coach.coach_id, topic_arn=services.settings.alerts_topic_arn)
-        print(f"coach {coach.coach_id} removed, with their workspace sign-in and {pagers} pager(s)")
+            # Pagers first: should SNS fail, the coach is still there and the same command finishes the job.
+            pagers = unsubscribe_pagers(args.id, topic_arn=services.settings.alerts_topic_arn)
+        coach = roster.remove_coach(args.id, now=now, sign_in=_sign_in(services))
+        print(f"coach {coach.coach_id} removed, with {pagers} pager(s) and their workspace sign-in if they had one")
         return 0
     rows = [{"coach_id": c.coach_id, "name": c.name, "email": c.email, "ack_by_sms": c.phone_hash is not None}
             for c in roster.coaches()]
@@ -447,7 +450,8 @@ def _rota(args: argparse.Namespace) -> int:
                                  backup=args.backup)
         print(f"{rota}: {shift.primary_coach_id} (backup {shift.backup_coach_id or 'none: the team'}) "
               f"from {shift.starts_at} to {shift.ends_at}")
-        if superseded is not None and superseded.starts_at != shift.starts_at and superseded.ends_at > shift.ends_at:
+        if superseded is not None and superseded.ends_at > shift.ends_at:
+            # A shift that starts when the other did replaces it (same key); one that starts later ends it early.
             print(f"note: this ends {superseded.primary_coach_id}'s {rota} shift (to {superseded.ends_at}) early: from "
                   f"{shift.ends_at} nobody is on this rota (pages go to the whole team) unless you set a shift "
                   f"from then, e.g. `moodline rota {args.rota_command} --primary {superseded.primary_coach_id} "
