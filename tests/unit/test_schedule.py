@@ -120,3 +120,15 @@ def test_a_probe_never_arrives_late_or_at_night(due, zone):
 def test_a_checkin_time_and_zone_are_read_as_written_and_stored_canonically(hhmm, zone, stored):
     checkin = CheckinTime.parse(hhmm, zone)
     assert (checkin.hhmm, checkin.timezone) == stored
+
+
+def test_a_zone_is_stored_in_its_own_spelling_even_where_the_file_system_ignores_case(monkeypatch):
+    # Given a machine whose file system loads "america/new_york" (macOS, where ops run the CLI)
+    from moodline import schedule
+
+    real = schedule.ZoneInfo
+    monkeypatch.setattr(schedule, "ZoneInfo", lambda name: real(schedule._zones_by_folded_name().get(
+        name.casefold(), name)))
+    # When enrolment canonicalises it, then Lambda (case-sensitive) gets the name it can load
+    assert schedule.canonical_timezone("america/new_york") == "America/New_York"
+    assert schedule.canonical_timezone(" Europe/London ") == "Europe/London"

@@ -1066,3 +1066,14 @@ def test_a_coach_removed_from_the_roster_is_signed_out_at_once_not_when_the_toke
     # When the token is used again, then it opens nothing: back to sign-in, the cookie cleared
     response = get(workspace, "/clients/cl_zoe", session)
     assert response.status == 303 and "/sign-in" in response.headers["Location"]
+
+
+@pytest.mark.parametrize(("detail", "names", "expected"), [
+    ("history.past_risk", {"past": "Pat"}, "referred to a past crisis"),  # a coach id may be any word
+    ("by sms via sms", {"sms": "Sam Smith"}, "by Sam Smith via sms"),
+    ("c2 (primary), step crisis", {"c2": "Jordan"}, "Jordan (primary), step crisis"),
+    ("crisis: crisis.plan.means.core.en, crisis.plan.means.overdose.en, mood.very_low", {"core": "Cora"},
+     "crisis: mentioned a way to end their life, rated their mood very low"),
+])
+def test_coach_ids_are_named_only_where_the_machine_writes_them(detail, names, expected):
+    assert present.detail_words(detail, names) == expected

@@ -13,7 +13,7 @@ from moodline.crisis_lines import country_of
 from moodline.domain import DUE_SHARDS_MAX, Alert, Client, Coach, Shift, id_time, new_id, shard_of
 from moodline.phones import normalize_e164, phone_hash
 from moodline.ports import Alerts, Claims, Clients, Coaches, Messages, OnCall, RepositoryHolder
-from moodline.schedule import CheckinTime, from_iso, to_iso
+from moodline.schedule import CheckinTime, canonical_timezone, from_iso, to_iso
 from moodline.settings import Settings
 from moodline.texts import TRIAGE_LANGUAGES, language_of
 from moodline.vocabulary import TEAM, ClientStatus, Rota
@@ -159,7 +159,7 @@ class Roster:
         if shards is not None and shards != self.shards:
             raise RosterError(f"shards come from the settings ({self.shards}), not the caller ({shards})")
         try:
-            checkin = CheckinTime.parse(enrolment.checkin_time, enrolment.timezone)
+            checkin = CheckinTime.parse(enrolment.checkin_time, canonical_timezone(enrolment.timezone))
         except ValueError as exc:
             raise RosterError(str(exc)) from exc
         e164 = self._phone(enrolment.phone)
@@ -203,7 +203,9 @@ class Roster:
         except BaseException:
             # A fault between the claim and the client (DynamoDB, Ctrl-C): free the number, or the next try of
             # this enrolment would find it held by a client who does not exist. (If this release fails too,
-            # _claim_phone takes the orphaned claim over once it is old enough.)
+            # _claim_phone takes the orphaned claim over once it is old enough.) Should the put have been
+            # applied after all (a timeout after DynamoDB wrote it), the number is unclaimed but not free:
+            # the phone index lookups above refuse a second client for it once the index has caught up.
             self._claims.release(phone_claim_key(key), f"client:{client_id}")
             raise
         if not added:
@@ -280,7 +282,7 @@ class Roster:
     def set_time(self, client_id: str, checkin_time: str, *, now: datetime, timezone: str | None = None) -> Client:
         client = self.client(client_id)
         try:
-            checkin = CheckinTime.parse(checkin_time, timezone or client.timezone)
+            checkin = CheckinTime.parse(checkin_time, canonical_timezone(timezone) if timezone else client.timezone)
         except ValueError as exc:
             raise RosterError(str(exc)) from exc
         self._clients.save(replace(client, checkin_time=checkin.hhmm, timezone=checkin.timezone))

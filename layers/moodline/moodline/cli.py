@@ -515,7 +515,8 @@ def _client(args: argparse.Namespace) -> int:
         elif command == "move":
             client = roster.move(args.client_id, coach_id=args.coach)
         elif command == "set-time":
-            hhmm = _one_value(args.checkin_time, args.checkin_time_flag, "a check-in time (HH:MM or --checkin-time)")
+            hhmm = _one_value(args.checkin_time, args.checkin_time_flag, "a check-in time (HH:MM or --checkin-time)",
+                              same=lambda text: text.strip().zfill(5)[:5])
             client = roster.set_time(args.client_id, hhmm, now=now, timezone=args.timezone)
         else:
             locale = _one_value(args.locale, args.locale_flag, "a locale (e.g. es-US, or --locale)")
@@ -525,8 +526,8 @@ def _client(args: argparse.Namespace) -> int:
     return 0
 
 
-def _one_value(positional: str | None, flag: str | None, what: str) -> str:
-    if positional and flag and positional != flag:
+def _one_value(positional: str | None, flag: str | None, what: str, same: Callable[[str], str] = str.strip) -> str:
+    if positional and flag and same(positional) != same(flag):
         raise CliError(f"two values given for {what}: {positional!r} and {flag!r}")
     value = positional or flag
     if not value:

@@ -24,17 +24,22 @@ class InvalidSchedule(ValueError):
 
 
 def canonical_timezone(name: str) -> str:
-    """The IANA zone ``name`` names, in its own spelling ("america/new_york" is "America/New_York")."""
+    """The IANA zone ``name`` names, in its own spelling ("america/new_york" is "America/New_York").
+
+    Looked up in the zone list first: on a case-insensitive file system (macOS, where ops run the CLI)
+    ZoneInfo("america/new_york") loads, and the lower-case name would be stored where Lambda cannot load it.
+    For enrolment and ops (the list costs a directory walk, once per process); the hot paths read stored,
+    canonical names with :meth:`CheckinTime.parse`.
+    """
     name = name.strip()
-    try:
-        ZoneInfo(name)
-        return name
-    except (ZoneInfoNotFoundError, ValueError):
-        pass
     found = _zones_by_folded_name().get(name.casefold())
-    if found is None:
-        raise InvalidSchedule(f"unknown IANA timezone {name!r} (e.g. America/New_York)")
-    return found
+    if found is not None:
+        return found
+    try:
+        ZoneInfo(name)  # a zone the list does not name (a tzdata newer than the list)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidSchedule(f"unknown IANA timezone {name!r} (e.g. America/New_York)") from None
+    return name
 
 
 @cache
@@ -60,7 +65,12 @@ class CheckinTime:
             raise InvalidSchedule("check-in time must be on a 15-minute boundary (the scheduler's slot)")
         if not QUIET_HOURS_END <= local_time < QUIET_HOURS_START:
             raise InvalidSchedule("check-in time must be from 08:00 to 20:45 local (21:00-08:00 is quiet hours)")
-        return cls(local_time, canonical_timezone(timezone))
+        try:
+            ZoneInfo(timezone)
+            zone = timezone
+        except (ZoneInfoNotFoundError, ValueError):
+            zone = canonical_timezone(timezone)  # "america/new_york" from a spreadsheet, on Linux
+        return cls(local_time, zone)
 
     @property
     def hhmm(self) -> str:

@@ -82,19 +82,20 @@ def detail_words(detail: str, coach_names: Mapping[str, str] | None = None) -> s
     seen: set[str] = set()
 
     def words(match: re.Match[str]) -> str:
-        said = reason_words(match.group(0))
+        if match.group("coach"):
+            return (coach_names or {}).get(match.group("coach"), match.group("coach"))
+        said = reason_words(match.group("rule"))
         if said in seen:
             return ""
         seen.add(said)
         return said
 
-    replaced = _RULE_ID.sub(words, detail)
-    if coach_names:
-        # The details are the machine's ("c2 (primary), step crisis", "by c1 via workspace"): ids are whole words.
-        ids = re.compile(r"\b(" + "|".join(re.escape(i) for i in sorted(coach_names, key=len, reverse=True)) + r")\b")
-        replaced = ids.sub(lambda m: coach_names[m.group(1)], replaced)
-    # Drop the separators a repeated id left behind: "a, , b" → "a, b"; "a, " → "a".
-    return re.sub(r",(?:\s*,)+", ",", replaced).rstrip(" ,")
+    # One pass, so words just written are never read again as ids. Coach ids are read only where the
+    # machine writes them: "<id> (primary|backup|team…)" and "by <id>" (a coach id may be any word).
+    replaced = re.sub(rf"(?P<rule>{_RULE_ID.pattern})|(?:(?<=\bby )|\b)(?P<coach>[a-z0-9_-]+)(?=(?: \(| via ))",
+                      words, detail)
+    # Drop the separators a repeated reason left behind: "a, , b" → "a, b"; "a, " → "a"; no double spaces.
+    return re.sub(r" {2,}", " ", re.sub(r",(?:\s*,)+", ",", replaced)).rstrip(" ,")
 
 
 # What a coach reads for each client status but "active": a label for the roster, and why nothing can be
