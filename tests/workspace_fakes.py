@@ -63,7 +63,7 @@ class MemoryData:
 
     def all_coaches(self) -> list[CoachView]:
         self.reads += 1
-        return sorted(self.coaches.values(), key=lambda c: c.name.casefold())
+        return list(self.coaches.values())
 
     def alerts_of_client(self, client_id: str, since: datetime, until: datetime) -> list[AlertView]:
         self.reads += 1
@@ -72,14 +72,6 @@ class MemoryData:
     def messages(self, client_id: str, since: datetime, until: datetime) -> list[MessageView]:
         self.reads += 1
         return [m for m in self.messages_by_client.get(client_id, []) if since <= m.at < until]
-
-    def coach(self, coach_id: str) -> CoachView | None:
-        self.reads += 1
-        return self.coaches.get(coach_id)
-
-    def review_marks(self, client_id: str, since: datetime) -> list[ReviewMark]:
-        self.reads += 1
-        return [m for m in self.marks if m.client_id == client_id]
 
     def awaiting_review(self, since: datetime, clients: Collection[str] | None = None) -> list[tuple[str, str]]:
         self.reads += 1

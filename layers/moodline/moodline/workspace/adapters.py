@@ -82,20 +82,13 @@ class PortsData:
         return [client_view(c) for c in self._clients.of_coach(coach_id)]
 
     def all_coaches(self) -> list[CoachView]:
-        return sorted((CoachView(c.coach_id, c.name) for c in self._coaches.all()), key=lambda c: c.name.casefold())
+        return [CoachView(c.coach_id, c.name) for c in self._coaches.all()]
 
     def alerts_of_client(self, client_id: str, since: datetime, until: datetime) -> list[AlertView]:
         return [alert_view(a) for a in self._alerts.of_client(client_id, since, until)]
 
     def messages(self, client_id: str, since: datetime, until: datetime) -> list[MessageView]:
         return [message_view(m) for m in self._messages.between(client_id, since, until)]
-
-    def coach(self, coach_id: str) -> CoachView | None:
-        found = self._coaches.get(coach_id)
-        return CoachView(found.coach_id, found.name) if found else None
-
-    def review_marks(self, client_id: str, since: datetime) -> list[ReviewMark]:
-        return self._reviews.of_client(client_id, since)
 
     def awaiting_review(self, since: datetime, clients: Collection[str] | None = None) -> list[tuple[str, str]]:
         return self._reviews.waiting(since, clients)

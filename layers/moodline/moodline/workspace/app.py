@@ -390,12 +390,10 @@ class Workspace:
         on their own: the page costs one caseload's reads, never the whole practice's."""
         now = page.request.now
         who = page.who
-        # The request read the roster's coaches once already (page.coaches); shown by name.
-        coaches = sorted(page.coaches.values(), key=lambda c: c.name.casefold()) if who.admin else []
         caseload = who.coach_id
         asked = page.request.query.get("coach", "")
         if who.admin and asked and asked != who.coach_id:
-            if asked not in {c.coach_id for c in coaches}:
+            if asked not in page.coaches:  # the roster's coaches, read once per request
                 return self._not_found(page.request, "coach")
             caseload = asked
         open_alerts = {a.client_id: a for a in self.data.open_alerts()}
@@ -414,11 +412,11 @@ class Workspace:
         with ThreadPoolExecutor(max_workers=ROSTER_WORKERS) as pool:
             rows = list(pool.map(lambda c: self._roster_row(c, open_alerts.get(c.client_id), now), clients))
         rows.sort(key=lambda r: r["attention"], reverse=True)
-        heading = "My clients" if caseload == who.coach_id else (
-            f"{next(c.name for c in coaches if c.coach_id == caseload)}'s clients")
+        heading = "My clients" if caseload == who.coach_id else f"{page.coaches[caseload].name}'s clients"
+        caseloads = sorted((c for c in page.coaches.values() if c.coach_id != who.coach_id),
+                           key=lambda c: c.name.casefold()) if who.admin else []
         return Response(200, self._render("clients.html.j2", page.request, page, rows=rows, heading=heading,
-                                          caseloads=[c for c in coaches if c.coach_id != who.coach_id],
-                                          caseload=caseload))
+                                          caseloads=caseloads, caseload=caseload))
 
     def _roster_row(self, client: ClientView, alert: AlertView | None, now: datetime) -> dict[str, Any]:
         messages = self.data.messages(client.client_id, now - timedelta(days=HISTORY_DAYS), now)
