@@ -370,8 +370,7 @@ class Roster:
                       if c.coach_id != coach_id and c.email.casefold() == email.casefold()), None)
         if owner is not None:
             raise RosterError(f"the e-mail {email} is coach {owner.coach_id}'s ({owner.name}): it is their sign-in")
-        if name.strip():
-            _display_name(name, limit=80)
+        shown = _display_name(name, limit=80) if name.strip() else coach_id
         key = None
         if phone is not None:
             key = phone_hash(self._key(phone_key), self._phone(phone))
@@ -379,20 +378,24 @@ class Roster:
         previous = self._coaches.get(coach_id)
         if key is None and keep_phone and previous is not None:
             key = previous.phone_hash
-        coach = Coach(coach_id=coach_id, name=_display_name(name, limit=80) if name.strip() else coach_id,
-                      email=email, phone_hash=key)
+        coach = Coach(coach_id=coach_id, name=shown, email=email, phone_hash=key)
         self._coaches.put(coach)
         if previous is not None and previous.phone_hash and previous.phone_hash != key:
             self._claims.release(phone_claim_key(previous.phone_hash), f"coach:{coach_id}")  # the old number is free
         return coach
 
     def onboard_coach(self, coach_id: str, name: str, email: str, *, sign_in: CoachSignIn | None,
-                      phone: str | None = None, keep_phone: bool = False) -> tuple[Coach, str | None]:
+                      phone: str | None = None, update: bool = False) -> tuple[Coach, str | None]:
         """Add a coach and their workspace sign-in; returns the temporary password (shown once) if one was made.
 
-        A coach whose e-mail changes loses the sign-in of the old one: it would still open their workspace."""
+        A coach who exists is changed only with ``update`` (a repeated add must not overwrite them), and keeps
+        the phone on file unless a new one is given. A coach whose e-mail changes loses the sign-in of the old
+        one: it would still open their workspace."""
         previous = self._coaches.get(coach_id)
-        coach = self.add_coach(coach_id, name, email, phone=phone, keep_phone=keep_phone)
+        if previous is not None and not update:
+            raise RosterError(f"coach {coach_id} exists ({previous.name}, {previous.email}); to change them, run "
+                              "the same command with --update (their phone on file is kept unless --phone)")
+        coach = self.add_coach(coach_id, name, email, phone=phone, keep_phone=True)
         if sign_in is None:
             return coach, None
         if previous is not None and previous.email.casefold() != coach.email.casefold():

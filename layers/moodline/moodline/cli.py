@@ -332,13 +332,9 @@ def _coach(args: argparse.Namespace) -> int:
     services = _services()
     roster = Roster.on(services)
     if args.coach_command == "add":
-        existing = next((c for c in roster.coaches() if c.coach_id == args.id), None)
-        if existing is not None and not args.update:
-            raise CliError(f"coach {args.id} exists ({existing.name}, {existing.email}); to change them, "
-                           "run the same command with --update (their phone on file is kept unless --phone)")
         sign_in = _sign_in(services)
         coach, password = roster.onboard_coach(args.id, args.name, args.email, phone=args.phone, sign_in=sign_in,
-                                               keep_phone=True)
+                                               update=args.update)
         print(f"coach {coach.coach_id} ({coach.name}, {coach.email}) added"
               + (", can text ACK <code> from their phone" if coach.phone_hash else ""))
         if sign_in is None:
