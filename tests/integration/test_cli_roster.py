@@ -312,6 +312,7 @@ def test_client_pause_resume_move_set_time_and_set_locale(cli):
     assert (ana["checkin_time"], ana["locale"]) == ("09:30", "en-US")
     one_line_error(cli("client", "set-time", cid), "missing a check-in time")
     one_line_error(cli("client", "set-time", cid, "10:00", "--checkin-time", "11:00"), "two values")
+    assert cli("client", "set-time", cid, "9:30:00", "--checkin-time", "09:30")[0] == 0  # one time, two spellings
     one_line_error(cli("client", "set-time", cid, "06:00"), "quiet hours")
     one_line_error(cli("client", "set-locale", cid, "fr-FR"), "triage cannot read")
     one_line_error(cli("client", "move", cid, "--coach", "nobody"), "no coach 'nobody'")

@@ -511,8 +511,10 @@ def _client(args: argparse.Namespace) -> int:
         elif command == "move":
             client = roster.move(args.client_id, coach_id=args.coach)
         elif command == "set-time":
+            from moodline.schedule import stored_hhmm
+
             hhmm = _one_value(args.checkin_time, args.checkin_time_flag, "a check-in time (HH:MM or --checkin-time)",
-                              same=lambda text: text.strip().zfill(5)[:5])
+                              same=lambda text: stored_hhmm(text) or text.strip())
             client = roster.set_time(args.client_id, hhmm, now=now, timezone=args.timezone)
         else:
             locale = _one_value(args.locale, args.locale_flag, "a locale (e.g. es-US, or --locale)")
@@ -644,16 +646,16 @@ def _import(roster: Any, path: Path, *, consent_on_file: str | None, review_all:
 
 def _differences(number: int, cells: dict[str, str], client: Any) -> str:
     """A note for a row whose number is enrolled already with other details (they are not applied)."""
-    from moodline.schedule import CheckinTime
+    from moodline.schedule import canonical_timezone, stored_hhmm
 
     try:
-        wanted = CheckinTime.parse(cells["checkin_time"], cells["timezone"])
-        time_zone = (wanted.hhmm, wanted.timezone)
+        zone = canonical_timezone(cells["timezone"])
     except ValueError:
-        time_zone = (cells["checkin_time"], cells["timezone"])
+        zone = cells["timezone"]
     differs = [name for name, row, now in (
         ("name", cells["name"], client.display_name), ("coach_id", cells["coach_id"], client.coach_id),
-        ("timezone", time_zone[1], client.timezone), ("checkin_time", time_zone[0], client.checkin_time),
+        ("timezone", zone, client.timezone),
+        ("checkin_time", stored_hhmm(cells["checkin_time"]) or cells["checkin_time"], client.checkin_time),
         ("locale", cells["locale"] or "en-US", client.locale)) if row != now]
     if not differs:
         return ""

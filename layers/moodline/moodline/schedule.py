@@ -42,6 +42,12 @@ def canonical_timezone(name: str) -> str:
     return name
 
 
+def stored_hhmm(text: str) -> str | None:
+    """``text`` as a check-in time is stored ("9:00" and "09:00:00" are "09:00"), None if it is not one."""
+    match = _HHMM.match(text.strip())
+    return f"{int(match[1]):02d}:{match[2]}" if match else None
+
+
 @cache
 def _zones_by_folded_name() -> dict[str, str]:
     return {zone.casefold(): zone for zone in available_timezones()}
