@@ -27,6 +27,7 @@ from moodline.weekly import WeeklyJob, WeeklyTick
 from moodline.workspace.adapters import PortsData
 from tests.fakes import FakeAudit, FakeMailer, FakeOnce, FakeQueue
 from tests.integration.test_aws_calls import counting
+from tests.moto_tables import model_tables
 
 MONDAY = datetime(2026, 11, 30, 13, 0, tzinfo=UTC)  # the tick's Monday: last week is 2026-W48
 POLICY = EscalationPolicy()
@@ -93,23 +94,11 @@ class Tables:
 
 @pytest.fixture
 def tables() -> Iterator[Tables]:
-    from moto import mock_aws
-
     from moodline.adapters import dynamodb
 
-    rows = (dynamodb.ClientRow, dynamodb.MessageRow, dynamodb.AlertRow, dynamodb.CoachRow, dynamodb.ReviewRow)
-    names = {row: row.Meta.table_name for row in rows}
-    with mock_aws():
-        for row in rows:
-            row.Meta.table_name = f"noscan-{row.__name__}"
-            row._connection = None
-            row.create_table(billing_mode="PAY_PER_REQUEST", wait=True)
-        try:
-            yield Tables(dynamodb)
-        finally:
-            for row in rows:
-                row.Meta.table_name = names[row]
-                row._connection = None
+    with model_tables("noscan", dynamodb.ClientRow, dynamodb.MessageRow, dynamodb.AlertRow, dynamodb.CoachRow,
+                      dynamodb.ReviewRow):
+        yield Tables(dynamodb)
 
 
 def _open_list(dynamodb: Any) -> PortsData:

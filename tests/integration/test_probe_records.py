@@ -10,6 +10,7 @@ import pytest
 
 from moodline.domain import Message, message_key
 from moodline.vocabulary import DeliveryStatus, Direction, MessageKind
+from tests.moto_tables import model_tables
 
 NOW = datetime(2026, 11, 30, 14, 0, tzinfo=UTC)
 
@@ -22,20 +23,10 @@ def probe(i: int) -> Message:
 
 @pytest.fixture
 def message_rows() -> Iterator[Any]:
-    from moto import mock_aws
-
     from moodline.adapters.dynamodb import MessageRow
 
-    name = MessageRow.Meta.table_name
-    with mock_aws():
-        MessageRow.Meta.table_name = "records-MessageRow"
-        MessageRow._connection = None
-        MessageRow.create_table(billing_mode="PAY_PER_REQUEST", wait=True)
-        try:
-            yield MessageRow
-        finally:  # leave the model as the next test expects it
-            MessageRow.Meta.table_name = name
-            MessageRow._connection = None
+    with model_tables("records", MessageRow):
+        yield MessageRow
 
 
 class Stingy:

@@ -19,6 +19,7 @@ from moodline.ports import AlertConflict
 from moodline.triage.model import Level
 from moodline.vocabulary import ClientStatus, DeliveryStatus, Direction, MessageKind, Outcome, Rota, Via
 from tests.fakes import FakeAlerts, FakeClaims, FakeClients, FakeMessages, FakeOnCall, FakeReviews
+from tests.moto_tables import model_tables
 
 NOW = datetime(2026, 11, 30, 13, 0, tzinfo=UTC)
 
@@ -39,25 +40,12 @@ def repos(request: pytest.FixtureRequest) -> Iterator[Repositories]:
         clients, messages = FakeClients(), FakeMessages()
         yield Repositories(clients, messages, FakeAlerts(clients), FakeOnCall(), FakeClaims(), FakeReviews(messages))
         return
-    from moto import mock_aws
-
     from moodline.adapters import dynamodb
 
-    rows = (dynamodb.ClientRow, dynamodb.MessageRow, dynamodb.AlertRow, dynamodb.ShiftRow, dynamodb.CoachRow,
-            dynamodb.ClaimRow, dynamodb.ReviewRow)
-    names = {row: row.Meta.table_name for row in rows}
-    with mock_aws():
-        for row in rows:
-            row.Meta.table_name = f"contract-{row.__name__}"
-            row._connection = None
-            row.create_table(billing_mode="PAY_PER_REQUEST", wait=True)
-        try:
-            yield Repositories(dynamodb.DynamoClients(), dynamodb.DynamoMessages(), dynamodb.DynamoAlerts(),
-                               dynamodb.DynamoOnCall(), dynamodb.DynamoClaims(), dynamodb.DynamoReviews())
-        finally:
-            for row in rows:  # leave the models as the next test expects them
-                row.Meta.table_name = names[row]
-                row._connection = None
+    with model_tables("contract", dynamodb.ClientRow, dynamodb.MessageRow, dynamodb.AlertRow, dynamodb.ShiftRow,
+                      dynamodb.CoachRow, dynamodb.ClaimRow, dynamodb.ReviewRow):
+        yield Repositories(dynamodb.DynamoClients(), dynamodb.DynamoMessages(), dynamodb.DynamoAlerts(),
+                           dynamodb.DynamoOnCall(), dynamodb.DynamoClaims(), dynamodb.DynamoReviews())
 
 
 def _client(client_id: str = "cl_1", **changes: Any) -> Client:

@@ -93,10 +93,6 @@ class Template:
             return str(left) == str(right)
         if key == "Fn::Not":
             return not self.resolve(arg[0])
-        if key == "Fn::And":
-            return all(self.resolve(a) for a in arg)
-        if key == "Fn::Or":
-            return any(self.resolve(a) for a in arg)
         if key == "Fn::Contains":  # Rules only: is the string in the list
             options, item = arg
             return str(self.resolve(item)) in [str(self.resolve(o)) for o in options]
