@@ -221,9 +221,8 @@ def _query_spellings(query: Mapping[str, Any]) -> Iterator[str]:
     # lower-case hex (.NET's UrlEncode) and that escape "~" (encoders before RFC 3986) spell it...
     uniform = ["&".join(f"{_enc(k, safe, space)}={_enc(v, safe, space)}" for k, v in pairs)
                for safe, space in ((UNRESERVED, "%20"), (LITERAL, "%20"), (UNRESERVED, "+"), (LITERAL + "+", "%20"))]
-    variants = [*uniform, *(_lower_hex(q) for q in uniform), *(q.replace("~", "%7E") for q in uniform if "~" in q),
-                *(_lower_hex(q.replace("~", "%7E")) for q in uniform if "~" in q)]
-    yield from dict.fromkeys(variants)
+    spellings = uniform + [query.replace("~", "%7E") for query in uniform]
+    yield from dict.fromkeys(spellings + [_lower_hex(query) for query in spellings])
     # ...then every character the decoded event cannot tell apart, each both ways, across the whole
     # query: with up to log2(MAX_CANDIDATES) = 8 of them every spelling is tried. A mix of spellings
     # in one value is real: quote_plus("+ ") is "%2B+", which a plus-keeping decoder shows as "++".
